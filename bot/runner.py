@@ -1,0 +1,179 @@
+"""``bot run``: start the whole assistant on one machine, with no outside accounts.
+
+It checks what commonly goes wrong before anything starts (a port already taken, a database
+URL that cannot be opened, no trained model) and reports it in one line instead of a stack
+trace, then supervises two child processes: the rasa-sdk action server and the Rasa server with
+the REST channel, the HTTP API and the local web chat page. Ctrl-C, or either child dying,
+stops both.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
+
+WEBCHAT_PATH = "/webhooks/webchat/"
+
+
+class StartupError(Exception):
+    """A condition that stops ``bot run`` before it starts anything; the message is for users."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early with a clear line if someone already listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise StartupError(
+                f"port {port} on {host} is already in use ({exc.strerror}); stop what is "
+                f"using it or choose another with RASA_PORT / ACTION_PORT"
+            ) from exc
+
+
+def check_database(url: str) -> None:
+    """Open and close one connection, so a bad DATABASE_URL fails here and not in Rasa's retry loop."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StartupError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed))
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StartupError(f"DATABASE_URL cannot be used: {exc}") from exc
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise StartupError(
+            f"cannot open DATABASE_URL ({parsed.render_as_string(hide_password=True)}): {reason}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _connect_timeout(parsed) -> dict:  # type: ignore[no-untyped-def]
+    return {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+
+
+def _wait_until_up(url: str, processes: list[subprocess.Popen], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise StartupError("a server stopped while starting; see its log above")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise StartupError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def server_commands(settings: Settings, model: Path) -> tuple[list[str], list[str]]:
+    """The action server and Rasa server command lines."""
+    python = sys.executable
+    actions = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)]
+    rasa = [
+        python, "-m", "rasa", "run",
+        "--model", str(model),
+        "--enable-api",
+        "--interface", settings.rasa_host,
+        "--port", str(settings.rasa_port),
+        "--endpoints", "endpoints.yml",
+        "--credentials", "credentials.yml",
+    ]
+    if settings.rasa_auth_token:
+        rasa += ["--auth-token", settings.rasa_auth_token]
+    return actions, rasa
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """Environment for both servers: endpoints.yml reads these variables."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{settings.action_port}/webhook",
+        SANIC_HOST="127.0.0.1",  # rasa-sdk reads it; otherwise it listens on every interface
+        PYTHONPATH=str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    return env
+
+
+def run() -> int:
+    """Start both servers, print the chat address, and wait for Ctrl-C."""
+    from bot.training import ensure_model
+
+    settings = get_settings()
+    VAR_DIR.mkdir(exist_ok=True)
+    try:
+        check_port_free(settings.rasa_host, settings.rasa_port)
+        check_port_free("127.0.0.1", settings.action_port)
+        check_database(settings.database_url)
+        model = ensure_model()
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError:
+        print("error: training failed; see the output above", file=sys.stderr)
+        return 2
+
+    env = child_environment(settings)
+    actions_cmd, rasa_cmd = server_commands(settings, model)
+    processes = [
+        subprocess.Popen(actions_cmd, cwd=PROJECT_ROOT, env=env),
+        subprocess.Popen(rasa_cmd, cwd=PROJECT_ROOT, env=env),
+    ]
+
+    def stop(*_: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        base = f"http://{settings.rasa_host}:{settings.rasa_port}"
+        _wait_until_up(f"http://127.0.0.1:{settings.action_port}/health", processes, 120)
+        _wait_until_up(base + "/", processes, 300)
+        print(
+            f"\nThe assistant is running.\n"
+            f"  Web chat:     {base}{WEBCHAT_PATH}\n"
+            f"  REST channel: POST {base}/webhooks/rest/webhook\n"
+            f"  HTTP API:     POST {base}/model/parse\n"
+            f"  Actions:      http://127.0.0.1:{settings.action_port}/webhook\n"
+            f"Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("error: a server stopped unexpectedly; stopping the other", file=sys.stderr)
+        return 1
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping", file=sys.stderr)
+        return 0
+    finally:
+        stop()
