@@ -4,4 +4,4 @@ SLOT_LANGUAGE = "language"
 DEFAULT_LANGUAGE = "it"
 
 # A detected language replaces the conversation's one only when fastText is at least this sure.
-LANGUAGE_SWITCH_CONFIDENCE = 0.6
+LANGUAGE_SWITCH_CONFIDENCE = 0.8

