@@ -42,7 +42,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def check_database(url: str) -> None:
-    """Open and close one connection, so a bad DATABASE_URL fails here and not in Rasa's retry loop."""
+    """Open one connection: a bad DATABASE_URL fails here, not in Rasa's endless retry loop."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -97,13 +97,21 @@ def server_commands(settings: Settings, model: Path) -> tuple[list[str], list[st
     python = sys.executable
     actions = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)]
     rasa = [
-        python, "-m", "rasa", "run",
-        "--model", str(model),
+        python,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
         "--enable-api",
-        "--interface", settings.rasa_host,
-        "--port", str(settings.rasa_port),
-        "--endpoints", "endpoints.yml",
-        "--credentials", "credentials.yml",
+        "--interface",
+        settings.rasa_host,
+        "--port",
+        str(settings.rasa_port),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
     ]
     if settings.rasa_auth_token:
         rasa += ["--auth-token", settings.rasa_auth_token]

@@ -67,9 +67,20 @@ def ensure_model(root: Path = PROJECT_ROOT, force: bool = False) -> Path:
         return target
     print("model: inputs changed, training (a few minutes)", file=sys.stderr)
     command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain", "--data", "data",
-        "--out", str(target.parent), "--fixed-model-name", target.name[: -len(".tar.gz")],
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain",
+        "--data",
+        "data",
+        "--out",
+        str(target.parent),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
     ]
     subprocess.run(command, cwd=root, check=True)
     cached.parent.mkdir(parents=True, exist_ok=True)

