@@ -1,0 +1,42 @@
+"""Rasa's SQL tracker store, plus the power to forget a conversation.
+
+"Delete my data" cannot be done by a custom action alone: Rasa saves the tracker *after* the
+action runs, which would write the conversation straight back. So the action only marks the
+request (it runs ``action_delete_my_data``), and this store, on seeing that mark while saving,
+deletes every stored event of that sender instead of saving. Configured in ``endpoints.yml``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+ACTION_DELETE_MY_DATA = "action_delete_my_data"
+
+
+def erasure_requested(tracker: DialogueStateTracker) -> bool:
+    """Whether the latest turn (since the person's last message) ran the erasure action."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_DELETE_MY_DATA:
+            return True
+    return False
+
+
+class ErasingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that deletes a sender's events when they ask for it."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if erasure_requested(tracker):
+            await self.delete(tracker.sender_id)
+            return
+        await super().save(tracker)
+
+    async def delete(self, sender_id: str) -> None:
+        """Remove every stored event of ``sender_id``."""
+        with self.session_scope() as session:
+            session.execute(sa.delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id))
+            session.commit()
