@@ -5,3 +5,20 @@ DEFAULT_LANGUAGE = "it"
 
 # A detected language replaces the conversation's one only when fastText is at least this sure.
 LANGUAGE_SWITCH_CONFIDENCE = 0.8
+
+SLOT_CITY = "city"
+SLOT_SERVICE = "service"
+SLOT_OFFICE = "office"
+SLOT_PROCEDURE = "procedure"
+SLOT_PENDING_QUESTION = "pending_question"
+SLOT_FAILED_TURNS = "failed_turns"
+
+ENTITY_CITY = "city"
+ENTITY_SERVICE = "service"
+ENTITY_OFFICE = "office"
+
+# Intents that ask about one aspect of an office rather than a service.
+ASPECT_INTENTS = ("ask_opening_hours", "ask_office_location", "ask_documents_needed")
+SERVICE_INTENT_PREFIX = "ask_"
+
+TIMEZONE = "Europe/Rome"
