@@ -298,19 +298,21 @@ def _suggest(name: str, choices: list[str]) -> str:
 @dataclass
 class _Territory:
     by_fold: dict[str, territory.Comune]
-    official_names: list[str]
 
     @classmethod
     def build(cls) -> _Territory:
-        return cls(territory.by_folded_name(), [c.name for c in territory.comuni()])
+        return cls(territory.by_folded_name())
 
     def comune(self, check: _Checker, name: Any, line: int) -> str | None:
         if not isinstance(name, str):
             check.error(line, f"a comune must be given by its name as text, not {name!r}")
             return None
-        found = self.by_fold.get(territory.fold(name))
+        folded = territory.fold(name)
+        found = self.by_fold.get(folded)
         if found is None:
-            check.error(line, f"unknown comune {name!r}{_suggest(name, self.official_names)}")
+            hint = difflib.get_close_matches(folded, list(self.by_fold), n=1, cutoff=0.75)
+            also = f" (did you mean {self.by_fold[hint[0]].name!r}?)" if hint else ""
+            check.error(line, f"unknown comune {name!r}{also}")
             return None
         return found.istat
 
