@@ -5,10 +5,11 @@ dates and times and only turned into aware datetimes at the end: a DST change th
 nothing (08:30 stays 08:30, whatever the UTC offset of that day). An office is closed on:
 
 - Italian national public holidays (``holidays.Italy``; Easter Monday included);
-- its capoluogo's patron saint, only if the office is *in* that capoluogo. ``holidays`` knows
-  these per province subdivision (BA San Nicola 6 Dec, BR 6 Sep, FG 22 Mar, LE 26 Aug, TA 10 May)
-  and, for Barletta-Andria-Trani's three capoluoghi, per city (Andria 20 Sep, Barletta 30 Dec,
-  Trani 3 May); the province-level ``BT`` list mixes the three and is not used;
+- its capoluogo's patron saint, only if the office is *in* that capoluogo. ``holidays`` (0.86)
+  knows these per province subdivision (BA San Nicola 6 Dec, BR first Sunday of September,
+  FG 22 Mar, LE 26 Aug, TA 10 May) and, for Barletta-Andria-Trani's three capoluoghi, per city
+  (Andria third Sunday of September, Barletta 30 Dec, Trani 3 May); the province-level ``BT``
+  list mixes the three and is not used;
 - the dated closures of its knowledge record.
 """
 

@@ -72,9 +72,10 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
         unverified: dict[str, int] = {}
         for kind, table in _FACT_TABLES:
             for row in conn.execute(sa.select(table.c.id, table.c.file, table.c.checked,
-                                              table.c.verified).order_by(table.c.id)):
-                if kind == "service" and row.file is None:
-                    continue  # not described in services.yml: nothing to verify
+                                              table.c.verified, table.c.source)
+                                    .order_by(table.c.id)):
+                if kind == "service" and not row.source:
+                    continue  # a service's name states no fact that could be verified
                 if row.checked is not None and row.checked < cutoff:
                     stale.append({"kind": kind, "id": row.id, "file": row.file,
                                   "checked": row.checked.isoformat()})

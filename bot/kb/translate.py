@@ -125,7 +125,7 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
     header_line = 0
     try:
         with csv_path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, strict=True)
             for row in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in row):

@@ -68,8 +68,8 @@ def test_fixture_content_is_valid(knowledge: Path) -> None:
         ("offices/fg.yml", "    kind: questura", "    kind: questura\n    kind: asl",
          "kind: asl", "key 'kind' appears twice in the same mapping"),
         ("offices/fg.yml", "serves: {provinces: [FG]}", "serves: {provinces: [FG]",
-         'source: ""', "YAML syntax: while parsing a flow mapping expected ',' or '}', but got "
-         "'<scalar>'"),
+         'source: ""', "YAML syntax: while parsing a flow mapping did not find expected ',' "
+         "or '}'"),
         ("territory.yml", '"Fogia"', '"Nardò"', "Nardò\",",
          "alias 'Nardò' is the official name of another comune (Nardò)"),
         ("emergency.yml", 'number: "112"', 'number: "one-one-two"', "one-one-two",
