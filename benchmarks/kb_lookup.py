@@ -87,12 +87,14 @@ def generate(root: Path) -> None:
     (root / "services.yml").write_text(yaml.safe_dump({"services": [
         {"id": s, "name": _text(s)} for s in SERVICES]}, allow_unicode=True, sort_keys=False))
     (root / "emergency.yml").write_text(yaml.safe_dump({"numbers": [
-        {"id": f"emergency-{n.replace(' ', '')}", "number": n, "label": _text(n), "when": _text("quando"),
+        {"id": f"emergency-{n.replace(' ', '')}", "number": n, "label": _text(n),
+         "when": _text("quando"),
          "source": "https://example.org/", "checked": dt.date(2026, 11, 1), "verified": True}
         for n in ("112", "118", "1522", "800 290 290")]}, allow_unicode=True, sort_keys=False))
 
 
 def main() -> int:
+    """Build, load, time, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5000, help="lookups to time")
     parser.add_argument("--generated", action="store_true",

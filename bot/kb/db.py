@@ -26,7 +26,7 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN
 
 
 def make_engine(url: str | Engine) -> Engine:
-    """An engine for ``url`` (an engine passes through), with SQLite made to check foreign keys."""
+    """Create an engine for ``url`` (an engine passes through); SQLite checks foreign keys."""
     if isinstance(url, Engine):
         return url
     if url.startswith("sqlite"):
@@ -63,7 +63,7 @@ def migrate(url: str | Engine, revision: str = "head") -> Engine:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or ``None`` before the first migration."""
+    """Return the revision the database is at, or ``None`` before the first migration."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:

@@ -95,7 +95,7 @@ def _subdivisions() -> frozenset[str]:
 
 
 def patron_subdivision(comune_name: str, province: str, capoluogo: bool) -> str | None:
-    """The ``holidays`` subdivision whose extra day is this comune's patron, if it has one.
+    """Return the ``holidays`` subdivision holding this comune's patron saint, if any.
 
     Only a capoluogo gets one. A capoluogo known by name (Andria, Barletta, Trani) uses its own
     list; the others use their province's, which in ``holidays`` is the capoluogo's patron.

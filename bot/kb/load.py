@@ -51,6 +51,8 @@ LABELS: dict[str, str] = {
 
 @dataclass
 class Change:
+    """Rows of one table added, updated and removed by a load."""
+
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -68,9 +70,11 @@ class LoadResult:
 
     @property
     def changed(self) -> bool:
+        """Whether the load wrote anything."""
         return any(self.changes.values())
 
     def summary_lines(self) -> list[str]:
+        """Describe what changed, one line per kind of record, as ``bot kb load`` prints it."""
         if not self.changed:
             return ["nothing changed: the database already matches the files"]
         return [
@@ -177,7 +181,8 @@ def _pk_clause(table: sa.Table) -> sa.sql.ClauseElement:
 
 
 def _pk_params(table: sa.Table, key: tuple) -> dict[str, Any]:
-    return {f"pk_{col.name}": value for col, value in zip(table.primary_key.columns, key)}
+    columns = table.primary_key.columns
+    return {f"pk_{col.name}": value for col, value in zip(columns, key, strict=True)}
 
 
 def apply_rows(conn: Connection, rows: Rows) -> dict[str, Change]:

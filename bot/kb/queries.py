@@ -32,6 +32,8 @@ _STRIP = " \t\r\n.,;:!?¡¿\"“”«»()[]{}"
 
 @dataclass(frozen=True)
 class Comune:
+    """A comune of Puglia with its province (ISTAT data)."""
+
     istat: str
     name: str  # official Italian name, e.g. "Nardò"
     province: str  # car-plate code, e.g. "LE"
@@ -42,7 +44,9 @@ class Comune:
 
 @dataclass(frozen=True)
 class Office:
-    """An office. ``match`` says how it was found for a comune by :meth:`office_for`:
+    """An office serving people for one or more services.
+
+    ``match`` says how it was found for a comune by :meth:`KnowledgeBase.office_for`:
     "comune", "ambito", "province" or "region" ("" when fetched by id).
 
     ``map_url`` is the record's own link or, failing that, a map search for the address (empty
@@ -105,6 +109,8 @@ class Procedure:
 
 @dataclass(frozen=True)
 class EmergencyNumber:
+    """A national number with its label and when to call, in one language of the chain."""
+
     id: str
     number: str
     label: str
@@ -164,6 +170,7 @@ class KnowledgeBase:
 
     @property
     def engine(self) -> Engine:
+        """The engine, created on first use (never at construction or import)."""
         if self._engine is None:
             from bot.kb.db import make_engine
 
@@ -298,23 +305,28 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ territory
 
     def find_comune(self, text: str) -> Comune | None:
-        """The comune a person means by ``text``: any case or accents ("NARDO'" → Nardò),
-        official names and the aliases of ``knowledge/territory.yml`` (other scripts, old
-        spellings). ``None`` when nothing matches exactly: guessing a town is worse than asking.
+        """Find the comune a person means by ``text``, or ``None``.
+
+        Any case or accents ("NARDO'" → Nardò), official names and the aliases of
+        ``knowledge/territory.yml`` (other scripts, old spellings). ``None`` when nothing matches
+        exactly: guessing a town is worse than asking.
         """
         snap = self._data()
         istat = snap.names.get(territory.fold(text.strip(_STRIP)))
         return snap.comuni.get(istat) if istat else None
 
     def comune(self, istat: str) -> Comune | None:
+        """Look a comune up by ISTAT code."""
         return self._data().comuni.get(istat)
 
     def comuni(self) -> tuple[Comune, ...]:
+        """All 257 comuni, by ISTAT code."""
         return tuple(self._data().comuni.values())
 
     # ------------------------------------------------------------------ offices
 
     def office(self, office_id: str) -> Office | None:
+        """Look an office up by id (``match`` is "")."""
         return self._data().offices.get(office_id)
 
     def offices_for(self, service: str, comune_istat: str,
@@ -347,7 +359,7 @@ class KnowledgeBase:
 
     def office_for(self, service: str, comune_istat: str, kind: str | None = None
                    ) -> Office | None:
-        """The first of :meth:`offices_for`, or ``None`` when no office is known."""
+        """Return the first of :meth:`offices_for`, or ``None`` when no office is known."""
         found = self.offices_for(service, comune_istat, kind)
         return found[0] if found else None
 
@@ -364,7 +376,7 @@ class KnowledgeBase:
                              snap.closures[office_id])
 
     def office_notes(self, office_id: str, language: str) -> Localized | None:
-        """The office's practical notes in ``language`` or its fallback; ``None`` if none."""
+        """Return the office's practical notes in ``language`` or its fallback, if any."""
         return self._localized((office_id, "notes", 0), language)
 
     # ------------------------------------------------------------------ texts
@@ -379,6 +391,7 @@ class KnowledgeBase:
         return None
 
     def service_name(self, service: str, language: str) -> Localized | None:
+        """Name of a service in ``language`` or its fallback (``None`` if services.yml lacks it)."""
         return self._localized((service, "name", 0), language)
 
     def _language_for(self, keys: Iterable[tuple[str, str, int]], language: str) -> str:
@@ -390,8 +403,11 @@ class KnowledgeBase:
         return "it"
 
     def procedures(self, service: str, language: str) -> tuple[Procedure, ...]:
-        """Every procedure of ``service`` (in file order), each in one language of the chain
-        ``language`` → (Tier 2: en, fr, it | others: en, it)."""
+        """Return every procedure of ``service`` (in file order), each in one language.
+
+        The language is the first of ``language`` → (Tier 2: en, fr, it | others: en, it) in
+        which all of the procedure's texts exist.
+        """
         snap = self._data()
         result = []
         for rec in snap.procedures.get(service, ()):
@@ -417,14 +433,14 @@ class KnowledgeBase:
 
     def procedure(self, service: str, language: str, procedure_id: str | None = None
                   ) -> Procedure | None:
-        """The first procedure of ``service`` (or the one with ``procedure_id``)."""
+        """Return the first procedure of ``service`` (or the one with ``procedure_id``)."""
         for proc in self.procedures(service, language):
             if procedure_id is None or proc.id == procedure_id:
                 return proc
         return None
 
     def emergency_numbers(self, language: str) -> tuple[EmergencyNumber, ...]:
-        """The national numbers in file order, each labelled in one language of the chain."""
+        """Return the national numbers in file order, each in one language of the chain."""
         snap = self._data()
         result = []
         for rec in snap.numbers:

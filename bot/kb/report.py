@@ -29,7 +29,7 @@ _FACT_TABLES = (
 
 
 def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]:
-    """The report as plain data (the ``--json`` output)."""
+    """Compute the report as plain data (the ``--json`` output)."""
     today = today or dt.date.today()
     with engine.connect() as conn:
         def count(table: sa.Table) -> int:
@@ -98,7 +98,7 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """The report as tables for a terminal."""
+    """Render the report as tables for a terminal."""
     provinces = list(territory.PROVINCES)
     lines = [
         f"comuni: {report['comuni']}   provinces: {report['provinces']}   "

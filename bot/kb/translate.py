@@ -26,6 +26,7 @@ _TOP_KEYS = ("offices", "procedures", "services", "numbers")
 
 
 def header(language: str) -> list[str]:
+    """Columns of the CSV for ``language``; the third one names the language, for humans."""
     return ["key", "italian", f"text_in_{language}"]
 
 
@@ -43,6 +44,8 @@ def export(root: Path, language: str, out: io.TextIOBase) -> list[Problem]:
 
 @dataclass
 class ImportResult:
+    """Problems (then no file was written) or what the import changed."""
+
     problems: list[Problem] = field(default_factory=list)
     changed_texts: int = 0
     changed_files: list[str] = field(default_factory=list)

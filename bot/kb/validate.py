@@ -54,11 +54,15 @@ class Record:
 
 @dataclass
 class Service(Record):
+    """A service (one of :data:`SERVICES`) and its name in each language."""
+
     name: Text = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Slot:
+    """One weekly opening on one weekday (a ``days`` list becomes one slot per day)."""
+
     weekday: int  # 0 = Monday
     opens: dt.time
     closes: dt.time
@@ -68,6 +72,8 @@ class Slot:
 
 @dataclass
 class Closure:
+    """A dated closure besides public holidays, with an optional note."""
+
     day: dt.date
     note: Text
     line: int = 0
@@ -75,6 +81,8 @@ class Closure:
 
 @dataclass
 class Office(Record):
+    """An office record; comuni are ISTAT codes, provinces car-plate codes."""
+
     kind: str = ""
     services: list[str] = field(default_factory=list)
     name: str = ""
@@ -96,6 +104,8 @@ class Office(Record):
 
 @dataclass
 class Procedure(Record):
+    """A procedure with ordered steps and documents, each a map language → text."""
+
     service: str = ""
     title: Text = field(default_factory=dict)
     summary: Text = field(default_factory=dict)
@@ -106,6 +116,8 @@ class Procedure(Record):
 
 @dataclass
 class EmergencyNumber(Record):
+    """A national emergency or help number."""
+
     number: str = ""
     label: Text = field(default_factory=dict)
     when: Text = field(default_factory=dict)
@@ -148,6 +160,7 @@ class TextRef:
 
     @property
     def key(self) -> str:
+        """The key translators see, e.g. ``residence-permit-renewal.steps.2``."""
         suffix = f".{self.position}" if self.position else ""
         return f"{self.record_id}.{self.field}{suffix}"
 
@@ -450,7 +463,7 @@ def _hours(check: _Checker, rec: LineDict, what: str) -> list[Slot]:
             elif opens is not None and closes is not None:
                 slots.append(Slot(WEEKDAYS.index(day), opens, closes, bool(appointment), line))
     by_day = sorted(slots, key=lambda s: (s.weekday, s.opens))
-    for before, after in zip(by_day, by_day[1:]):
+    for before, after in zip(by_day, by_day[1:], strict=False):
         if before.weekday == after.weekday and after.opens < before.closes:
             check.error(after.line, f"hours overlap on {WEEKDAYS[after.weekday]}: "
                         f"{before.opens:%H:%M}-{before.closes:%H:%M} (line {before.line}) and "

@@ -41,7 +41,7 @@ FILES: dict[str, str] = {
             source: "https://www.osservatoriointerventitratta.it/"
             checked: 2026-11-01
             verified: true
-    """,
+    """,  # noqa: E501
     "territory.yml": """
         aliases:
           - comune: "Foggia"
@@ -194,7 +194,7 @@ FILES: dict[str, str] = {
             source: "https://www.portaleimmigrazione.it/"
             checked: 2026-11-01
             verified: false
-    """,
+    """,  # noqa: E501
     "procedures/residence_registration.yml": """
         procedures:
           - id: residence-registration

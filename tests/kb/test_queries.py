@@ -61,7 +61,8 @@ def test_the_preferred_kind_wins_over_a_nearer_office(kb: KnowledgeBase) -> None
 
 
 def test_fallback_reaches_the_region(kb: KnowledgeBase) -> None:
-    office = kb.office_for("residence_permit", istat(kb, "Taranto"), kind="commissione_territoriale")
+    taranto = istat(kb, "Taranto")
+    office = kb.office_for("residence_permit", taranto, kind="commissione_territoriale")
     assert (office.id, office.match) == ("commissione-bari", "region")
     # No Questura listed for Taranto in the fixture: the regional office is what is known.
     assert kb.office_for("residence_permit", istat(kb, "Taranto")).id == "commissione-bari"
@@ -139,3 +140,20 @@ def test_knowledge_base_takes_a_url(knowledge: Path, tmp_path: Path) -> None:
 
     load(knowledge, make_engine(url))
     assert KnowledgeBase(url).find_comune("Lecce").istat == "075035"
+
+
+def test_same_answers_on_each_database(knowledge: Path, engine: sa.engine.Engine) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    assert not load(knowledge, engine).problems
+    kb = KnowledgeBase(engine, refresh_seconds=None)
+    office = kb.office_for("residence_permit", istat(kb, "San Severo"))
+    assert (office.id, office.match, str(office.checked)) == (
+        "questura-foggia", "province", "2026-11-01")
+    rome = ZoneInfo("Europe/Rome")
+    bari = kb.opening("questura-bari", dt.datetime(2027, 12, 24, 9, tzinfo=rome))
+    assert bari.closed_today.name == "Chiuso la vigilia di Natale"
+    assert bari.next_opening == dt.datetime(2027, 12, 27, 8, 30, tzinfo=rome)
+    assert kb.procedure("residence_permit", "ar").steps[0] == "خذ الطقم البريدي."
+    assert kb.find_comune("Фоджа").name == "Foggia"

@@ -61,7 +61,7 @@ def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path:
     for path in changed:
         old, new = before[path].splitlines(), path.read_text().splitlines()
         assert len(old) == len(new)
-        differing = [(a, b) for a, b in zip(old, new) if a != b]
+        differing = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
         assert len(differing) == 1
     proc = (knowledge / "procedures/residence_permit.yml").read_text()
     assert ('- {it: "Spedisci la domanda.", en: "Send the application.", ar: "أرسل الطلب.", '

@@ -4,206 +4,283 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-21 23:37:29.648832
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0001'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0001"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    op.create_table('kb_emergency_numbers',
-    sa.Column('id', sa.String(length=100), nullable=False),
-    sa.Column('number', sa.String(length=30), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('file', sa.String(length=200), nullable=True),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_emergency_numbers'))
+    op.create_table(
+        "kb_emergency_numbers",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("number", sa.String(length=30), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_emergency_numbers")),
     )
-    op.create_table('kb_meta',
-    sa.Column('key', sa.String(length=50), nullable=False),
-    sa.Column('value', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_kb_meta'))
+    op.create_table(
+        "kb_meta",
+        sa.Column("key", sa.String(length=50), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_kb_meta")),
     )
-    op.create_table('kb_provinces',
-    sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_kb_provinces'))
+    op.create_table(
+        "kb_provinces",
+        sa.Column("code", sa.String(length=2), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_kb_provinces")),
     )
-    op.create_table('kb_services',
-    sa.Column('id', sa.String(length=40), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('file', sa.String(length=200), nullable=True),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_services'))
+    op.create_table(
+        "kb_services",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_services")),
     )
-    op.create_table('kb_texts',
-    sa.Column('record_id', sa.String(length=100), nullable=False),
-    sa.Column('field', sa.String(length=30), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('record_kind', sa.String(length=20), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('record_id', 'field', 'position', 'language', name=op.f('pk_kb_texts'))
+    op.create_table(
+        "kb_texts",
+        sa.Column("record_id", sa.String(length=100), nullable=False),
+        sa.Column("field", sa.String(length=30), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("record_kind", sa.String(length=20), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "record_id", "field", "position", "language", name=op.f("pk_kb_texts")
+        ),
     )
-    op.create_table('kb_ambiti',
-    sa.Column('id', sa.String(length=100), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('province', sa.String(length=2), nullable=False),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['province'], ['kb_provinces.code'], name=op.f('fk_kb_ambiti_province_kb_provinces')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_ambiti'))
+    op.create_table(
+        "kb_ambiti",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("province", sa.String(length=2), nullable=False),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["province"], ["kb_provinces.code"], name=op.f("fk_kb_ambiti_province_kb_provinces")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_ambiti")),
     )
-    op.create_table('kb_procedures',
-    sa.Column('id', sa.String(length=100), nullable=False),
-    sa.Column('service_id', sa.String(length=40), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('file', sa.String(length=200), nullable=True),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['service_id'], ['kb_services.id'], name=op.f('fk_kb_procedures_service_id_kb_services')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_procedures'))
+    op.create_table(
+        "kb_procedures",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("service_id", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"], ["kb_services.id"], name=op.f("fk_kb_procedures_service_id_kb_services")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_procedures")),
     )
-    op.create_table('kb_comuni',
-    sa.Column('istat', sa.String(length=6), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('province', sa.String(length=2), nullable=False),
-    sa.Column('capoluogo', sa.Boolean(), nullable=False),
-    sa.Column('ambito_id', sa.String(length=100), nullable=True),
-    sa.ForeignKeyConstraint(['ambito_id'], ['kb_ambiti.id'], name=op.f('fk_kb_comuni_ambito_id_kb_ambiti')),
-    sa.ForeignKeyConstraint(['province'], ['kb_provinces.code'], name=op.f('fk_kb_comuni_province_kb_provinces')),
-    sa.PrimaryKeyConstraint('istat', name=op.f('pk_kb_comuni'))
+    op.create_table(
+        "kb_comuni",
+        sa.Column("istat", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("province", sa.String(length=2), nullable=False),
+        sa.Column("capoluogo", sa.Boolean(), nullable=False),
+        sa.Column("ambito_id", sa.String(length=100), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ambito_id"], ["kb_ambiti.id"], name=op.f("fk_kb_comuni_ambito_id_kb_ambiti")
+        ),
+        sa.ForeignKeyConstraint(
+            ["province"], ["kb_provinces.code"], name=op.f("fk_kb_comuni_province_kb_provinces")
+        ),
+        sa.PrimaryKeyConstraint("istat", name=op.f("pk_kb_comuni")),
     )
-    op.create_table('kb_procedure_documents',
-    sa.Column('procedure_id', sa.String(length=100), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['procedure_id'], ['kb_procedures.id'], name=op.f('fk_kb_procedure_documents_procedure_id_kb_procedures')),
-    sa.PrimaryKeyConstraint('procedure_id', 'position', name=op.f('pk_kb_procedure_documents'))
+    op.create_table(
+        "kb_procedure_documents",
+        sa.Column("procedure_id", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["procedure_id"],
+            ["kb_procedures.id"],
+            name=op.f("fk_kb_procedure_documents_procedure_id_kb_procedures"),
+        ),
+        sa.PrimaryKeyConstraint("procedure_id", "position", name=op.f("pk_kb_procedure_documents")),
     )
-    op.create_table('kb_procedure_office_kinds',
-    sa.Column('procedure_id', sa.String(length=100), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['procedure_id'], ['kb_procedures.id'], name=op.f('fk_kb_procedure_office_kinds_procedure_id_kb_procedures')),
-    sa.PrimaryKeyConstraint('procedure_id', 'position', name=op.f('pk_kb_procedure_office_kinds'))
+    op.create_table(
+        "kb_procedure_office_kinds",
+        sa.Column("procedure_id", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["procedure_id"],
+            ["kb_procedures.id"],
+            name=op.f("fk_kb_procedure_office_kinds_procedure_id_kb_procedures"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "procedure_id", "position", name=op.f("pk_kb_procedure_office_kinds")
+        ),
     )
-    op.create_table('kb_procedure_steps',
-    sa.Column('procedure_id', sa.String(length=100), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['procedure_id'], ['kb_procedures.id'], name=op.f('fk_kb_procedure_steps_procedure_id_kb_procedures')),
-    sa.PrimaryKeyConstraint('procedure_id', 'position', name=op.f('pk_kb_procedure_steps'))
+    op.create_table(
+        "kb_procedure_steps",
+        sa.Column("procedure_id", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["procedure_id"],
+            ["kb_procedures.id"],
+            name=op.f("fk_kb_procedure_steps_procedure_id_kb_procedures"),
+        ),
+        sa.PrimaryKeyConstraint("procedure_id", "position", name=op.f("pk_kb_procedure_steps")),
     )
-    op.create_table('kb_comune_names',
-    sa.Column('folded', sa.String(length=200), nullable=False),
-    sa.Column('istat', sa.String(length=6), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('official', sa.Boolean(), nullable=False),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['istat'], ['kb_comuni.istat'], name=op.f('fk_kb_comune_names_istat_kb_comuni')),
-    sa.PrimaryKeyConstraint('folded', name=op.f('pk_kb_comune_names'))
+    op.create_table(
+        "kb_comune_names",
+        sa.Column("folded", sa.String(length=200), nullable=False),
+        sa.Column("istat", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("official", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["istat"], ["kb_comuni.istat"], name=op.f("fk_kb_comune_names_istat_kb_comuni")
+        ),
+        sa.PrimaryKeyConstraint("folded", name=op.f("pk_kb_comune_names")),
     )
-    op.create_table('kb_offices',
-    sa.Column('id', sa.String(length=100), nullable=False),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('name', sa.String(length=300), nullable=False),
-    sa.Column('comune_istat', sa.String(length=6), nullable=False),
-    sa.Column('address', sa.Text(), nullable=False),
-    sa.Column('map_url', sa.Text(), nullable=False),
-    sa.Column('phone', sa.String(length=100), nullable=False),
-    sa.Column('email', sa.String(length=200), nullable=False),
-    sa.Column('pec', sa.String(length=200), nullable=False),
-    sa.Column('website', sa.Text(), nullable=False),
-    sa.Column('booking_url', sa.Text(), nullable=False),
-    sa.Column('serves_region', sa.Boolean(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('file', sa.String(length=200), nullable=True),
-    sa.Column('source', sa.Text(), nullable=True),
-    sa.Column('checked', sa.Date(), nullable=True),
-    sa.Column('verified', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['comune_istat'], ['kb_comuni.istat'], name=op.f('fk_kb_offices_comune_istat_kb_comuni')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kb_offices'))
+    op.create_table(
+        "kb_offices",
+        sa.Column("id", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("comune_istat", sa.String(length=6), nullable=False),
+        sa.Column("address", sa.Text(), nullable=False),
+        sa.Column("map_url", sa.Text(), nullable=False),
+        sa.Column("phone", sa.String(length=100), nullable=False),
+        sa.Column("email", sa.String(length=200), nullable=False),
+        sa.Column("pec", sa.String(length=200), nullable=False),
+        sa.Column("website", sa.Text(), nullable=False),
+        sa.Column("booking_url", sa.Text(), nullable=False),
+        sa.Column("serves_region", sa.Boolean(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("checked", sa.Date(), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comune_istat"], ["kb_comuni.istat"], name=op.f("fk_kb_offices_comune_istat_kb_comuni")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_offices")),
     )
-    op.create_table('kb_office_ambiti',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('ambito_id', sa.String(length=100), nullable=False),
-    sa.ForeignKeyConstraint(['ambito_id'], ['kb_ambiti.id'], name=op.f('fk_kb_office_ambiti_ambito_id_kb_ambiti')),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_ambiti_office_id_kb_offices')),
-    sa.PrimaryKeyConstraint('office_id', 'ambito_id', name=op.f('pk_kb_office_ambiti'))
+    op.create_table(
+        "kb_office_ambiti",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("ambito_id", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ambito_id"], ["kb_ambiti.id"], name=op.f("fk_kb_office_ambiti_ambito_id_kb_ambiti")
+        ),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["kb_offices.id"], name=op.f("fk_kb_office_ambiti_office_id_kb_offices")
+        ),
+        sa.PrimaryKeyConstraint("office_id", "ambito_id", name=op.f("pk_kb_office_ambiti")),
     )
-    op.create_table('kb_office_closures',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_closures_office_id_kb_offices')),
-    sa.PrimaryKeyConstraint('office_id', 'day', name=op.f('pk_kb_office_closures'))
+    op.create_table(
+        "kb_office_closures",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["kb_offices.id"],
+            name=op.f("fk_kb_office_closures_office_id_kb_offices"),
+        ),
+        sa.PrimaryKeyConstraint("office_id", "day", name=op.f("pk_kb_office_closures")),
     )
-    op.create_table('kb_office_comuni',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('istat', sa.String(length=6), nullable=False),
-    sa.ForeignKeyConstraint(['istat'], ['kb_comuni.istat'], name=op.f('fk_kb_office_comuni_istat_kb_comuni')),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_comuni_office_id_kb_offices')),
-    sa.PrimaryKeyConstraint('office_id', 'istat', name=op.f('pk_kb_office_comuni'))
+    op.create_table(
+        "kb_office_comuni",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("istat", sa.String(length=6), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["istat"], ["kb_comuni.istat"], name=op.f("fk_kb_office_comuni_istat_kb_comuni")
+        ),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["kb_offices.id"], name=op.f("fk_kb_office_comuni_office_id_kb_offices")
+        ),
+        sa.PrimaryKeyConstraint("office_id", "istat", name=op.f("pk_kb_office_comuni")),
     )
-    op.create_table('kb_office_hours',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('weekday', sa.SmallInteger(), nullable=False),
-    sa.Column('opens', sa.Time(), nullable=False),
-    sa.Column('closes', sa.Time(), nullable=False),
-    sa.Column('appointment_only', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_hours_office_id_kb_offices')),
-    sa.PrimaryKeyConstraint('office_id', 'weekday', 'opens', name=op.f('pk_kb_office_hours'))
+    op.create_table(
+        "kb_office_hours",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("weekday", sa.SmallInteger(), nullable=False),
+        sa.Column("opens", sa.Time(), nullable=False),
+        sa.Column("closes", sa.Time(), nullable=False),
+        sa.Column("appointment_only", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["kb_offices.id"], name=op.f("fk_kb_office_hours_office_id_kb_offices")
+        ),
+        sa.PrimaryKeyConstraint("office_id", "weekday", "opens", name=op.f("pk_kb_office_hours")),
     )
-    op.create_table('kb_office_provinces',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('province', sa.String(length=2), nullable=False),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_provinces_office_id_kb_offices')),
-    sa.ForeignKeyConstraint(['province'], ['kb_provinces.code'], name=op.f('fk_kb_office_provinces_province_kb_provinces')),
-    sa.PrimaryKeyConstraint('office_id', 'province', name=op.f('pk_kb_office_provinces'))
+    op.create_table(
+        "kb_office_provinces",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("province", sa.String(length=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["kb_offices.id"],
+            name=op.f("fk_kb_office_provinces_office_id_kb_offices"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["province"],
+            ["kb_provinces.code"],
+            name=op.f("fk_kb_office_provinces_province_kb_provinces"),
+        ),
+        sa.PrimaryKeyConstraint("office_id", "province", name=op.f("pk_kb_office_provinces")),
     )
-    op.create_table('kb_office_services',
-    sa.Column('office_id', sa.String(length=100), nullable=False),
-    sa.Column('service_id', sa.String(length=40), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['office_id'], ['kb_offices.id'], name=op.f('fk_kb_office_services_office_id_kb_offices')),
-    sa.ForeignKeyConstraint(['service_id'], ['kb_services.id'], name=op.f('fk_kb_office_services_service_id_kb_services')),
-    sa.PrimaryKeyConstraint('office_id', 'service_id', name=op.f('pk_kb_office_services'))
+    op.create_table(
+        "kb_office_services",
+        sa.Column("office_id", sa.String(length=100), nullable=False),
+        sa.Column("service_id", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["kb_offices.id"],
+            name=op.f("fk_kb_office_services_office_id_kb_offices"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["kb_services.id"],
+            name=op.f("fk_kb_office_services_service_id_kb_services"),
+        ),
+        sa.PrimaryKeyConstraint("office_id", "service_id", name=op.f("pk_kb_office_services")),
     )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    op.drop_table('kb_office_services')
-    op.drop_table('kb_office_provinces')
-    op.drop_table('kb_office_hours')
-    op.drop_table('kb_office_comuni')
-    op.drop_table('kb_office_closures')
-    op.drop_table('kb_office_ambiti')
-    op.drop_table('kb_offices')
-    op.drop_table('kb_comune_names')
-    op.drop_table('kb_procedure_steps')
-    op.drop_table('kb_procedure_office_kinds')
-    op.drop_table('kb_procedure_documents')
-    op.drop_table('kb_comuni')
-    op.drop_table('kb_procedures')
-    op.drop_table('kb_ambiti')
-    op.drop_table('kb_texts')
-    op.drop_table('kb_services')
-    op.drop_table('kb_provinces')
-    op.drop_table('kb_meta')
-    op.drop_table('kb_emergency_numbers')
+    op.drop_table("kb_office_services")
+    op.drop_table("kb_office_provinces")
+    op.drop_table("kb_office_hours")
+    op.drop_table("kb_office_comuni")
+    op.drop_table("kb_office_closures")
+    op.drop_table("kb_office_ambiti")
+    op.drop_table("kb_offices")
+    op.drop_table("kb_comune_names")
+    op.drop_table("kb_procedure_steps")
+    op.drop_table("kb_procedure_office_kinds")
+    op.drop_table("kb_procedure_documents")
+    op.drop_table("kb_comuni")
+    op.drop_table("kb_procedures")
+    op.drop_table("kb_ambiti")
+    op.drop_table("kb_texts")
+    op.drop_table("kb_services")
+    op.drop_table("kb_provinces")
+    op.drop_table("kb_meta")
+    op.drop_table("kb_emergency_numbers")
