@@ -1,0 +1,71 @@
+"""Engines and schema migrations for the knowledge base.
+
+Migrations are driven from Python (no ``alembic.ini`` at the project root): the script folder is
+``bot/kb/migrations`` inside the package, and the version table is ``kb_alembic_version`` so the
+knowledge base can share a database with Rasa's tracker store without either stepping on the
+other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.kb.schema import VERSION_TABLE
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # SQLite ignores FOREIGN KEY clauses unless asked, per connection; PostgreSQL always checks.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str | Engine) -> Engine:
+    """Create an engine for ``url`` (an engine passes through); SQLite checks foreign keys."""
+    if isinstance(url, Engine):
+        return url
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True)
+        sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    kwargs = {}
+    if url.startswith("postgresql"):
+        # Inserting thousands of text rows one statement at a time would be slow over psycopg2.
+        kwargs["executemany_mode"] = "values_plus_batch"
+    return sa.create_engine(url, future=True, **kwargs)
+
+
+def alembic_config(engine: Engine):  # noqa: ANN201 - alembic imported lazily
+    """Alembic configuration pointing at the package's migrations and at ``engine``."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(url: str | Engine, revision: str = "head") -> Engine:
+    """Upgrade the knowledge-base tables of ``url`` to ``revision``; return the engine."""
+    from alembic import command
+
+    engine = make_engine(url)
+    command.upgrade(alembic_config(engine), revision)
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the revision the database is at, or ``None`` before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()

@@ -1,0 +1,125 @@
+"""What the knowledge base covers and what it is missing, for editors (``bot kb report``).
+
+Computed from a loaded database, so it shows what the assistant actually knows: the territory,
+which services have an office in which province, how much of each language is translated, which
+records nobody has checked for :data:`STALE_DAYS` days, and how many are not verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot import territory
+from bot.kb import schema
+from bot.kb.vocabulary import LANGUAGES, SERVICES, TIER1
+
+STALE_DAYS = 180
+
+# Records whose facts can go out of date (the territory comes from ISTAT).
+_FACT_TABLES = (
+    ("service", schema.services),
+    ("office", schema.offices),
+    ("procedure", schema.procedures),
+    ("emergency", schema.emergency_numbers),
+)
+
+
+def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]:
+    """Compute the report as plain data (the ``--json`` output)."""
+    today = today or dt.date.today()
+    with engine.connect() as conn:
+        def count(table: sa.Table) -> int:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+        provinces_of_comune = dict(conn.execute(
+            sa.select(schema.comuni.c.istat, schema.comuni.c.province)).all())
+        ambito_province = dict(conn.execute(
+            sa.select(schema.ambiti.c.id, schema.ambiti.c.province)).all())
+        served: dict[str, set[str]] = {}
+        for oid, region in conn.execute(sa.select(schema.offices.c.id,
+                                                  schema.offices.c.serves_region)):
+            served[oid] = set(territory.PROVINCES) if region else set()
+        for oid, code in conn.execute(sa.select(schema.office_provinces)):
+            served[oid].add(code)
+        for oid, istat in conn.execute(sa.select(schema.office_comuni)):
+            served[oid].add(provinces_of_comune[istat])
+        for oid, ambito in conn.execute(sa.select(schema.office_ambiti)):
+            served[oid].add(ambito_province[ambito])
+        coverage = {s: {p: 0 for p in territory.PROVINCES} for s in SERVICES}
+        for oid, service in conn.execute(sa.select(schema.office_services.c.office_id,
+                                                   schema.office_services.c.service_id)):
+            for code in served[oid]:
+                coverage[service][code] += 1
+
+        texts: dict[tuple[str, str, int], set[str]] = {}
+        for rid, fld, pos, lang in conn.execute(sa.select(
+                schema.texts.c.record_id, schema.texts.c.field, schema.texts.c.position,
+                schema.texts.c.language)):
+            texts.setdefault((rid, fld, pos), set()).add(lang)
+        italian = [langs for langs in texts.values() if "it" in langs]
+        translations = {
+            lang: (round(sum(lang in langs for langs in italian) / len(italian), 4)
+                   if italian else 0.0)
+            for lang in LANGUAGES if lang != "it"
+        }
+
+        cutoff = today - dt.timedelta(days=STALE_DAYS)
+        stale: list[dict[str, Any]] = []
+        unverified: dict[str, int] = {}
+        for kind, table in _FACT_TABLES:
+            for row in conn.execute(sa.select(table.c.id, table.c.file, table.c.checked,
+                                              table.c.verified, table.c.source)
+                                    .order_by(table.c.id)):
+                if kind == "service" and not row.source:
+                    continue  # a service's name states no fact that could be verified
+                if row.checked is not None and row.checked < cutoff:
+                    stale.append({"kind": kind, "id": row.id, "file": row.file,
+                                  "checked": row.checked.isoformat()})
+                if not row.verified:
+                    unverified[kind] = unverified.get(kind, 0) + 1
+        return {
+            "comuni": count(schema.comuni),
+            "provinces": count(schema.provinces),
+            "offices": count(schema.offices),
+            "procedures": count(schema.procedures),
+            "emergency_numbers": count(schema.emergency_numbers),
+            "coverage": coverage,
+            "translations": translations,
+            "texts": len(italian),
+            "stale_days": STALE_DAYS,
+            "stale": stale,
+            "unverified": sum(unverified.values()),
+            "unverified_by_kind": unverified,
+        }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Render the report as tables for a terminal."""
+    provinces = list(territory.PROVINCES)
+    lines = [
+        f"comuni: {report['comuni']}   provinces: {report['provinces']}   "
+        f"offices: {report['offices']}   procedures: {report['procedures']}   "
+        f"emergency numbers: {report['emergency_numbers']}",
+        "",
+        "coverage (offices serving each service, per province; '-' = none):",
+        f"  {'service':<24}" + "".join(f"{code:>5}" for code in provinces),
+    ]
+    for service, per_province in report["coverage"].items():
+        cells = "".join(f"{per_province[code] or '-':>5}" for code in provinces)
+        lines.append(f"  {service:<24}{cells}")
+    lines += ["", f"translations (share of {report['texts']} Italian texts translated):"]
+    for lang, share in report["translations"].items():
+        tier = "tier 1" if lang in TIER1 else "tier 2"
+        lines.append(f"  {lang:<4}{share * 100:6.1f} %  ({tier})")
+    lines += ["", f"stale (checked more than {report['stale_days']} days ago): "
+              f"{len(report['stale'])}"]
+    lines += [f"  {s['file']}: {s['kind']} {s['id']} (checked {s['checked']})"
+              for s in report["stale"]]
+    by_kind = ", ".join(f"{k}: {n}" for k, n in sorted(report["unverified_by_kind"].items()))
+    lines += ["", f"unverified records: {report['unverified']}" + (f" ({by_kind})" if by_kind
+                                                                   else "")]
+    return "\n".join(lines)

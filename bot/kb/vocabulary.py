@@ -1,0 +1,57 @@
+"""The closed word lists of the knowledge files: services, office kinds, languages, weekdays.
+
+Languages are repeated from :mod:`bot.nlu.language` on purpose: that module imports Rasa, which
+the action server and ``bot kb`` should not pay for. ``tests/kb/test_vocabulary.py`` keeps the
+two lists equal.
+"""
+
+from __future__ import annotations
+
+# The service intents of the taxonomy (DESIGN.md) without ``ask_``, plus ``emergency``.
+SERVICES: tuple[str, ...] = (
+    "residence_permit",
+    "asylum",
+    "family_reunification",
+    "citizenship",
+    "residence_registration",
+    "tax_code",
+    "health_care",
+    "italian_course",
+    "school_enrollment",
+    "employment",
+    "housing",
+    "legal_aid",
+    "emergency",
+)
+
+OFFICE_KINDS: tuple[str, ...] = (
+    "questura",
+    "prefettura",
+    "anagrafe",
+    "asl",
+    "centro_impiego",
+    "cpia",
+    "agenzia_entrate",
+    "commissione_territoriale",
+    "foresteria",
+    "patronato",
+    "legal_aid",
+    "other",
+)
+
+TIER1: tuple[str, ...] = ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh")
+TIER2: tuple[str, ...] = ("pa", "hi", "fa", "ps")
+LANGUAGES: tuple[str, ...] = TIER1 + TIER2
+
+# Index = datetime.date.weekday().
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def fallback_chain(language: str) -> tuple[str, ...]:
+    """Languages to try, in order, for a long text asked for in ``language``.
+
+    Tier-2 readers are more likely to read English or French than Italian (DESIGN.md); anyone
+    else falls back to English, then to Italian, which every text has.
+    """
+    rest = ("en", "fr", "it") if language in TIER2 else ("en", "it")
+    return (language, *[code for code in rest if code != language])

@@ -1,0 +1,76 @@
+"""The editors' report: what is covered, translated, stale and unverified."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.kb.load import load
+from bot.kb.report import build_report, format_report
+from bot.settings import PROJECT_ROOT
+
+
+def test_report_counts(knowledge: Path, engine: sa.engine.Engine) -> None:
+    assert not load(knowledge, engine).problems
+    report = build_report(engine, today=dt.date(2026, 11, 21))
+    assert (report["comuni"], report["provinces"], report["offices"]) == (257, 6, 9)
+    # Questure in BA, FG, LE, BT, a patronato in Modugno (BA), the regional Commissione.
+    assert report["coverage"]["residence_permit"] == {
+        "BA": 3, "BT": 2, "BR": 1, "FG": 2, "LE": 2, "TA": 1}
+    assert report["coverage"]["residence_registration"] == {
+        "BA": 2, "BT": 1, "BR": 0, "FG": 0, "LE": 0, "TA": 0}
+    # 15 Italian texts; English has 12 of them, French 8, Albanian 4.
+    assert report["texts"] == 15
+    assert report["translations"]["en"] == round(12 / 15, 4)
+    assert report["translations"]["fr"] == round(8 / 15, 4)
+    assert report["translations"]["sq"] == round(4 / 15, 4)
+    assert report["translations"]["pa"] == 0.0
+    # anagrafe-bari was checked on 2025-01-10: more than 180 days before 2026-11-21.
+    assert report["stale"] == [{"kind": "office", "id": "anagrafe-bari",
+                                "file": "offices/ba.yml", "checked": "2025-01-10"}]
+    # 9 offices and 2 procedures are unverified; the two numbers are verified.
+    assert report["unverified"] == 11
+    assert report["unverified_by_kind"] == {"office": 9, "procedure": 2}
+    text = format_report(report)
+    assert "comuni: 257   provinces: 6   offices: 9" in text
+    assert "  residence_permit            3    2    1    2    2    1" in text
+    assert "  offices/ba.yml: office anagrafe-bari (checked 2025-01-10)" in text
+
+
+def test_cli_report_on_files_leaves_the_database_alone(knowledge: Path, tmp_path: Path) -> None:
+    db = tmp_path / "untouched.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "report", "--json", "--path", str(knowledge)],
+        capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
+        env={"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin",
+             "PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["comuni"], report["provinces"], report["offices"]) == (257, 6, 9)
+    assert not db.exists()
+
+
+def test_cli_load_reports_changes_then_nothing(knowledge: Path, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(PROJECT_ROOT)}
+
+    def bot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "kb", *args], capture_output=True,
+                              text=True, timeout=60, cwd=PROJECT_ROOT, env=env)
+
+    first = bot("load", "--path", str(knowledge))
+    assert first.returncode == 0, first.stderr
+    assert "offices: 9 added, 0 updated, 0 removed" in first.stdout.splitlines()
+    second = bot("load", "--path", str(knowledge))
+    assert second.stdout.strip() == "nothing changed: the database already matches the files"
+    (knowledge / "offices" / "le.yml").write_text("offices: [\n")
+    broken = bot("load", "--path", str(knowledge))
+    assert broken.returncode == 1
+    assert broken.stderr.splitlines()[-1] == "1 problem(s); nothing was written"
+    migrate = bot("migrate")
+    assert migrate.stdout.strip() == "knowledge base tables at revision 0001"
