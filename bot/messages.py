@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from bot.nlu.language import SUPPORTED, TIER1
+from bot.kb.vocabulary import LANGUAGES as SUPPORTED
+from bot.kb.vocabulary import TIER1
 from bot.settings import PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
@@ -114,9 +115,13 @@ def load(directory: Path = LOCALES_DIR) -> tuple[Catalogue, list[str]]:
 
 
 def _domain_responses(domain_path: Path) -> dict[str, list[dict[str, Any]]]:
-    from rasa.shared.core.domain import Domain
-
-    return Domain.load(str(domain_path)).responses
+    """Responses of every domain file, read as plain YAML (the action server has no Rasa)."""
+    files = sorted(domain_path.glob("*.yml")) if domain_path.is_dir() else [domain_path]
+    responses: dict[str, list[dict[str, Any]]] = {}
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        responses.update(data.get("responses") or {})
+    return responses
 
 
 def validate(
@@ -178,3 +183,27 @@ def default_catalogue() -> Catalogue:
     if problems:
         raise ValueError("invalid message catalogue:\n" + "\n".join(problems))
     return catalogue
+
+
+@lru_cache(maxsize=1)
+def _default_sources() -> dict[str, str]:
+    return {
+        name: _source_variation(variations).get("text", "")
+        for name, variations in _domain_responses(PROJECT_ROOT / "domain").items()
+    }
+
+
+class _KeepMissing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(name: str, language: str | None, **values: Any) -> str:
+    """Text of response ``name`` in ``language`` (English source if untranslated), filled.
+
+    For the lines that actions join into one message; whole messages go through Rasa and
+    :class:`bot.nlg.CatalogueNLG`, which applies the same translation.
+    """
+    translation = default_catalogue().get(language, name)
+    template = translation.text if translation else _default_sources()[name]
+    return template.format_map(_KeepMissing(values))

@@ -1,0 +1,336 @@
+"""Answer a service question for the person's town, and the follow-ups about it.
+
+The flow people expect: a question about a service ("il mio permesso scade, vivo a Gallipoli")
+gets what to do first, the office that serves their town (whether it is open now and when it
+next opens), the documents and the steps. Without a town the assistant asks for it once,
+remembers the question, and answers it when the town arrives ("Nardò"). Follow-ups ("and when is
+it open?", "what do I bring?") apply to the service and office just discussed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from abc import ABC
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import render
+from actions.constants import (
+    ASPECT_INTENTS,
+    DEFAULT_LANGUAGE,
+    ENTITY_CITY,
+    ENTITY_OFFICE,
+    ENTITY_SERVICE,
+    SERVICE_INTENT_PREFIX,
+    SLOT_CITY,
+    SLOT_FAILED_TURNS,
+    SLOT_LANGUAGE,
+    SLOT_OFFICE,
+    SLOT_PENDING_QUESTION,
+    SLOT_PROCEDURE,
+    SLOT_SERVICE,
+    TIMEZONE,
+)
+from actions.knowledge import shared_knowledge_base
+from bot.kb.queries import Comune, KnowledgeBase, Office, Procedure
+from bot.kb.vocabulary import SERVICES
+from bot.territory import fold
+
+_WORD = re.compile(r"\w{4,}")
+
+
+def _rome_now() -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(TIMEZONE))
+
+
+class KnowledgeAction(Action, ABC):
+    """Base of the actions that answer from the knowledge base.
+
+    The domain must contain the slots ``language``, ``city``, ``service``, ``office``,
+    ``procedure``, ``pending_question`` and ``failed_turns`` and the ``utter_answer_*``
+    responses (``domain/answers.yml``).
+    """
+
+    def __init__(
+        self,
+        knowledge_base: KnowledgeBase | None = None,
+        clock: Callable[[], dt.datetime] = _rome_now,
+    ) -> None:
+        self._knowledge_base = knowledge_base
+        self._clock = clock
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._knowledge_base or shared_knowledge_base()
+
+    # -------------------------------------------------------------- reading the tracker
+
+    @staticmethod
+    def language(tracker: Tracker) -> str:
+        return tracker.get_slot(SLOT_LANGUAGE) or DEFAULT_LANGUAGE
+
+    def comune(self, tracker: Tracker) -> Comune | None:
+        """The town of this message, or the one the conversation already knows."""
+        for value in (
+            *(e.get("value") for e in tracker.latest_message.get("entities", [])
+              if e.get("entity") == ENTITY_CITY),
+            tracker.get_slot(SLOT_CITY),
+        ):
+            if isinstance(value, str) and value:
+                found = self.kb.find_comune(value)
+                if found:
+                    return found
+        return None
+
+    @staticmethod
+    def service(tracker: Tracker) -> str | None:
+        """The service of this message (its intent or a service entity), else the last one."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent.startswith(SERVICE_INTENT_PREFIX):
+            candidate = intent[len(SERVICE_INTENT_PREFIX):]
+            if candidate in SERVICES:
+                return candidate
+        for entity in tracker.latest_message.get("entities", []):
+            if entity.get("entity") == ENTITY_SERVICE and entity.get("value") in SERVICES:
+                return str(entity["value"])
+        return tracker.get_slot(SLOT_SERVICE)
+
+    @staticmethod
+    def office_kind(tracker: Tracker) -> str | None:
+        for entity in tracker.latest_message.get("entities", []):
+            if entity.get("entity") == ENTITY_OFFICE and entity.get("value"):
+                return str(entity["value"])
+        return None
+
+    # -------------------------------------------------------------- knowledge
+
+    def choose_procedure(self, service: str, language: str, text: str) -> Procedure | None:
+        """The procedure whose title and summary share most words with the message.
+
+        Words are compared in the person's language and in Italian (people write
+        "rinnovo", "kit", "scaduto" whatever their language); ties keep the file order, whose
+        first procedure is the most common case.
+        """
+        procedures = self.kb.procedures(service, language)
+        if not procedures:
+            return None
+        italian = {p.id: p for p in self.kb.procedures(service, "it")}
+        words = {fold(w) for w in _WORD.findall(text or "")}
+
+        def score(procedure: Procedure) -> int:
+            reference = italian.get(procedure.id, procedure)
+            texts = (procedure.title, procedure.summary, reference.title, reference.summary)
+            found = {fold(w) for t in texts for w in _WORD.findall(t)}
+            return len(words & found)
+
+        return max(procedures, key=score)  # max keeps the first of equal scores
+
+    def office(self, service: str, comune: Comune, procedure: Procedure | None) -> Office | None:
+        """The office serving the comune, preferring the kinds the procedure names."""
+        for kind in procedure.office_kinds if procedure else ():
+            found = self.kb.office_for(service, comune.istat, kind)
+            if found:
+                return found
+        return self.kb.office_for(service, comune.istat)
+
+    # -------------------------------------------------------------- messages
+
+    @staticmethod
+    def say(dispatcher: CollectingDispatcher, lines: list[str]) -> None:
+        """One composed message (see ``utter_answer_card``); nothing when there are no lines."""
+        if lines:
+            dispatcher.utter_message(response="utter_answer_card", card="\n".join(lines))
+
+    def ask_city(self, dispatcher: CollectingDispatcher, pending: str) -> list[EventType]:
+        dispatcher.utter_message(response="utter_answer_ask_city")
+        return [SlotSet(SLOT_PENDING_QUESTION, pending), SlotSet(SLOT_FAILED_TURNS, 0)]
+
+    def answer_service(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        service: str,
+        comune: Comune,
+    ) -> list[EventType]:
+        """Summary, office with its opening, documents, steps, then the next questions."""
+        language = self.language(tracker)
+        procedure = self.choose_procedure(service, language, tracker.latest_message.get("text"))
+        office = self.office(service, comune, procedure)
+        name = self.kb.service_name(service, language)
+        if procedure:
+            dispatcher.utter_message(
+                response="utter_answer_summary",
+                service_name=name.text if name else service,
+                city=comune.name,
+                title=procedure.title,
+                summary=procedure.summary,
+            )
+        if office:
+            opening = self.kb.opening(office.id, self._clock())
+            self.say(
+                dispatcher,
+                render.office_lines(office, language)
+                + render.opening_lines(opening, language)
+                + render.provenance_lines(office.checked, office.source, office.verified, language),
+            )
+        else:
+            dispatcher.utter_message(response="utter_answer_no_office", city=comune.name)
+        if procedure:
+            self.send_documents(dispatcher, procedure, language)
+            header = render.render("utter_answer_steps_header", language)
+            for text in render.list_messages(header, procedure.steps, numbered=True):
+                dispatcher.utter_message(response="utter_answer_card", card=text)
+            self.say(
+                dispatcher,
+                render.provenance_lines(procedure.checked, procedure.source, procedure.verified, language)
+                + render.fallback_line(procedure, language),
+            )
+        dispatcher.utter_message(response="utter_answer_next")
+        return [
+            SlotSet(SLOT_SERVICE, service),
+            SlotSet(SLOT_CITY, comune.name),
+            SlotSet(SLOT_OFFICE, office.id if office else None),
+            SlotSet(SLOT_PROCEDURE, procedure.id if procedure else None),
+            SlotSet(SLOT_PENDING_QUESTION, None),
+            SlotSet(SLOT_FAILED_TURNS, 0),
+        ]
+
+    @staticmethod
+    def send_documents(
+        dispatcher: CollectingDispatcher, procedure: Procedure, language: str
+    ) -> None:
+        if not procedure.documents:
+            dispatcher.utter_message(response="utter_answer_no_documents")
+            return
+        header = render.render("utter_answer_documents_header", language)
+        for text in render.list_messages(header, procedure.documents, numbered=False):
+            dispatcher.utter_message(response="utter_answer_card", card=text)
+
+    def answer_aspect(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        aspect: str,
+    ) -> list[EventType]:
+        """Hours, location or documents of the office or service being discussed."""
+        language = self.language(tracker)
+        service = self.service(tracker)
+        kind = self.office_kind(tracker)
+        if aspect == "ask_documents_needed":
+            if not service:
+                dispatcher.utter_message(response="utter_answer_ask_service")
+                return [SlotSet(SLOT_PENDING_QUESTION, aspect)]
+            procedure = self._current_procedure(tracker, service, language)
+            if procedure is None:
+                dispatcher.utter_message(response="utter_answer_no_documents")
+                return []
+            self.send_documents(dispatcher, procedure, language)
+            return [SlotSet(SLOT_SERVICE, service), SlotSet(SLOT_PROCEDURE, procedure.id),
+                    SlotSet(SLOT_PENDING_QUESTION, None), SlotSet(SLOT_FAILED_TURNS, 0)]
+
+        comune = self.comune(tracker)
+        office = self._current_office(tracker, service, kind, comune)
+        if office is None:
+            if comune is None:
+                return self.ask_city(dispatcher, aspect)
+            if not service and not kind:
+                dispatcher.utter_message(response="utter_answer_ask_service")
+                return [SlotSet(SLOT_PENDING_QUESTION, aspect)]
+            dispatcher.utter_message(response="utter_answer_no_office", city=comune.name)
+            return []
+        if aspect == "ask_office_location":
+            lines = render.office_lines(office, language, location_only=True)
+        else:
+            opening = self.kb.opening(office.id, self._clock())
+            lines = [render.render("utter_answer_line_office", language, name=office.name)]
+            lines += render.opening_lines(opening, language, with_week=True)
+        lines += render.provenance_lines(office.checked, office.source, office.verified, language)
+        self.say(dispatcher, lines)
+        return [SlotSet(SLOT_OFFICE, office.id), SlotSet(SLOT_PENDING_QUESTION, None),
+                SlotSet(SLOT_FAILED_TURNS, 0)]
+
+    def _current_procedure(self, tracker: Tracker, service: str, language: str) -> Procedure | None:
+        if service == tracker.get_slot(SLOT_SERVICE) and tracker.get_slot(SLOT_PROCEDURE):
+            found = self.kb.procedure(service, language, tracker.get_slot(SLOT_PROCEDURE))
+            if found:
+                return found
+        return self.choose_procedure(service, language, tracker.latest_message.get("text"))
+
+    def _current_office(
+        self, tracker: Tracker, service: str | None, kind: str | None, comune: Comune | None
+    ) -> Office | None:
+        """The office asked about: named by kind, else the one just discussed, else the service's."""
+        if comune and kind:
+            for candidate in ((service,) if service else ()) + SERVICES:
+                found = self.kb.office_for(candidate, comune.istat, kind)
+                if found:
+                    return found
+        current = tracker.get_slot(SLOT_OFFICE)
+        if current and not kind and (comune is None or comune.name == tracker.get_slot(SLOT_CITY)):
+            found = self.kb.office(current)
+            if found:
+                return found
+        if comune and service:
+            return self.office(service, comune, self.kb.procedure(service, "it"))
+        return None
+
+
+class ActionAnswerService(KnowledgeAction):
+    """A question about one of the twelve services."""
+
+    def name(self) -> str:
+        return "action_answer_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        service = self.service(tracker)
+        if service is None:
+            dispatcher.utter_message(response="utter_answer_ask_service")
+            return []
+        comune = self.comune(tracker)
+        if comune is None:
+            return [SlotSet(SLOT_SERVICE, service), *self.ask_city(dispatcher, service)]
+        return self.answer_service(dispatcher, tracker, service, comune)
+
+
+class ActionAnswerAspect(KnowledgeAction):
+    """Opening hours, location or documents of the office or service being discussed."""
+
+    def name(self) -> str:
+        return "action_answer_aspect"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        aspect = intent if intent in ASPECT_INTENTS else "ask_office_location"
+        return self.answer_aspect(dispatcher, tracker, aspect)
+
+
+class ActionHandleInform(KnowledgeAction):
+    """The person gave their town: answer the question waiting for it, or ask what they need."""
+
+    def name(self) -> str:
+        return "action_handle_inform"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        comune = self.comune(tracker)
+        if comune is None:
+            dispatcher.utter_message(response="utter_answer_city_unknown")
+            return []
+        pending = tracker.get_slot(SLOT_PENDING_QUESTION)
+        if pending in SERVICES:
+            return self.answer_service(dispatcher, tracker, pending, comune)
+        if pending in ASPECT_INTENTS:
+            return self.answer_aspect(dispatcher, tracker, pending)
+        dispatcher.utter_message(response="utter_answer_city_noted", city=comune.name)
+        return [SlotSet(SLOT_CITY, comune.name), SlotSet(SLOT_FAILED_TURNS, 0)]

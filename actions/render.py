@@ -1,0 +1,155 @@
+"""Compose the messages of an answer from catalogue lines, in the person's language.
+
+Only facts that are known become lines: an empty phone number is left out, an unknown address
+says so. Dates and weekdays are written by Babel's CLDR data for the language, so no weekday
+name is translated by hand. Long lists are split into several messages, never cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+
+from bot.kb.hours import Opening, WeeklySlot
+from bot.kb.queries import Office, Procedure
+from bot.messages import render
+
+# A message longer than this is split between list items (WhatsApp's own limit is 1600).
+MESSAGE_LIMIT = 900
+
+
+def _locale(language: str) -> str:
+    try:
+        Locale.parse(language)
+        return language
+    except (UnknownLocaleError, ValueError):
+        return "en"
+
+
+def when(moment: dt.datetime, language: str) -> str:
+    """A weekday, date and time: "Monday 24 November, 08:30" in the person's language."""
+    return format_datetime(moment, "EEEE d MMMM, HH:mm", locale=_locale(language))
+
+
+def clock(moment: dt.datetime, language: str) -> str:
+    """A time of day, e.g. "12:30"."""
+    return format_time(moment, "HH:mm", locale=_locale(language))
+
+
+def weekly_lines(slots: Iterable[WeeklySlot], language: str) -> list[str]:
+    """Weekly hours grouped by identical times: "Mon, Wed: 08:30–12:30"."""
+    days = Locale.parse(_locale(language)).days["format"]["abbreviated"]
+    groups: dict[tuple[dt.time, dt.time, bool], list[int]] = {}
+    for slot in slots:
+        groups.setdefault((slot.opens, slot.closes, slot.appointment_only), []).append(slot.weekday)
+    lines = []
+    for (opens, closes, appointment_only), weekdays in sorted(
+        groups.items(), key=lambda item: (min(item[1]), item[0][0])
+    ):
+        name = "utter_answer_line_appointment_only" if appointment_only else "utter_answer_line_hours_slot"
+        lines.append(
+            render(
+                name,
+                language,
+                days=", ".join(days[d] for d in sorted(weekdays)),
+                hours=f"{opens:%H:%M}–{closes:%H:%M}",
+            )
+        )
+    return lines
+
+
+def opening_lines(opening: Opening, language: str, with_week: bool = False) -> list[str]:
+    """Open now or when it opens next; the weekly hours too when asked about hours."""
+    if opening.open_now is None:
+        return [render("utter_answer_line_hours_unknown", language)]
+    lines = []
+    if opening.open_now and opening.closes_at:
+        name = (
+            "utter_answer_line_open_now_appointment"
+            if opening.appointment_only_now
+            else "utter_answer_line_open_now"
+        )
+        lines.append(render(name, language, closes_at=clock(opening.closes_at, language)))
+    elif opening.next_opening:
+        if opening.closed_today and opening.closed_today.name:
+            lines.append(
+                render("utter_answer_line_closed_today", language, reason=opening.closed_today.name)
+            )
+        name = (
+            "utter_answer_line_closed_next_appointment"
+            if opening.next_opening_appointment_only
+            else "utter_answer_line_closed_next"
+        )
+        lines.append(render(name, language, next_opening=when(opening.next_opening, language)))
+    if with_week:
+        lines.extend(weekly_lines(opening.slots, language))
+    return lines
+
+
+def office_lines(office: Office, language: str, location_only: bool = False) -> list[str]:
+    """Name, address and map; with contacts and booking unless only the location was asked."""
+    lines = [render("utter_answer_line_office", language, name=office.name)]
+    if office.address:
+        lines.append(render("utter_answer_line_address", language, address=office.address))
+        if office.map_url:
+            lines.append(render("utter_answer_line_map", language, map_url=office.map_url))
+    else:
+        lines.append(render("utter_answer_line_address_unknown", language))
+    if location_only:
+        return lines
+    for field_name, line in (
+        ("phone", "utter_answer_line_phone"),
+        ("email", "utter_answer_line_email"),
+        ("website", "utter_answer_line_website"),
+        ("booking_url", "utter_answer_line_booking"),
+    ):
+        value = getattr(office, field_name)
+        if value:
+            lines.append(render(line, language, **{field_name: value}))
+    return lines
+
+
+def provenance_lines(
+    checked: dt.date | None, source: str | None, verified: bool, language: str
+) -> list[str]:
+    """When and where the facts were checked, and a warning when they are not verified."""
+    lines = []
+    if checked:
+        lines.append(
+            render(
+                "utter_answer_line_checked",
+                language,
+                checked=format_date(checked, "medium", locale=_locale(language)),
+                source=source or "—",
+            )
+        )
+    if not verified:
+        lines.append(render("utter_answer_line_unverified", language))
+    return lines
+
+
+def fallback_line(procedure: Procedure, language: str) -> list[str]:
+    """The one-line note when a procedure is shown in another language than the person's."""
+    if not procedure.fell_back:
+        return []
+    name = Locale.parse(_locale(procedure.language)).get_display_name(_locale(language))
+    return [render("utter_answer_line_language_fallback", language, fallback_language=name)]
+
+
+def list_messages(header: str, items: Iterable[str], numbered: bool) -> list[str]:
+    """A header and its items as one message, or several when too long for a phone."""
+    messages: list[str] = []
+    current = header
+    for index, item in enumerate(items, start=1):
+        line = f"{index}. {item}" if numbered else f"• {item}"
+        if len(current) + 1 + len(line) > MESSAGE_LIMIT and current:
+            messages.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        messages.append(current)
+    return messages
