@@ -94,6 +94,20 @@ def _subdivisions() -> frozenset[str]:
     return frozenset(holidays.Italy.subdivisions)
 
 
+def warm_up(subdivisions: Iterable[str | None], today: dt.date | None = None) -> None:
+    """Build this year's and next year's holiday lists now, not during someone's question.
+
+    ``holidays`` takes a noticeable fraction of a second the first time it builds a year in
+    Italian (it loads its translations); the knowledge base calls this when it loads.
+    """
+    year = (today or dt.date.today()).year
+    for y in (year, year + 1):
+        _national(y)
+        for sub in set(subdivisions):
+            if sub is not None:
+                _patron(sub, y)
+
+
 def patron_subdivision(comune_name: str, province: str, capoluogo: bool) -> str | None:
     """Return the ``holidays`` subdivision holding this comune's patron saint, if any.
 

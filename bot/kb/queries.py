@@ -300,6 +300,7 @@ class KnowledgeBase:
             snap.kinds = {service: tuple(ks) for service, ks in kinds.items()}
             snap.numbers = rows(schema.emergency_numbers, schema.emergency_numbers.c.file,
                                 schema.emergency_numbers.c.position)
+        hours.warm_up(snap.patron.values())
         return snap
 
     # ------------------------------------------------------------------ territory
