@@ -5,21 +5,29 @@ variation exactly as Rasa's templated generator does (channel, conditions), then
 text and button titles with the translation from the message catalogue (``locales/``) for the
 ``language`` slot, and only then fills the placeholders. Without a translation the English source
 text is used, so a person never gets silence.
+
+The first reply of a conversation also carries the short privacy notice, after the answer so it
+never delays it. "First" means no bot message yet in the tracker; since every message of that
+turn sees the same tracker, the generator remembers which turn already got the notice.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.messages import Catalogue, default_catalogue
 
 SLOT_LANGUAGE = "language"
+PRIVACY_NOTICE = "utter_privacy_notice"
+_REMEMBERED_TURNS = 10_000
 
 
 class CatalogueNLG(TemplatedNaturalLanguageGenerator):
@@ -33,6 +41,7 @@ class CatalogueNLG(TemplatedNaturalLanguageGenerator):
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
         self._catalogue = catalogue
+        self._noticed: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     @property
     def catalogue(self) -> Catalogue:
@@ -51,7 +60,24 @@ class CatalogueNLG(TemplatedNaturalLanguageGenerator):
         """Generate the response in the language of the conversation (or ``language=``)."""
         filled_slots = tracker.current_slot_values()
         language = kwargs.get("language") or filled_slots.get(SLOT_LANGUAGE)
-        return self.generate_in(utter_action, language, filled_slots, output_channel, **kwargs)
+        response = self.generate_in(utter_action, language, filled_slots, output_channel, **kwargs)
+        if response and response.get("text") and self._first_reply(tracker):
+            notice = self.generate_in(PRIVACY_NOTICE, language, filled_slots, output_channel)
+            if notice and notice.get("text"):
+                response["text"] = f"{response['text']}\n\n{notice['text']}"
+        return response
+
+    def _first_reply(self, tracker: DialogueStateTracker) -> bool:
+        """True once per conversation: for the first message the bot sends in it."""
+        if any(isinstance(event, BotUttered) for event in tracker.events):
+            return False
+        turn = (tracker.sender_id, len(tracker.events))
+        if turn in self._noticed:
+            return False
+        self._noticed[turn] = None
+        if len(self._noticed) > _REMEMBERED_TURNS:
+            self._noticed.popitem(last=False)
+        return True
 
     def generate_in(
         self,

@@ -75,6 +75,25 @@ def check_database(url: str) -> None:
         engine.dispose()
 
 
+def load_knowledge(url: str) -> None:
+    """Bring the knowledge tables up to date with knowledge/ (a no-op when nothing changed)."""
+    from bot.kb.db import make_engine
+    from bot.kb.load import load
+
+    engine = make_engine(url)
+    try:
+        result = load(PROJECT_ROOT / "knowledge", engine)
+    finally:
+        engine.dispose()
+    if result.problems:
+        first = result.problems[0]
+        raise StartupError(
+            f"the knowledge files have {len(result.problems)} problem(s), e.g. {first}; "
+            f"run 'bot kb validate' for all of them"
+        )
+    print("knowledge: " + "; ".join(result.summary_lines()), file=sys.stderr)
+
+
 def _connect_timeout(parsed) -> dict:  # type: ignore[no-untyped-def]
     return {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
 
@@ -140,6 +159,7 @@ def run() -> int:
         check_port_free(settings.rasa_host, settings.rasa_port)
         check_port_free("127.0.0.1", settings.action_port)
         check_database(settings.database_url)
+        load_knowledge(settings.database_url)
         model = ensure_model()
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
