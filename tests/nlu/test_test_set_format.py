@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,9 @@ def _files() -> list[Path]:
     return sorted(TEST_SET_DIR.glob("test_*.yml"))
 
 
+@lru_cache(maxsize=None)
 def _load(path: Path) -> TrainingData:
+    """Parsed once per file: Rasa's YAML reader is slow enough to dominate this module."""
     return load_data(str(path))
 
 
