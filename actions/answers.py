@@ -173,9 +173,10 @@ class KnowledgeAction(Action, ABC):
             )
         if office:
             opening = self.kb.opening(office.id, self._clock())
+            notes = self.kb.office_notes(office.id, language)
             self.say(
                 dispatcher,
-                render.office_lines(office, language)
+                render.office_lines(office, language, notes=notes.text if notes else None)
                 + render.opening_lines(opening, language)
                 + render.provenance_lines(office.checked, office.source, office.verified, language),
             )

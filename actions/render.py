@@ -89,8 +89,10 @@ def opening_lines(opening: Opening, language: str, with_week: bool = False) -> l
     return lines
 
 
-def office_lines(office: Office, language: str, location_only: bool = False) -> list[str]:
-    """Name, address and map; with contacts and booking unless only the location was asked."""
+def office_lines(
+    office: Office, language: str, location_only: bool = False, notes: str | None = None
+) -> list[str]:
+    """Name, address and map; with contacts, booking and notes unless only the location was asked."""
     lines = [render("utter_answer_line_office", language, name=office.name)]
     if office.address:
         lines.append(render("utter_answer_line_address", language, address=office.address))
@@ -109,6 +111,8 @@ def office_lines(office: Office, language: str, location_only: bool = False) -> 
         value = getattr(office, field_name)
         if value:
             lines.append(render(line, language, **{field_name: value}))
+    if notes:
+        lines.append(render("utter_answer_line_notes", language, notes=notes))
     return lines
 
 

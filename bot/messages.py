@@ -8,6 +8,7 @@ response, same placeholders, same number of buttons) and reports ``file:line: pr
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,7 @@ from bot.settings import PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 SOURCE_LANGUAGE = "en"  # the language of the domain's response texts
+_PLACEHOLDER = re.compile(r"{\w+}")
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,22 @@ def _source_variation(variations: list[dict[str, Any]]) -> dict[str, Any]:
     return variations[0]
 
 
+def needs_translation(variation: dict[str, Any]) -> bool:
+    """Whether a response has words to translate ("📞 {phone}" and "{card}" have none)."""
+    text = _PLACEHOLDER.sub("", variation.get("text", ""))
+    return any(ch.isalpha() for ch in text) or bool(variation.get("buttons"))
+
+
 def missing(
     directory: Path = LOCALES_DIR, domain_path: Path = PROJECT_ROOT / "domain"
 ) -> dict[str, list[str]]:
     """Tier-1 language → response names it does not translate yet."""
     catalogue, _ = load(directory)
-    responses = [name for name in _domain_responses(domain_path) if name.startswith("utter_")]
+    responses = [
+        name
+        for name, variations in _domain_responses(domain_path).items()
+        if name.startswith("utter_") and needs_translation(_source_variation(variations))
+    ]
     return {
         language: [name for name in responses if catalogue.get(language, name) is None]
         for language in TIER1
@@ -198,12 +210,12 @@ class _KeepMissing(dict):
         return "{" + key + "}"
 
 
-def render(name: str, language: str | None, **values: Any) -> str:
-    """Text of response ``name`` in ``language`` (English source if untranslated), filled.
+def render(response: str, language: str | None, /, **values: Any) -> str:
+    """Text of ``response`` in ``language`` (English source if untranslated), filled.
 
     For the lines that actions join into one message; whole messages go through Rasa and
     :class:`bot.nlg.CatalogueNLG`, which applies the same translation.
     """
-    translation = default_catalogue().get(language, name)
-    template = translation.text if translation else _default_sources()[name]
+    translation = default_catalogue().get(language, response)
+    template = translation.text if translation else _default_sources()[response]
     return template.format_map(_KeepMissing(values))

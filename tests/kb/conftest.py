@@ -6,7 +6,6 @@ others); phone numbers are left empty as the format demands for unchecked facts.
 
 from __future__ import annotations
 
-import secrets
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.kb.db import make_engine
+from tests.databases import postgres_database
 
-POSTGRES_ADMIN_URL = "postgresql://root@127.0.0.1:5432/test"
 
 FILES: dict[str, str] = {
     "services.yml": """
@@ -237,23 +236,8 @@ def line_of(path: Path, needle: str, occurrence: int = 1) -> int:
 
 
 def _postgres_url() -> Iterator[str]:
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    name = f"kb_test_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 not reachable: {exc}")
-    try:
-        yield f"postgresql://root@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with postgres_database("kb_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

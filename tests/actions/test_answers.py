@@ -1,0 +1,133 @@
+"""Answers about a service for the person's town, against the shipped knowledge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswerAspect, ActionAnswerService, ActionHandleInform
+from bot.kb.queries import KnowledgeBase
+from bot.messages import render
+from tests.actions.conftest import cards, city, responses, tracker
+
+ROME = ZoneInfo("Europe/Rome")
+# Tuesday 24 November 2026, 10:00 in Rome: inside the Questura di Lecce's Tuesday slot.
+TUESDAY_MORNING = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ROME)
+# Wednesday 25 November 2026, 10:00: closed; next opening Thursday 14:30.
+WEDNESDAY_MORNING = dt.datetime(2026, 11, 25, 10, 0, tzinfo=ROME)
+
+
+def slots(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def test_permit_question_with_town_gets_the_province_questura(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    action = ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING)
+    events = await action.run(
+        dispatcher,
+        tracker("il mio permesso scade, vivo a Gallipoli", "ask_residence_permit",
+                city("Gallipoli"), language="it"),
+        {},
+    )
+    text = cards(dispatcher)
+    assert "Questura di Lecce" in text
+    assert "🟢" in text  # open now, by appointment
+    italian_header = render("utter_answer_documents_header", "it")
+    assert italian_header != render("utter_answer_documents_header", "en")
+    assert italian_header in text and render("utter_answer_steps_header", "it") in text
+    summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
+    assert summary["city"] == "Gallipoli"
+    assert "rinnov" in summary["title"].lower()  # "scade" picks the renewal procedure
+    assert responses(dispatcher)[-1] == "utter_answer_next"
+    assert slots(events)["office"] == "questura-lecce-immigrazione"
+    assert slots(events)["service"] == "residence_permit"
+
+
+async def test_closed_office_says_when_it_opens_next(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    action = ActionAnswerService(kb, clock=lambda: WEDNESDAY_MORNING)
+    await action.run(
+        dispatcher,
+        tracker("how to renew permit", "ask_residence_permit", city("Nardò"), language="en"),
+        {},
+    )
+    text = cards(dispatcher)
+    assert "Closed now. It opens again Thursday 26 November, 14:30 (by appointment only)." in text
+
+
+async def test_question_without_town_asks_once_then_answers_when_town_arrives(
+    kb: KnowledgeBase,
+) -> None:
+    first = CollectingDispatcher()
+    events = await ActionAnswerService(kb).run(
+        first, tracker("necesito el código fiscal", "ask_tax_code", language="es"), {}
+    )
+    assert responses(first) == ["utter_answer_ask_city"]
+    assert slots(events)["pending_question"] == "tax_code"
+
+    second = CollectingDispatcher()
+    events = await ActionHandleInform(kb).run(
+        second,
+        tracker("Nardo", "inform", city("Nardò"), language="es", pending_question="tax_code",
+                service="tax_code"),
+        {},
+    )
+    assert "Agenzia" in cards(second)
+    assert slots(events)["pending_question"] is None
+    assert slots(events)["city"] == "Nardò"
+
+
+async def test_follow_up_hours_apply_to_the_office_just_discussed(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerAspect(kb, clock=lambda: WEDNESDAY_MORNING).run(
+        dispatcher,
+        tracker("e quando è aperto?", "ask_opening_hours", language="it",
+                service="residence_permit", office="questura-lecce-immigrazione", city="Nardò"),
+        {},
+    )
+    text = cards(dispatcher)
+    assert "Questura di Lecce" in text
+    assert "mar: 08:30–13:00" in text.lower()  # Tuesday slot, Italian weekday
+    assert "gio: 14:30–16:30" in text.lower()
+
+
+async def test_unknown_hours_are_said_to_be_unknown_not_closed(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING).run(
+        dispatcher,
+        tracker("permesso di soggiorno", "ask_residence_permit", city("San Severo"), language="en"),
+        {},
+    )
+    text = cards(dispatcher)
+    assert "Foggia" in text
+    assert "opening hours are not known" in text
+    assert "Closed now" not in text
+
+
+async def test_town_alone_without_pending_question_asks_what_is_needed(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandleInform(kb).run(
+        dispatcher, tracker("Andria", "inform", city("Andria"), language="it"), {}
+    )
+    assert responses(dispatcher) == ["utter_answer_city_noted"]
+    assert SlotSet("city", "Andria") in events
+
+
+async def test_unknown_town_is_asked_again(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionHandleInform(kb).run(dispatcher, tracker("Milano", "inform", language="it"), {})
+    assert responses(dispatcher) == ["utter_answer_city_unknown"]
+
+
+async def test_tier2_language_falls_back_with_a_note(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING).run(
+        dispatcher, tracker("ਪਰਮੇਸੋ", "ask_residence_permit", city("Bari"), language="pa"), {}
+    )
+    summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
+    assert summary["summary"]  # the Punjabi summary exists (Tier 2 has titles and summaries)
+    assert "English" in cards(dispatcher) or "ਅੰਗਰੇਜ਼ੀ" in cards(dispatcher)
