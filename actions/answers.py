@@ -78,8 +78,11 @@ class KnowledgeAction(Action, ABC):
     def comune(self, tracker: Tracker) -> Comune | None:
         """The town of this message, or the one the conversation already knows."""
         for value in (
-            *(e.get("value") for e in tracker.latest_message.get("entities", [])
-              if e.get("entity") == ENTITY_CITY),
+            *(
+                e.get("value")
+                for e in tracker.latest_message.get("entities", [])
+                if e.get("entity") == ENTITY_CITY
+            ),
             tracker.get_slot(SLOT_CITY),
         ):
             if isinstance(value, str) and value:
@@ -93,7 +96,7 @@ class KnowledgeAction(Action, ABC):
         """The service of this message (its intent or a service entity), else the last one."""
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if intent.startswith(SERVICE_INTENT_PREFIX):
-            candidate = intent[len(SERVICE_INTENT_PREFIX):]
+            candidate = intent[len(SERVICE_INTENT_PREFIX) :]
             if candidate in SERVICES:
                 return candidate
         for entity in tracker.latest_message.get("entities", []):
@@ -189,7 +192,9 @@ class KnowledgeAction(Action, ABC):
                 dispatcher.utter_message(response="utter_answer_card", card=text)
             self.say(
                 dispatcher,
-                render.provenance_lines(procedure.checked, procedure.source, procedure.verified, language)
+                render.provenance_lines(
+                    procedure.checked, procedure.source, procedure.verified, language
+                )
                 + render.fallback_line(procedure, language),
             )
         dispatcher.utter_message(response="utter_answer_next")
@@ -232,8 +237,12 @@ class KnowledgeAction(Action, ABC):
                 dispatcher.utter_message(response="utter_answer_no_documents")
                 return []
             self.send_documents(dispatcher, procedure, language)
-            return [SlotSet(SLOT_SERVICE, service), SlotSet(SLOT_PROCEDURE, procedure.id),
-                    SlotSet(SLOT_PENDING_QUESTION, None), SlotSet(SLOT_FAILED_TURNS, 0)]
+            return [
+                SlotSet(SLOT_SERVICE, service),
+                SlotSet(SLOT_PROCEDURE, procedure.id),
+                SlotSet(SLOT_PENDING_QUESTION, None),
+                SlotSet(SLOT_FAILED_TURNS, 0),
+            ]
 
         comune = self.comune(tracker)
         office = self._current_office(tracker, service, kind, comune)
@@ -253,8 +262,11 @@ class KnowledgeAction(Action, ABC):
             lines += render.opening_lines(opening, language, with_week=True)
         lines += render.provenance_lines(office.checked, office.source, office.verified, language)
         self.say(dispatcher, lines)
-        return [SlotSet(SLOT_OFFICE, office.id), SlotSet(SLOT_PENDING_QUESTION, None),
-                SlotSet(SLOT_FAILED_TURNS, 0)]
+        return [
+            SlotSet(SLOT_OFFICE, office.id),
+            SlotSet(SLOT_PENDING_QUESTION, None),
+            SlotSet(SLOT_FAILED_TURNS, 0),
+        ]
 
     def _current_procedure(self, tracker: Tracker, service: str, language: str) -> Procedure | None:
         if service == tracker.get_slot(SLOT_SERVICE) and tracker.get_slot(SLOT_PROCEDURE):
@@ -266,7 +278,7 @@ class KnowledgeAction(Action, ABC):
     def _current_office(
         self, tracker: Tracker, service: str | None, kind: str | None, comune: Comune | None
     ) -> Office | None:
-        """The office asked about: named by kind, else the one just discussed, else the service's."""
+        """The office asked about: by kind, else the one just discussed, else the service's."""
         if comune and kind:
             for candidate in ((service,) if service else ()) + SERVICES:
                 found = self.kb.office_for(candidate, comune.istat, kind)

@@ -64,8 +64,10 @@ class ActionHandleFallback(KnowledgeAction):
         for service in self.likely_services(tracker):
             name = self.kb.service_name(service, language)
             buttons.append(
-                {"title": name.text if name else service,
-                 "payload": f"/{SERVICE_INTENT_PREFIX}{service}"}
+                {
+                    "title": name.text if name else service,
+                    "payload": f"/{SERVICE_INTENT_PREFIX}{service}",
+                }
             )
         dispatcher.utter_message(response="utter_fallback_rephrase", buttons=buttons)
         return []
@@ -74,7 +76,7 @@ class ActionHandleFallback(KnowledgeAction):
     def likely_services(tracker: Tracker) -> list[str]:
         """Services among the classifier's runners-up, else the most asked ones."""
         ranked = [
-            str(item.get("name"))[len(SERVICE_INTENT_PREFIX):]
+            str(item.get("name"))[len(SERVICE_INTENT_PREFIX) :]
             for item in tracker.latest_message.get("intent_ranking", [])
             if str(item.get("name", "")).startswith(SERVICE_INTENT_PREFIX)
         ]
@@ -101,7 +103,9 @@ class ActionReportEmergency(KnowledgeAction):
             lines = [
                 f"🚨 {n.number} — {n.label}" + (f": {n.when}" if n.when else "") for n in numbers
             ]
-            dispatcher.utter_message(response="utter_emergency_numbers_intro", numbers="\n".join(lines))
+            dispatcher.utter_message(
+                response="utter_emergency_numbers_intro", numbers="\n".join(lines)
+            )
         else:
             dispatcher.utter_message(response="utter_emergency_numbers_static")
         dispatcher.utter_message(response="utter_emergency_offer_mediator")

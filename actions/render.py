@@ -49,7 +49,11 @@ def weekly_lines(slots: Iterable[WeeklySlot], language: str) -> list[str]:
     for (opens, closes, appointment_only), weekdays in sorted(
         groups.items(), key=lambda item: (min(item[1]), item[0][0])
     ):
-        name = "utter_answer_line_appointment_only" if appointment_only else "utter_answer_line_hours_slot"
+        name = (
+            "utter_answer_line_appointment_only"
+            if appointment_only
+            else "utter_answer_line_hours_slot"
+        )
         lines.append(
             render(
                 name,
@@ -92,7 +96,7 @@ def opening_lines(opening: Opening, language: str, with_week: bool = False) -> l
 def office_lines(
     office: Office, language: str, location_only: bool = False, notes: str | None = None
 ) -> list[str]:
-    """Name, address and map; with contacts, booking and notes unless only the location was asked."""
+    """Name, address, map; contacts, booking and notes too unless only the location was asked."""
     lines = [render("utter_answer_line_office", language, name=office.name)]
     if office.address:
         lines.append(render("utter_answer_line_address", language, address=office.address))

@@ -59,8 +59,13 @@ async def test_delete_my_data_erases_the_conversation_and_only_it(url: str) -> N
 async def test_a_later_turn_is_stored_normally(url: str) -> None:
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
     tracker = DialogueStateTracker.from_events(
-        "person", [UserUttered("delete my data"), ActionExecuted("action_delete_my_data"),
-                   UserUttered("hello again"), ActionExecuted("utter_greet")]
+        "person",
+        [
+            UserUttered("delete my data"),
+            ActionExecuted("action_delete_my_data"),
+            UserUttered("hello again"),
+            ActionExecuted("utter_greet"),
+        ],
     )
     await store.save(tracker)
     assert stored_events(url, "person") > 0

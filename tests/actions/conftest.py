@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,7 +43,9 @@ def city(name: str) -> list[dict[str, Any]]:
 
 def cards(dispatcher: CollectingDispatcher) -> str:
     """Everything composed into utter_answer_card messages, as one text."""
-    return "\n".join(m["card"] for m in dispatcher.messages if m.get("response") == "utter_answer_card")
+    return "\n".join(
+        m["card"] for m in dispatcher.messages if m.get("response") == "utter_answer_card"
+    )
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:

@@ -29,8 +29,12 @@ async def test_permit_question_with_town_gets_the_province_questura(kb: Knowledg
     action = ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING)
     events = await action.run(
         dispatcher,
-        tracker("il mio permesso scade, vivo a Gallipoli", "ask_residence_permit",
-                city("Gallipoli"), language="it"),
+        tracker(
+            "il mio permesso scade, vivo a Gallipoli",
+            "ask_residence_permit",
+            city("Gallipoli"),
+            language="it",
+        ),
         {},
     )
     text = cards(dispatcher)
@@ -72,8 +76,14 @@ async def test_question_without_town_asks_once_then_answers_when_town_arrives(
     second = CollectingDispatcher()
     events = await ActionHandleInform(kb).run(
         second,
-        tracker("Nardo", "inform", city("Nardò"), language="es", pending_question="tax_code",
-                service="tax_code"),
+        tracker(
+            "Nardo",
+            "inform",
+            city("Nardò"),
+            language="es",
+            pending_question="tax_code",
+            service="tax_code",
+        ),
         {},
     )
     assert "Agenzia" in cards(second)
@@ -85,8 +95,14 @@ async def test_follow_up_hours_apply_to_the_office_just_discussed(kb: KnowledgeB
     dispatcher = CollectingDispatcher()
     await ActionAnswerAspect(kb, clock=lambda: WEDNESDAY_MORNING).run(
         dispatcher,
-        tracker("e quando è aperto?", "ask_opening_hours", language="it",
-                service="residence_permit", office="questura-lecce-immigrazione", city="Nardò"),
+        tracker(
+            "e quando è aperto?",
+            "ask_opening_hours",
+            language="it",
+            service="residence_permit",
+            office="questura-lecce-immigrazione",
+            city="Nardò",
+        ),
         {},
     )
     text = cards(dispatcher)

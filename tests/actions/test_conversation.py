@@ -22,7 +22,10 @@ async def test_emergency_numbers_come_first(kb: KnowledgeBase) -> None:
     assert first["response"] == "utter_emergency_numbers_intro"
     for number in ("112", "118", "1522", "800 290 290"):
         assert number in first["numbers"]
-    assert responses(dispatcher) == ["utter_emergency_numbers_intro", "utter_emergency_offer_mediator"]
+    assert responses(dispatcher) == [
+        "utter_emergency_numbers_intro",
+        "utter_emergency_offer_mediator",
+    ]
 
 
 async def test_emergency_numbers_go_out_even_without_the_knowledge_base() -> None:
@@ -62,7 +65,9 @@ async def test_first_miss_offers_likely_topics_second_offers_a_mediator(kb: Know
 
 async def test_failures_are_counted_and_reset_by_an_understood_message() -> None:
     counter = ActionCountFailures()
-    events = await counter.run(CollectingDispatcher(), tracker("x", "nlu_fallback", failed_turns=1), {})
+    events = await counter.run(
+        CollectingDispatcher(), tracker("x", "nlu_fallback", failed_turns=1), {}
+    )
     assert events[0]["value"] == 2
     events = await counter.run(CollectingDispatcher(), tracker("ciao", "greet", failed_turns=2), {})
     assert events[0]["value"] == 0
