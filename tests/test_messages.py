@@ -101,3 +101,26 @@ def test_every_locale_file_is_for_a_supported_language() -> None:
     from bot.nlu.language import SUPPORTED
 
     assert {p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml")} <= set(SUPPORTED)
+
+
+def test_privacy_notice_once_on_the_first_reply_of_a_conversation(project: Path) -> None:
+    from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    (project / "domain" / "privacy.yml").write_text(
+        'version: "3.1"\nresponses:\n  utter_privacy_notice:\n    - text: "Privacy: we keep little."\n'
+    )
+    domain = Domain.load(str(project / "domain"))
+    catalogue, _ = messages.load(project / "locales")
+    nlg = CatalogueNLG(domain=domain, catalogue=catalogue)
+    tracker = DialogueStateTracker.from_events("p", [UserUttered("hi")], domain.slots)
+
+    first = asyncio.run(nlg.generate("utter_where", tracker, "rest", city="Bari"))
+    same_turn = asyncio.run(nlg.generate("utter_where", tracker, "rest", city="Bari"))
+    assert first["text"] == "The office is in Bari.\n\nPrivacy: we keep little."
+    assert same_turn["text"] == "The office is in Bari."
+
+    tracker.update(BotUttered("The office is in Bari."))
+    tracker.update(SlotSet("x", 1))
+    later = asyncio.run(nlg.generate("utter_where", tracker, "rest", city="Bari"))
+    assert "Privacy" not in later["text"]
