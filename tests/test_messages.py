@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.shared.core.domain import Domain
 
 from bot import messages
+from bot.kb.vocabulary import TIER1, TIER2
 from bot.nlg import CatalogueNLG
 from bot.settings import PROJECT_ROOT
 
@@ -31,9 +34,52 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _shipped_sources() -> dict[str, dict]:
+    """Every ``utter_`` response of the shipped domain: name → its English source variation."""
+    sources = {}
+    for path in sorted((PROJECT_ROOT / "domain").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, variations in (data.get("responses") or {}).items():
+            if name.startswith("utter_"):
+                unconditional = [v for v in variations if not v.get("condition")]
+                sources[name] = (unconditional or variations)[0]
+    return sources
+
+
 def test_shipped_catalogue_is_valid_and_complete_for_tier1() -> None:
     assert messages.validate() == []
     assert {lang: names for lang, names in messages.missing().items() if names} == {}
+
+
+def test_shipped_catalogue_is_complete_for_tier2() -> None:
+    # Tier 2 people get every reply in their language too (only long knowledge texts fall back).
+    catalogue, problems = messages.load()
+    assert problems == []
+    gaps = {
+        language: [name for name in _shipped_sources() if catalogue.get(language, name) is None]
+        for language in TIER2
+    }
+    assert {language: names for language, names in gaps.items() if names} == {}
+
+
+def test_shipped_translations_translate_buttons_and_words() -> None:
+    # A reply left in English, or English button titles under a translated text, is what a
+    # person would see; only replies made of placeholders and symbols may stay as they are.
+    catalogue, _ = messages.load()
+    untranslated = []
+    for language in [*TIER1, *TIER2]:
+        if language == messages.SOURCE_LANGUAGE:
+            continue
+        for name, source in _shipped_sources().items():
+            translation = catalogue.get(language, name)
+            if translation is None:
+                continue  # reported by the completeness tests
+            if len(translation.buttons) != len(source.get("buttons") or []):
+                untranslated.append(f"{language}:{name}: button titles")
+            words = re.sub(r"\{\w+\}", "", source["text"])
+            if re.search(r"[A-Za-z]{3}", words) and translation.text == source["text"]:
+                untranslated.append(f"{language}:{name}: English text")
+    assert untranslated == []
 
 
 def test_reply_is_translated_and_filled(project: Path) -> None:
