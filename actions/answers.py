@@ -45,6 +45,10 @@ from bot.territory import fold
 _WORD = re.compile(r"\w{4,}")
 
 
+def _stems(text: str | None) -> set[str]:
+    return {fold(word)[:4] for word in _WORD.findall(text or "")}
+
+
 def _rome_now() -> dt.datetime:
     return dt.datetime.now(ZoneInfo(TIMEZONE))
 
@@ -114,23 +118,23 @@ class KnowledgeAction(Action, ABC):
     # -------------------------------------------------------------- knowledge
 
     def choose_procedure(self, service: str, language: str, text: str) -> Procedure | None:
-        """The procedure whose title and summary share most words with the message.
+        """The procedure whose title and summary share most word stems with the message.
 
-        Words are compared in the person's language and in Italian (people write
-        "rinnovo", "kit", "scaduto" whatever their language); ties keep the file order, whose
-        first procedure is the most common case.
+        Stems are a word's first four letters, folded, so "scade", "scaduto" and "scadenza"
+        meet; they are compared with the texts in the person's language and in Italian (people
+        write "rinnovo", "kit", "scaduto" whatever their language). Ties keep the file order,
+        whose first procedure is the most common case.
         """
         procedures = self.kb.procedures(service, language)
         if not procedures:
             return None
         italian = {p.id: p for p in self.kb.procedures(service, "it")}
-        words = {fold(w) for w in _WORD.findall(text or "")}
+        asked = _stems(text)
 
         def score(procedure: Procedure) -> int:
             reference = italian.get(procedure.id, procedure)
             texts = (procedure.title, procedure.summary, reference.title, reference.summary)
-            found = {fold(w) for t in texts for w in _WORD.findall(t)}
-            return len(words & found)
+            return len(asked & set().union(*(_stems(t) for t in texts)))
 
         return max(procedures, key=score)  # max keeps the first of equal scores
 

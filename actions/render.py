@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_skeleton, format_time
 
 from bot.kb.hours import Opening, WeeklySlot
 from bot.kb.queries import Office, Procedure
@@ -30,8 +30,10 @@ def _locale(language: str) -> str:
 
 
 def when(moment: dt.datetime, language: str) -> str:
-    """A weekday, date and time: "Monday 24 November, 08:30" in the person's language."""
-    return format_datetime(moment, "EEEE d MMMM, HH:mm", locale=_locale(language))
+    """Weekday, date and time in the language's own order: "Thu, Nov 26 14:30"."""
+    locale = _locale(language)
+    day = format_skeleton("MMMMEEEEd", moment, locale=locale)
+    return f"{day} {format_time(moment, 'HH:mm', locale=locale)}"
 
 
 def clock(moment: dt.datetime, language: str) -> str:

@@ -172,9 +172,11 @@ def needs_translation(variation: dict[str, Any]) -> bool:
 
 
 def missing(
-    directory: Path = LOCALES_DIR, domain_path: Path = PROJECT_ROOT / "domain"
+    directory: Path = LOCALES_DIR,
+    domain_path: Path = PROJECT_ROOT / "domain",
+    languages: tuple[str, ...] = TIER1,
 ) -> dict[str, list[str]]:
-    """Tier-1 language → response names it does not translate yet."""
+    """Language → names of the responses with words that it does not translate yet."""
     catalogue, _ = load(directory)
     responses = [
         name
@@ -183,7 +185,7 @@ def missing(
     ]
     return {
         language: [name for name in responses if catalogue.get(language, name) is None]
-        for language in TIER1
+        for language in languages
         if language != SOURCE_LANGUAGE
     }
 

@@ -2,23 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-
-from bot.kb.db import make_engine
-from bot.kb.load import load
-from bot.kb.queries import KnowledgeBase
-from bot.settings import PROJECT_ROOT
-
-
-@pytest.fixture(scope="session")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The shipped knowledge, loaded into a SQLite file in a temporary folder."""
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}")
-    result = load(PROJECT_ROOT / "knowledge", engine)
-    assert not result.problems, result.problems
-    return KnowledgeBase(engine, refresh_seconds=None)
 
 
 def tracker(

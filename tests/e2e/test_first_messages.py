@@ -1,0 +1,53 @@
+"""First messages in every Tier-1 language get the right office and procedure, in that language.
+
+Each message of ``first_messages.yml`` (one per language and service, naming the person's town)
+is sent in a new conversation over the REST channel of the running assistant. The replies must
+name an office that serves that service for that comune, show one of that service's procedures
+in the message's language, and carry no English where the language has its own text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.kb.queries import KnowledgeBase
+from bot.kb.vocabulary import OFFICE_KINDS
+from tests.stack import Stack, post_json
+
+pytestmark = pytest.mark.e2e
+
+CASES = yaml.safe_load((Path(__file__).parent / "first_messages.yml").read_text("utf-8"))["messages"]
+
+
+def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]:
+    istat = kb.find_comune(comune).istat
+    names = {o.name for o in kb.offices_for(service, istat)}
+    for kind in OFFICE_KINDS:
+        names |= {o.name for o in kb.offices_for(service, istat, kind)}
+    return names
+
+
+@pytest.mark.parametrize(
+    "case", CASES, ids=[f"{c['language']}-{c['service']}" for c in CASES]
+)
+def test_first_message_gets_the_right_office_and_procedure_in_its_language(
+    stack: Stack, kb: KnowledgeBase, case: dict
+) -> None:
+    replies = post_json(
+        f"{stack.base_url}/webhooks/rest/webhook",
+        {"sender": f"first-{case['language']}-{case['service']}", "message": case["text"]},
+    )
+    text = "\n".join(r.get("text", "") for r in replies)
+
+    titles = {p.title for p in kb.procedures(case["service"], case["language"])}
+    assert any(title in text for title in titles), (
+        f"no {case['service']} procedure in {case['language']} in the reply:\n{text}"
+    )
+    offices = acceptable_offices(kb, case["service"], case["comune"])
+    assert offices, f"the knowledge base has no office for {case['service']} in {case['comune']}"
+    assert any(name in text for name in offices), (
+        f"none of {sorted(offices)} in the reply:\n{text}"
+    )
