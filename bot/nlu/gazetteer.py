@@ -6,12 +6,14 @@ Every entity value is canonical: the official comune name ("Nardò" for "NARDO'"
 "فودجا" → "Foggia"), the office kind or the service key of knowledge/README.md, an ISO 639-1 code.
 
 Matching is a dictionary lookup of folded token sequences (up to six tokens, longest first),
-not spaCy's PhraseMatcher: the names are a closed list, a spaCy pipeline per language would cost
-a second to load and megabytes of memory for no gain, and our own tokenizer keeps Devanagari and
-Bengali vowel signs inside their words where a blank spaCy pipeline for ``xx`` does not. On top of
+not spaCy's PhraseMatcher: the names are a closed list, a lookup costs well under a
+millisecond, and spaCy would add an import and pipeline load (6.6 s cold for ``spacy.blank("xx")``
+on the development machine) while its multi-language tokenizer still leaves unspaced Chinese
+("我住在福贾") as one token, so a substring pass would be needed anyway. On top of
 the exact lookup: Russian and Ukrainian case endings (в Фодже), Arabic one-letter prefixes
 (بفودجا), Chinese names found inside unspaced text, one typo in names of seven letters or more
-("Cerignloa"), and comuni named like everyday words ("Salve", "Noci") only in a place context.
+when the word looks like a place (capitalised, or after "a", "in"...: "a cerignloa"), and
+comuni named like everyday words ("Salve", "Noci") only in a place context.
 """
 
 from __future__ import annotations
@@ -188,28 +190,32 @@ def gazetteer() -> Gazetteer:
     return _gazetteer
 
 
-def _lookup(gaz: Gazetteer, words: tuple[str, ...]) -> Entry | None:
+def _lookup(gaz: Gazetteer, words: tuple[str, ...], fuzzy: bool) -> Entry | None:
     entry = gaz.phrases.get(words)
     if entry is None and len(words) == 1:
         word = words[0]
         if word and script_of(word[0]) == "arabic" and word[0] in _ARABIC_PREFIXES:
             entry = gaz.phrases.get((word[1:],))
-        elif len(word) >= FUZZY_MIN_LEN and script_of(word[0]) == "latin":
+        elif fuzzy and len(word) >= FUZZY_MIN_LEN and script_of(word[0]) == "latin":
+            # First and last letters must match: people rarely get those wrong, while changing
+            # them makes everyday words ("copertina" ≠ Copertino, "gelatina" ≠ Galatina).
             candidates = {
                 name
                 for variant in _deletions(word)
                 for name in gaz.fuzzy.get(variant, ())
-                if _osa_distance_le1(word, name)
+                if name[0] == word[0] and name[-1] == word[-1] and _osa_distance_le1(word, name)
             }
             if len(candidates) == 1:
                 entry = gaz.phrases.get((candidates.pop(),))
     return entry
 
 
-def _in_place_context(tokens: list[Token], keys: list[str], i: int) -> bool:
-    if not tokens[i].text[:1].isupper():
-        return False
+def _after_place_word(keys: list[str], i: int) -> bool:
     return i > 0 and keys[i - 1] in gazetteer().place_cues
+
+
+def _in_place_context(tokens: list[Token], keys: list[str], i: int) -> bool:
+    return tokens[i].text[:1].isupper() and _after_place_word(keys, i)
 
 
 def find(text: str | None) -> list[Match]:
@@ -224,7 +230,9 @@ def find(text: str | None) -> list[Match]:
     i = 0
     while i < len(tokens):
         for size in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
-            entry = _lookup(gaz, tuple(keys[i : i + size]))
+            # A misspelt town must look like a place: capitalised or after "a", "in", "في"...
+            fuzzy = size == 1 and (tokens[i].text[:1].isupper() or _after_place_word(keys, i))
+            entry = _lookup(gaz, tuple(keys[i : i + size]), fuzzy)
             if entry is None:
                 continue
             if entry.ambiguous and not _in_place_context(tokens, keys, i):

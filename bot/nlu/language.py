@@ -234,7 +234,7 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
     """Detect the language of one message among the supported ones (see the module doc)."""
     clean = sanitize(text)
     hint, country = _hint_language(metadata)
-    fallback = hint or None
+    fallback = hint or country
     if not any(ch.isalpha() for ch in clean):
         return _result(fallback, 0.0, "no_letters")
     mention = explicit_language(clean)
