@@ -11,6 +11,5 @@ SUPPORTED_LANGUAGES = frozenset(
 # Detector sources that never change the conversation's language (bot/nlu/language.py).
 WEAK_LANGUAGE_SOURCES = frozenset({"too_short", "no_letters", "romanized", "unsupported", "mixed"})
 
-# A detected language replaces the conversation's one only when the detector is at least this
-# sure (it reports ≥ 0.9 when the script decides, lower when only fastText and word lists do).
-LANGUAGE_SWITCH_CONFIDENCE = 0.6
+# A detected language replaces the conversation's one only when fastText is at least this sure.
+LANGUAGE_SWITCH_CONFIDENCE = 0.8

@@ -42,7 +42,7 @@ def choose_language(
     detected: dict[str, Any] | None,
     entities: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The conversation's language after a message whose detection is ``detected``."""
+    """Return the conversation's language after a message whose detection is ``detected``."""
     detected = detected or {}
     code = detected.get("code")
     code = code if code in SUPPORTED_LANGUAGES else None
@@ -68,11 +68,13 @@ class ActionSetLanguage(Action):
     """Custom slot mapping for ``language``."""
 
     def name(self) -> str:
+        """Name the domain's custom slot mapping refers to."""
         return "action_set_language"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        """Set the slot only when the language changes (no event otherwise)."""
         current = tracker.get_slot(SLOT_LANGUAGE)
         latest = tracker.latest_message or {}
         language = choose_language(current, latest.get("language"), latest.get("entities"))

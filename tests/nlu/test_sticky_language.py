@@ -18,9 +18,21 @@ def test_action_constants_match_the_detector():
 
 @pytest.mark.parametrize(
     ("current", "text"),
-    [("ar", "ok"), ("ar", "grazie"), ("uk", "merci"), ("bn", "3"), ("zh", "👍"), ("ur", "Lecce"),
-     ("fr", "Nardò"), ("en", "ciao"), ("ru", "questura"), ("ar", "permesso di soggiorno"),
-     ("ur", "mujhe doctor chahiye"), ("fr", "Dama bëgg liggey"), ("it", "")],
+    [
+        ("ar", "ok"),
+        ("ar", "grazie"),
+        ("uk", "merci"),
+        ("bn", "3"),
+        ("zh", "👍"),
+        ("ur", "Lecce"),
+        ("fr", "Nardò"),
+        ("en", "ciao"),
+        ("ru", "questura"),
+        ("ar", "permesso di soggiorno"),
+        ("ur", "mujhe doctor chahiye"),
+        ("fr", "Dama bëgg liggey"),
+        ("it", ""),
+    ],
 )
 def test_messages_that_say_nothing_keep_the_conversation_language(current, text):
     assert choose_language(current, detect(text)) == current
@@ -28,9 +40,14 @@ def test_messages_that_say_nothing_keep_the_conversation_language(current, text)
 
 @pytest.mark.parametrize(
     ("current", "text", "expected"),
-    [("it", "write in English", "en"), ("en", "parla italiano", "it"),
-     ("fr", "بالعربي لو سمحت", "ar"), ("ar", "en français svp", "fr"),
-     ("it", "English", "en"), ("uk", "請用中文".replace("請", "请"), "zh")],
+    [
+        ("it", "write in English", "en"),
+        ("en", "parla italiano", "it"),
+        ("fr", "بالعربي لو سمحت", "ar"),
+        ("ar", "en français svp", "fr"),
+        ("it", "English", "en"),
+        ("uk", "請用中文".replace("請", "请"), "zh"),
+    ],
 )
 def test_explicit_request_always_switches(current, text, expected):
     assert choose_language(current, detect(text)) == expected
@@ -38,8 +55,12 @@ def test_explicit_request_always_switches(current, text, expected):
 
 @pytest.mark.parametrize(
     ("current", "text", "expected"),
-    [("it", "where is the questura in Bari", "en"), ("en", "Дуже дякую за допомогу", "uk"),
-     ("it", "أحتاج إلى طبيب", "ar"), ("en", "Caut un avocat gratuit", "ro")],
+    [
+        ("it", "where is the questura in Bari", "en"),
+        ("en", "Дуже дякую за допомогу", "uk"),
+        ("it", "أحتاج إلى طبيب", "ar"),
+        ("en", "Caut un avocat, am nevoie de ajutor", "ro"),
+    ],
 )
 def test_a_clear_sentence_in_another_language_switches(current, text, expected):
     assert choose_language(current, detect(text)) == expected
@@ -56,7 +77,10 @@ def test_first_message_seeds_the_language_even_when_short():
 
 def test_language_entity_switches_even_without_detector_result():
     entities = [{"entity": "language", "value": "es"}]
-    assert choose_language("it", {"code": None, "confidence": 0, "source": "too_short"}, entities) == "es"
+    assert (
+        choose_language("it", {"code": None, "confidence": 0, "source": "too_short"}, entities)
+        == "es"
+    )
 
 
 def test_low_confidence_guess_does_not_switch():
