@@ -73,21 +73,34 @@ class Prediction:
     language: dict[str, Any] = field(default_factory=dict)
 
 
+def _lang_of(message: Any) -> str | None:
+    """Return the language a block's ``metadata: {lang: ...}`` gives its examples, if any."""
+    metadata = message.get("metadata") or {}
+    intent_meta = metadata.get("intent") if isinstance(metadata, dict) else None
+    lang = (intent_meta or {}).get("lang") if isinstance(intent_meta, dict) else None
+    return str(lang) if lang else None
+
+
+def _example(message: Any, default_language: str) -> Example:
+    cities = [
+        str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == "city"
+    ]
+    language = _lang_of(message) or default_language
+    return Example(language, message.get("text"), message.get("intent"), cities)
+
+
 def load_test_set(test_dir: Path = TEST_DIR) -> list[Example]:
-    """Every example of every ``<language>.yml`` in ``test_dir``."""
+    """Every example of every ``<language>.yml`` in ``test_dir``.
+
+    The file name is the language of its examples, unless a block says otherwise with
+    ``metadata: {lang: <code>}`` (the convention of the training data in data/nlu/).
+    """
     from rasa.shared.nlu.training_data.loading import load_data
 
     examples: list[Example] = []
     for path in sorted(test_dir.glob("*.yml")):
-        language = path.stem
         data = load_data(str(path))
-        for message in data.intent_examples:
-            cities = [
-                str(e.get("value"))
-                for e in message.get("entities") or []
-                if e.get("entity") == "city"
-            ]
-            examples.append(Example(language, message.get("text"), message.get("intent"), cities))
+        examples.extend(_example(m, path.stem) for m in data.intent_examples)
     return examples
 
 
@@ -165,9 +178,12 @@ def language_correct(expected: str, result: dict[str, Any]) -> tuple[bool, bool]
     Strict: the detector named the expected language. Effective: what the conversation would do
     — naming it, or reporting the message too short to tell without naming another language
     (the conversation keeps its language). For varieties no detector reads, both mean not
-    naming any language with switching confidence.
+    naming any language with switching confidence. An explicit request ("write in English")
+    is right when it names the language asked for, whatever language it is written in.
     """
     code = result.get("code")
+    if result.get("source") == "explicit":
+        return True, True  # "write in English" written in Italian: English is the right answer
     confident = float(result.get("confidence") or 0.0) >= SWITCH_CONFIDENCE
     if expected in VARIETIES:
         ok = not (code and confident and result.get("source") not in (None, "too_short"))
@@ -367,27 +383,22 @@ def run(args: argparse.Namespace) -> int:
     train_data = load_data(str(data))
     split_tmp = None
     if args.split:
-        # Development only: hold out a stratified share of the training data. Its "language"
-        # is what our detector says, so language-ID scores are meaningless and left out.
+        # Development only: hold out a stratified share of the training data. Its language is
+        # the blocks' `metadata: {lang}`; without it on every example, language-ID scores
+        # are left out.
         train_part, test_part = train_data.train_test_split(1 - args.split, random_seed=42)
         split_tmp = tempfile.TemporaryDirectory(prefix="nlu-split-")
         data = Path(split_tmp.name) / "train.yml"
         data.write_text(train_part.nlu_as_yaml(), encoding="utf-8")
         train_data = train_part
-        examples = [
-            Example(
-                detect(m.get("text")).get("code") or "unknown",
-                m.get("text"),
-                m.get("intent"),
-                [str(e.get("value")) for e in m.get("entities") or [] if e.get("entity") == "city"],
-            )
-            for m in test_part.intent_examples
-        ]
+        examples = [_example(m, "unknown") for m in test_part.intent_examples]
+        labelled = all(e.language != "unknown" for e in examples)
         test_dir = Path(args.data)
         placeholder = False
     else:
         test_dir = Path(args.test_dir)
         examples = load_test_set(test_dir)
+        labelled = True
         placeholder = any(
             "PLACEHOLDER" in p.read_text(encoding="utf-8") for p in test_dir.glob("*.yml")
         )
@@ -424,7 +435,7 @@ def run(args: argparse.Namespace) -> int:
                 lang_results = [raw_lid176(e.text) for e in examples]
             results[name] = score(examples, preds, lang_results)
             results[name]["train_seconds"] = seconds
-            if args.split:
+            if args.split and not labelled:
                 for key in list(results[name]):
                     if key.startswith("language_"):
                         results[name][key] = [] if key == "language_errors" else None

@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
 from bot.nlu.lexicon import LEXICON_FILE
-from bot.nlu.text import Token, sanitize, script_of, tokenize
+from bot.nlu.text import Token, key, sanitize, script_of, tokenize
 from bot.settings import PROJECT_ROOT
 from bot.territory import by_folded_name, comuni, fold
 
@@ -45,19 +45,12 @@ MAX_PHRASE = 6
 # Typos are forgiven only in long words, where one wrong letter cannot make another real word.
 FUZZY_MIN_LEN = 7
 
-# Arabic-script letters that vary by keyboard (Arabic vs Persian/Urdu forms) fold to one key.
-_ARABIC_UNIFY = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ـ": None})
 _ARABIC_PREFIXES = ("و", "ب", "ل", "ف")
 # Case endings of Russian and Ukrainian feminine nouns, for names ending in -а / -я.
 _CYRILLIC_ENDINGS = {
     "а": ("е", "и", "ы", "у", "ой", "і", "ою"),
     "я": ("и", "е", "ю", "ей", "ї", "ею", "і"),
 }
-
-
-def key(text: str) -> str:
-    """Lookup key of a word: folded, with Arabic keyboard variants unified."""
-    return fold(text).translate(_ARABIC_UNIFY)
 
 
 @dataclass(frozen=True)

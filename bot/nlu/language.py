@@ -46,7 +46,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
 from bot.nlu.lexicon import lexicon
-from bot.nlu.text import sanitize, script_counts, tokenize
+from bot.nlu.text import key, sanitize, script_counts, tokenize
 
 LANGUAGE = "language"
 METADATA = "metadata"
@@ -63,7 +63,7 @@ WEAK_CONFIDENCE = 0.3
 _SCRIPT_LANGUAGE = {"gurmukhi": "pa", "bengali": "bn", "devanagari": "hi", "han": "zh"}
 _UK_LETTERS = set("іїєґІЇЄҐ")
 _RU_LETTERS = set("ыэъёЫЭЪЁ")
-_PS_LETTERS = set("ټډړږښګڼۍې")
+_PS_LETTERS = set("ټډړږښګڼۍېځڅ")
 _UR_LETTERS = set("ٹڈڑںےھہۓ")
 _FA_LETTERS = set("پچژگیک")
 _AR_LETTERS = set("يكةى")
@@ -313,28 +313,55 @@ def _word_votes(words: list[str], table: dict[str, frozenset[str]]) -> dict[str,
     return {lang: 4.0 * n / len(words) + 0.6 * n for lang, n in votes.items()}
 
 
-def _romanized_variety(words: list[str], latin_votes: dict[str, float]) -> str | None:
+def _romanized_variety(words: list[str]) -> str | None:
     lex = lexicon()
     hits: dict[str, int] = {}
+    strong: set[str] = set()
+    # Arabizi writes Arabic sounds with digits inside words: 3ayez, a3mel, 7abibi (not "a2",
+    # "c3" or "2024").
     arabizi = any(
-        any(ch.isdigit() for ch in w)
-        and any(ch.isalpha() for ch in w)
-        and any(d in w for d in "235679")
+        len(w) >= 4
+        and sum(ch.isalpha() for ch in w) >= 3
+        and any(d in w for d in "23579")
         for w in words
     )
     bigrams = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
     for word in words + bigrams:
-        for variety in lex.romanized.get(word, ()):
-            hits[variety] = hits.get(variety, 0) + 1
+        for variety, weight in lex.romanized.get(word, {}).items():
+            hits[variety] = hits.get(variety, 0) + weight
+            if weight >= 2:
+                strong.add(variety)
     if arabizi:
         hits["ar-Latn"] = hits.get("ar-Latn", 0) + 2
-    if not hits:
-        return None
-    variety = max(hits, key=hits.__getitem__)
-    n = hits[variety]
-    if n >= 2 or (n >= 1 and len(words) <= 3 and not latin_votes):
-        return variety
-    return None
+        strong.add("ar-Latn")
+    candidates = {v: n for v, n in hits.items() if v in strong and n >= 2}
+    return max(candidates, key=candidates.__getitem__) if candidates else None
+
+
+def _arabic_script(
+    text: str, tokens: list[Any], letters: set[str], hint: str | None, country: str | None
+) -> tuple[str | None, float, str]:
+    """Arabic, Persian, Urdu or Pashto: letters first, then words, then fastText."""
+    if letters & _PS_LETTERS:
+        return "ps", 0.95, "script"
+    if letters & _UR_LETTERS:
+        return "ur", 0.95, "script"
+    lex = lexicon()
+    keys = [key(t.text) for t in tokens]
+    if all(k in lex.arabic_courtesy for k in keys):
+        return None, 0.0, "too_short"
+    votes = _word_votes(keys, lex.arabic_script)
+    persian, arabic = bool(letters & _FA_LETTERS), bool(letters & _AR_LETTERS)
+    if persian and not arabic:
+        # Persian keyboard letters: Persian, or Pashto/Urdu without their own letters.
+        candidates, default = ("fa", "ps", "ur"), "fa"
+    elif arabic and not persian:
+        candidates, default = ("ar", "fa", "ps", "ur"), "ar"
+    else:
+        candidates, default = ("ar", "fa", "ps", "ur"), "ar"
+    votes[default] = votes.get(default, 0.0) + 1.5
+    code, conf, agreed = _choose(candidates, text, keys, votes, hint, country)
+    return code, conf, ("script" if code == default else "lexicon")
 
 
 def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -364,7 +391,12 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
 
     counts = script_counts(rest_text)
     script, n_script = counts.most_common(1)[0]
-    share = n_script / sum(counts.values())
+    total = sum(counts.values())
+    if script != "latin" and counts["latin"] and counts["latin"] < total / 2:
+        # Latin words inside Bengali, Arabic or Chinese text are Italian loanwords ("did",
+        # "naspi", "diniego") more often than a second language.
+        total -= counts["latin"]
+    share = n_script / total
     mixed = share < 0.6
 
     def finish(code: str | None, confidence: float, source: str, **extra: Any) -> dict[str, Any]:
@@ -373,29 +405,20 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
         return _result(code, confidence, source, **extra)
 
     words = [t.folded for t in tokens]
+    # Letters of the whole message count as evidence, town names included: "Барі" is how a
+    # Ukrainian writes Bari, "ٹارانٹو" how an Urdu speaker writes Taranto.
+    letters = set(clean)
     if script in _SCRIPT_LANGUAGE:
         return finish(_SCRIPT_LANGUAGE[script], 0.99 * share, "script")
     if script == "cyrillic":
-        letters = set(rest_text)
         uk, ru = bool(letters & _UK_LETTERS), bool(letters & _RU_LETTERS)
         if uk != ru:
             return finish("uk" if uk else "ru", 0.97, "script")
         votes = _word_votes(words, lexicon().cyrillic)
         code, conf, agreed = _choose(("ru", "uk"), rest_text, words, votes, hint, country)
-        return finish(code, max(conf, 0.6), "fasttext" if agreed else "lexicon")
+        return finish(code, conf, "fasttext" if agreed else "lexicon")
     if script == "arabic":
-        letters = set(rest_text)
-        if letters & _PS_LETTERS:
-            return finish("ps", 0.95, "script")
-        if letters & _UR_LETTERS:
-            return finish("ur", 0.95, "script")
-        if letters & _FA_LETTERS and not letters & _AR_LETTERS:
-            code, conf, _ = _choose(("fa", "ur"), rest_text, words, {"fa": 1.0}, hint, country)
-            return finish(code, max(conf, 0.7), "script")
-        if letters & _FA_LETTERS:
-            code, conf, _ = _choose(("ar", "fa"), rest_text, words, {}, hint, country)
-            return finish(code, max(conf, 0.6), "fasttext")
-        return finish("ar", 0.9, "script")
+        return finish(*_arabic_script(rest_text, tokens, letters, hint, country))
     if script != "latin":
         return _result(None, 0.0, "unsupported", script=script)
 
@@ -407,12 +430,14 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
     for ch in rest_text.lower():
         for lang, weight in _DIACRITICS.get(ch, {}).items():
             votes[lang] = votes.get(lang, 0.0) + weight
-    variety = _romanized_variety(words, {k: v for k, v in votes.items() if v >= 2})
+    variety = _romanized_variety(words)
     if variety:
         return _result(None, 0.1, "romanized", variety=variety)
     code, conf, agreed = _choose(LATIN, rest_text, words, votes, hint, country)
     if len(words) == 1:
-        return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
+        # fastText on one unknown word is a coin toss: guess only from our word lists.
+        guess = code if votes.get(code, 0.0) > 0 else fallback
+        return _result(guess, min(conf, WEAK_CONFIDENCE), "too_short")
     if removed_italian and len(words) <= 2 and conf < 0.8:
         return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
     return finish(code, conf, "fasttext" if agreed else "lexicon")

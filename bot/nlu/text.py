@@ -103,14 +103,16 @@ _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
 
 
 def script_of(ch: str) -> str | None:
-    """Script of one letter (None for digits, punctuation, emoji and marks)."""
-    if unicodedata.category(ch)[0] != "L":
+    """Script of one letter or vowel sign (None for digits, punctuation, emoji, accents)."""
+    category = unicodedata.category(ch)[0]
+    if category not in "LM":
         return None
     code = ord(ch)
     for low, high, name in _SCRIPT_RANGES:
         if low <= code <= high:
             return name
-    return "other"
+    # Combining accents outside the script blocks (U+0300...) belong to whatever precedes them.
+    return "other" if category == "L" else None
 
 
 def script_counts(text: str) -> Counter[str]:
@@ -124,3 +126,12 @@ def script_counts(text: str) -> Counter[str]:
         if script:
             counts[script] += 2 if script == "han" else 1
     return counts
+
+
+# Arabic-script letters that vary by keyboard (Arabic vs Persian/Urdu forms) fold to one key.
+_ARABIC_UNIFY = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ـ": None})
+
+
+def key(text: str) -> str:
+    """Lookup key of a word: folded, with Arabic keyboard variants unified."""
+    return fold(text).translate(_ARABIC_UNIFY)
