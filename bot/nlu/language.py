@@ -320,9 +320,7 @@ def _romanized_variety(words: list[str]) -> str | None:
     # Arabizi writes Arabic sounds with digits inside words: 3ayez, a3mel, 7abibi (not "a2",
     # "c3" or "2024").
     arabizi = any(
-        len(w) >= 4
-        and sum(ch.isalpha() for ch in w) >= 3
-        and any(d in w for d in "23579")
+        len(w) >= 4 and sum(ch.isalpha() for ch in w) >= 3 and any(d in w for d in "23579")
         for w in words
     )
     bigrams = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
