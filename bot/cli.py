@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules providing ``register(subparsers)``; one per command group.
-COMMAND_MODULES: tuple[str, ...] = ("bot.kb.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("bot.kb.cli", "bot.eval_nlu")
 
 
 def _cmd_run(_: argparse.Namespace) -> int:

