@@ -6,6 +6,8 @@ missing only if training was skipped, which is an error, not a reason to skip.
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 from bot.training import model_path
 
 
