@@ -66,6 +66,12 @@ class Inbox:
         except Exception:
             logger.exception("%s: could not mark delivery %s done", self.channel, delivery_id)
 
+    def start_recovery(self, app: Any) -> None:
+        """Run :meth:`recover` in the background (from a server-start listener)."""
+        task = asyncio.get_running_loop().create_task(self.recover(app))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def recover(self, app: Any) -> int:
         """Process deliveries a dead instance left unanswered, once Rasa's agent is ready."""
         loop = asyncio.get_running_loop()

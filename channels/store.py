@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,7 +49,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.settings import get_settings
 
@@ -109,10 +110,16 @@ class ChannelStore:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._engine: Engine | None = None
+        self._lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
+        """The engine, created with the tables on first use (worker threads may race here)."""
+        if self._engine is not None:
+            return self._engine
+        with self._lock:
+            if self._engine is not None:
+                return self._engine
             url = make_url(self.database_url)
             connect_args: dict[str, Any] = {}
             if url.get_backend_name() == "sqlite":
@@ -121,9 +128,13 @@ class ChannelStore:
                 # Worker threads share the pool; Rasa's tracker store may hold the write lock.
                 connect_args = {"check_same_thread": False, "timeout": 15}
             engine = create_engine(url, future=True, connect_args=connect_args)
-            metadata.create_all(engine, checkfirst=True)
+            try:
+                metadata.create_all(engine, checkfirst=True)
+            except (OperationalError, ProgrammingError):
+                # Another process created them between the check and the CREATE.
+                metadata.create_all(engine, checkfirst=True)
             self._engine = engine
-        return self._engine
+            return engine
 
     def dispose(self) -> None:
         if self._engine is not None:

@@ -273,7 +273,7 @@ class WhatsAppInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
-            app.add_task(inbox.recover(app))
+            inbox.start_recovery(app)
 
         @bp.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:
