@@ -41,8 +41,8 @@ async def test_the_same_person_keeps_one_pseudonym(whatsapp, twilio_api):
     await post(whatsapp, twilio_form("due", sender=PERSON))
     await post(whatsapp, twilio_form("tre", sender="whatsapp:+212600000001"))
     await twilio_api.wait_for(3)
-    ids = [m.sender_id for m in await whatsapp.bot.wait_for(3)]
-    assert ids[0] == ids[1] != ids[2]
+    ids = {m.text: m.sender_id for m in await whatsapp.bot.wait_for(3)}
+    assert ids["uno"] == ids["due"] != ids["tre"]
 
 
 @pytest.mark.parametrize("forgery", ["wrong token", "no signature", "other url", "tampered"])
