@@ -260,3 +260,74 @@ def telegram_callback_update(data: str, chat_id: int = 987654321,
                         "text": "Pick one"},
         },
     }
+
+
+# --- the whole assistant (`bot run`) with its channels pointed at the fakes ---------------------
+
+
+@dataclass
+class RunningStack:
+    process: asyncio.subprocess.Process
+    base_url: str
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except asyncio.TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
+                      timeout: float = 420.0) -> RunningStack:
+    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers."""
+    import os
+    import sys
+
+    import aiohttp
+
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), DATABASE_URL=database_url,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_WHATSAPP_NUMBER=WHATSAPP_NUMBER, TWILIO_API_BASE_URL=twilio.base_url,
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE_URL=telegram.base_url, PSEUDONYM_SECRET="e2e-pseudonym-key",
+        PYTHONPATH=str(root),
+    )
+    env.pop("TWILIO_WEBHOOK_URL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}")
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"bot run exited with {process.returncode}")
+            try:
+                async with http.get(stack.base_url + "/status") as resp:
+                    if resp.status == 200 and (await resp.json()).get("model_file"):
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(1)
+        else:
+            await stack.stop()
+            raise RuntimeError("the assistant did not start in time")
+        # The action server must answer too (slot mappings call it on every message).
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"http://127.0.0.1:{action_port}/health") as resp:
+                    if resp.status == 200:
+                        return stack
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    await stack.stop()
+    raise RuntimeError("the action server did not start in time")
