@@ -127,11 +127,16 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> str:
         return CHANNEL
 
-    def __init__(self, bots: BotHolder, store: ChannelStore):
+    def __init__(self, bots: BotHolder, store: ChannelStore,
+                 known: dict[str, str] | None = None):
         self.bots = bots
         self.store = store
+        # Within a turn the input channel already knows the chat: saves a query per reply.
+        self.known = known or {}
 
     async def _chat_id(self, recipient_id: str) -> int:
+        if recipient_id in self.known:
+            return int(self.known[recipient_id])
         contact = await self.store.alookup(recipient_id)
         if contact is None or contact.channel != CHANNEL:
             raise UnknownRecipient(f"no Telegram chat for {recipient_id}")
@@ -329,8 +334,8 @@ class TelegramInput(InputChannel):
         address = str(job["chat_id"])
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
-        output = self.get_output_channel()
-        assert output is not None
+        assert self.bots is not None
+        output = TelegramOutput(self.bots, self.store, known={sender: address})
         language_hint = (job.get("language") or "").split("-")[0].lower() or None
         text = job.get("text") or ""
         if job.get("callback"):

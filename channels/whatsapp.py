@@ -146,11 +146,16 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return CHANNEL
 
-    def __init__(self, api: TwilioMessages, store: ChannelStore):
+    def __init__(self, api: TwilioMessages, store: ChannelStore,
+                 known: dict[str, str] | None = None):
         self.api = api
         self.store = store
+        # Within a turn the input channel already knows the address: saves a query per reply.
+        self.known = known or {}
 
     async def _address(self, recipient_id: str) -> str:
+        if recipient_id in self.known:
+            return self.known[recipient_id]
         contact = await self.store.alookup(recipient_id)
         if contact is None or contact.channel != CHANNEL:
             raise UnknownRecipient(f"no WhatsApp address for {recipient_id}")
@@ -290,8 +295,8 @@ class WhatsAppInput(InputChannel):
         address = job["from"]
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
-        output = self.get_output_channel()
-        assert output is not None
+        assert self.api is not None
+        output = WhatsAppOutput(self.api, self.store, known={sender: address})
         notice = _media_notice(job)
         if notice:
             language = await conversation_language(app, sender)
