@@ -35,9 +35,10 @@ _TWO_DIGIT_CALLING_CODES = frozenset(
     "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98".split()
 )
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
-# Break preferences, best first: paragraph, line, end of sentence (Latin, CJK, Arabic, Devanagari
-# punctuation), any whitespace.
-_BREAKS = (r"\n\s*\n", r"\n", r"[.!?;。！？؟।](?:\s|$)", r"\s")
+# Break preferences, best first: paragraph, line, end of sentence (Latin punctuation needs a
+# space after it, "3.5" is no sentence end; CJK, Arabic and Devanagari marks are enough), any
+# whitespace.
+_BREAKS = (r"\n\s*\n", r"\n", r"[.!?;](?:\s|$)|[。！？؟।]\s*", r"\s")
 
 
 # --- delivery errors (both channels, and the mediator handoff sending through them) ---------
