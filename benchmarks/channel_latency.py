@@ -3,10 +3,11 @@
 Starts fake Twilio and Telegram APIs in this process and the whole assistant (`python -m bot
 run`, the trained model under models/) pointed at them, then sends N messages through each
 webhook, one at a time, and measures from just before the webhook POST to the moment the fake
-API receives the reply. Prints the machine, the date and p50/p95/max per channel, and the same for Rasa's REST channel
-(which answers inside its HTTP response) as the baseline of what the dialogue itself costs.
+API receives the reply. Prints the machine, the date and p50/p95/max per channel, and the same
+for Rasa's REST channel (which answers inside its HTTP response) as the baseline of what the
+dialogue itself costs.
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/channel_latency.py -n 200
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/channel_latency.py -n 100
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ TEXTS = ("hello", "ciao", "bonjour", "hola")
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (no interpolation: a value that was actually measured)."""
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
 
 
 async def measure(n: int, warmup: int) -> dict[str, list[float]]:
+    """Latency in seconds per channel; the stack runs only for the duration of the call."""
     import aiohttp
 
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
@@ -107,6 +110,7 @@ async def _wait(condition, timeout: float = 30.0) -> None:
 
 
 def main() -> int:
+    """Run the measurement and print it with the machine and date."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="messages per channel")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured first messages")

@@ -55,7 +55,7 @@ def _int(name: str, default: int) -> int:
 
 
 def _opt(name: str) -> str | None:
-    """An optional variable: unset and empty both mean "not configured"."""
+    """Read an optional variable: unset and empty both mean "not configured"."""
     return os.environ.get(name, "").strip() or None
 
 

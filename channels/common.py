@@ -140,19 +140,19 @@ def _break_position(window: str, limit: int) -> int:
 
 
 def button_payload(button: Mapping[str, Any]) -> str:
-    """What choosing a Rasa button sends: its payload, or its title when it has none."""
+    """Return what choosing a Rasa button sends: its payload, else its title."""
     return str(button.get("payload") or button.get("title") or "")
 
 
 def render_numbered(text: str, buttons: Sequence[Mapping[str, Any]]) -> str:
-    """The message text followed by one "n. title" line per button."""
+    """Append one "n. title" line per button to the message text."""
     lines = [f"{i}. {button.get('title') or button_payload(button)}"
              for i, button in enumerate(buttons, 1)]
     return "\n\n".join(p for p in ((text or "").strip(), "\n".join(lines)) if p)
 
 
 def choose_numbered(reply: str, payloads: Sequence[str]) -> str | None:
-    """The payload a reply such as "2", "2." or "٢" picks among the last options, if any."""
+    """Return the payload a reply such as "2", "2." or "٢" picks among the last options."""
     match = _CHOICE.match(reply or "")
     if not match or not payloads:
         return None

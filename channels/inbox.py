@@ -4,8 +4,12 @@ Rasa's own channels await the whole dialogue turn (NLU, actions, every outgoing 
 they answer the webhook; a slow action then makes Twilio (15 s) or Telegram time out and send the
 same message again. Here the webhook only *claims* the delivery in ``channel_inbox`` and returns;
 a task runs the turn and marks the delivery done when the replies have gone out. A delivery whose
-task died with its process is taken over at the next start-up (see ``channels.store``). Rasa's
-lock store keeps the turns of one conversation in arrival order.
+task died with its process is taken over at the next start-up (see ``channels.store``).
+
+Two messages of one person sent a second apart must be answered in that order. Rasa's lock store
+serialises the turns of a conversation in the order they *reach* it, but a task's first steps
+(database calls in worker threads) could overtake each other; so the tasks of one address queue
+on a per-address lock taken before anything else (asyncio locks are first come, first served).
 """
 
 from __future__ import annotations
@@ -33,15 +37,20 @@ class Inbox:
         self.handler = handler
         self._store = store
         self._tasks: set[asyncio.Task[None]] = set()
+        self._order: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @property
     def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
         if self._store is None:
             self._store = get_store()
         return self._store
 
     async def accept(self, app: Any, delivery_id: str, payload: dict[str, Any]) -> bool:
-        """Claim and schedule a delivery; False if it was a duplicate (already claimed)."""
+        """Claim and schedule a delivery; False if it was a duplicate (already claimed).
+
+        ``payload["order_key"]`` (the sender's address) keeps one sender's turns in order.
+        """
         if not await self.store.aclaim(self.channel, delivery_id, payload):
             logger.info("%s: delivery %s already handled, not answering again",
                         self.channel, delivery_id)
@@ -55,6 +64,20 @@ class Inbox:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, app: Any, delivery_id: str, payload: dict[str, Any]) -> None:
+        key = str(payload.get("order_key", delivery_id))
+        lock, users = self._order.get(key) or (asyncio.Lock(), 0)
+        self._order[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._turn(app, delivery_id, payload)
+        finally:
+            lock, users = self._order[key]
+            if users == 1:
+                del self._order[key]
+            else:
+                self._order[key] = (lock, users - 1)
+
+    async def _turn(self, app: Any, delivery_id: str, payload: dict[str, Any]) -> None:
         try:
             await self.handler(app, payload)
         except Exception:
@@ -103,7 +126,7 @@ def _agent_ready(app: Any) -> bool:
 
 
 async def conversation_language(app: Any, sender_id: str) -> str | None:
-    """The language slot of the conversation, for messages the channel sends by itself."""
+    """Read the conversation's language slot, for messages the channel sends by itself."""
     from actions.constants import SLOT_LANGUAGE
 
     agent = getattr(getattr(app, "ctx", None), "agent", None)

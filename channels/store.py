@@ -140,6 +140,7 @@ class ChannelStore:
             return engine
 
     def dispose(self) -> None:
+        """Close pooled connections (tests, and processes that fork)."""
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -147,7 +148,7 @@ class ChannelStore:
     # --- inbox ----------------------------------------------------------------------------
 
     def claim(self, channel: str, delivery_id: str, payload: dict[str, Any]) -> bool:
-        """True if this caller must process the delivery; False for a duplicate."""
+        """Return True if this caller must process the delivery, False for a duplicate."""
         now = time.time()
         try:
             with self.engine.begin() as conn:
@@ -218,6 +219,7 @@ class ChannelStore:
     # --- contacts -------------------------------------------------------------------------
 
     def lookup(self, pseudonym: str) -> Contact | None:
+        """Return the contact behind a pseudonym, or None if unknown or erased."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(channel_contacts).where(channel_contacts.c.pseudonym == pseudonym)
@@ -272,24 +274,31 @@ class ChannelStore:
     # --- async wrappers -------------------------------------------------------------------
 
     async def aclaim(self, channel: str, delivery_id: str, payload: dict[str, Any]) -> bool:
+        """Run :meth:`claim` in a worker thread."""
         return await asyncio.to_thread(self.claim, channel, delivery_id, payload)
 
     async def afinish(self, channel: str, delivery_id: str) -> None:
+        """Run :meth:`finish` in a worker thread."""
         await asyncio.to_thread(self.finish, channel, delivery_id)
 
     async def atake_abandoned(self, channel: str) -> list[PendingDelivery]:
+        """Run :meth:`take_abandoned` in a worker thread."""
         return await asyncio.to_thread(self.take_abandoned, channel)
 
     async def alookup(self, pseudonym: str) -> Contact | None:
+        """Run :meth:`lookup` in a worker thread."""
         return await asyncio.to_thread(self.lookup, pseudonym)
 
     async def arecord_inbound(self, pseudonym: str, channel: str, address: str) -> Contact | None:
+        """Run :meth:`record_inbound` in a worker thread."""
         return await asyncio.to_thread(self.record_inbound, pseudonym, channel, address)
 
     async def aset_options(self, pseudonym: str, payloads: list[str] | None) -> None:
+        """Run :meth:`set_options` in a worker thread."""
         await asyncio.to_thread(self.set_options, pseudonym, payloads)
 
     async def aforget(self, pseudonym: str) -> bool:
+        """Run :meth:`forget` in a worker thread."""
         return await asyncio.to_thread(self.forget, pseudonym)
 
 
@@ -311,5 +320,5 @@ def _key(channel: str, delivery_id: str) -> Any:
 
 @lru_cache(maxsize=4)
 def get_store(database_url: str | None = None) -> ChannelStore:
-    """The process's store for DATABASE_URL (or another URL, in tests)."""
+    """Return the process's store for DATABASE_URL (or another URL, in tests)."""
     return ChannelStore(database_url or get_settings().database_url)

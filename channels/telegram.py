@@ -64,7 +64,7 @@ def is_configured(settings: Settings) -> bool:
 
 
 def make_bot(settings: Settings) -> Any:
-    """A ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
+    """Build a ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
     from telegram import Bot
 
     return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
@@ -79,6 +79,7 @@ class BotHolder:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def get(self) -> Any:
+        """Return the Bot for the running loop, created (without any API call) if needed."""
         loop = asyncio.get_running_loop()
         if self._bot is None or self._loop is not loop:
             self._bot = make_bot(self.settings)
@@ -86,6 +87,7 @@ class BotHolder:
         return self._bot
 
     async def aclose(self) -> None:
+        """Close the Bot's HTTP pool."""
         if self._bot is not None:
             await self._bot.shutdown()
         self._bot = None
@@ -125,6 +127,7 @@ class TelegramOutput(OutputChannel):
 
     @classmethod
     def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
         return CHANNEL
 
     def __init__(self, bots: BotHolder, store: ChannelStore,
@@ -178,14 +181,17 @@ class TelegramOutput(OutputChannel):
             logger.error("telegram: reply to %s not delivered: %s", recipient_id, exc)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send text in parts of at most 4096 characters."""
         await self._safely(recipient_id, text)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
+        """Send the text with an inline keyboard and remember the payloads."""
         await self._safely(recipient_id, text, buttons)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image by URL (Telegram fetches it)."""
         try:
             chat_id = await self._chat_id(recipient_id)
             bot = self.bots.get()
@@ -196,6 +202,7 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
+        """Send the ``text`` of a custom payload; anything else cannot be shown."""
         if isinstance(json_message.get("text"), str):
             await self._safely(recipient_id, json_message["text"])
         else:
@@ -211,10 +218,12 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
         return CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read the environment, not credentials.yml; without credentials the channel is off."""
         settings = get_settings()
         if not is_configured(settings):
             logger.info("telegram channel off: set TELEGRAM_BOT_TOKEN and "
@@ -230,16 +239,19 @@ class TelegramInput(InputChannel):
 
     @property
     def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
         if self._store is None:
             self._store = get_store()
         return self._store
 
     def get_output_channel(self) -> OutputChannel | None:
+        """Output channel for replies outside a turn (None when the channel is off)."""
         return TelegramOutput(self.bots, self.store) if self.bots else None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        """Webhook at ``/webhooks/telegram/webhook``; health at ``/webhooks/telegram/``."""
         bp = Blueprint("telegram_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -310,7 +322,8 @@ class TelegramInput(InputChannel):
                 return None
             chat_id = chat.id if chat is not None else query.from_user.id
             return {
-                "update_id": update.update_id, "chat_id": chat_id, "callback": query.id,
+                "update_id": update.update_id, "chat_id": chat_id, "order_key": chat_id,
+                "callback": query.id,
                 "text": (query.data or "")[:MAX_TEXT_CHARS],
                 "language": query.from_user.language_code,
             }
@@ -322,6 +335,7 @@ class TelegramInput(InputChannel):
         return {
             "update_id": update.update_id,
             "chat_id": message.chat.id,
+            "order_key": message.chat.id,
             "text": (message.text or message.caption or "")[:MAX_TEXT_CHARS],
             "notice": _media_notice(message),
             "language": message.from_user.language_code if message.from_user else None,

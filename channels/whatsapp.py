@@ -79,6 +79,7 @@ class TwilioMessages:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioMessages:
+        """Client for the account and sender configured in the environment."""
         return cls(
             settings.twilio_account_sid or "",
             settings.twilio_auth_token or "",
@@ -96,6 +97,7 @@ class TwilioMessages:
         return self._session
 
     async def aclose(self) -> None:
+        """Close the HTTP session (server stop; ``send_to_person`` calls)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
@@ -144,6 +146,7 @@ class WhatsAppOutput(OutputChannel):
 
     @classmethod
     def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
         return CHANNEL
 
     def __init__(self, api: TwilioMessages, store: ChannelStore,
@@ -180,20 +183,24 @@ class WhatsAppOutput(OutputChannel):
             logger.error("whatsapp: reply to %s not delivered: %s", recipient_id, exc)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send text in parts of at most 1600 characters."""
         await self._safely(recipient_id, text)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
+        """Send the text with numbered options and remember their payloads."""
         await self.store.aset_options(recipient_id, [button_payload(b) for b in buttons])
         await self._safely(recipient_id, render_numbered(text, buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image by URL (Twilio fetches it)."""
         await self._safely(recipient_id, "", media_url=image)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
+        """Send the ``text`` of a custom payload; anything else cannot be shown."""
         # Raw JSON would reach the person as gibberish; only a text inside it is meaningful.
         if isinstance(json_message.get("text"), str):
             await self._safely(recipient_id, json_message["text"])
@@ -206,10 +213,12 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
         return CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read the environment, not credentials.yml; without credentials the channel is off."""
         # credentials.yml only names the channel: secrets come from the environment.
         settings = get_settings()
         if not is_configured(settings):
@@ -226,16 +235,19 @@ class WhatsAppInput(InputChannel):
 
     @property
     def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
         if self._store is None:
             self._store = get_store()
         return self._store
 
     def get_output_channel(self) -> OutputChannel | None:
+        """Output channel for replies outside a turn (None when the channel is off)."""
         return WhatsAppOutput(self.api, self.store) if self.api else None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        """Webhook at ``/webhooks/whatsapp/webhook``; health at ``/webhooks/whatsapp/``."""
         bp = Blueprint("whatsapp_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -328,7 +340,7 @@ def _twiml() -> HTTPResponse:
 
 
 def _job(params: MultiDict[str]) -> dict[str, Any] | None:
-    """What processing needs from a signed webhook, or None if there is nothing to answer."""
+    """Extract what processing needs from a signed webhook; None if nothing to answer."""
     sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
     sender = params.get("From", "")
     if not sid or len(sid) > 64 or not sender.startswith("whatsapp:") or len(sender) > 64:
@@ -342,6 +354,7 @@ def _job(params: MultiDict[str]) -> dict[str, Any] | None:
     return {
         "sid": sid,
         "from": sender,
+        "order_key": sender,
         "text": (params.get("Body") or "")[:MAX_TEXT_CHARS],
         "media_types": media_types,
         "location": bool(params.get("Latitude") and params.get("Longitude")),

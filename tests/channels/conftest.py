@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from typing import Any
 
 import aiohttp
 import pytest
@@ -33,12 +32,14 @@ from channels.store import ChannelStore
 # Several Sanic apps in one process (one per test) need Sanic's test mode.
 Sanic.test_mode = True
 
-LONG_ANSWER = " ".join(f"Sentence number {i} explains one step of the procedure." for i in range(80))
+LONG_ANSWER = " ".join(
+    f"Sentence number {i} explains one step of the procedure." for i in range(80)
+)
 BUTTONS = [
     {"title": "Bari", "payload": '/inform{"city": "Bari"}'},
     {"title": "Lecce", "payload": '/inform{"city": "Lecce"}'},
     {"title": "Somewhere with a long name",
-     "payload": '/inform{"city": "San Pietro Vernotico", "note": "a payload over sixty-four bytes"}'},
+     "payload": '/inform{"city": "San Pietro Vernotico", "note": "over sixty-four bytes long"}'},
 ]
 
 

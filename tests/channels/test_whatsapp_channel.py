@@ -296,3 +296,29 @@ async def test_twilio_refusing_for_the_window_is_reported_as_window_closed(whats
     twilio_api.fail_with = (400, 63016)
     with pytest.raises(WindowClosed):
         await send_to_person(whatsapp.bot.received[0].sender_id, "hi", store=whatsapp.store)
+
+
+async def test_outbound_routes_by_pseudonym_and_knows_the_window(whatsapp, twilio_api):
+    from channels.outbound import can_write_freely, send_to_person
+
+    await post(whatsapp, twilio_form("ciao", sender=PERSON))
+    await twilio_api.wait_for(1)
+    person = whatsapp.bot.received[0].sender_id
+    assert await can_write_freely(person, store=whatsapp.store) is True
+    await send_to_person(person, "Ciao, sono Sara, mediatrice", store=whatsapp.store)
+    assert (await twilio_api.wait_for(2))[1]["Body"] == "Ciao, sono Sara, mediatrice"
+
+    with whatsapp.store.engine.begin() as conn:
+        from channels.store import channel_contacts
+
+        conn.execute(channel_contacts.update().values(last_inbound_at=time.time() - 24 * 3600))
+    assert await can_write_freely(person, store=whatsapp.store) is False
+    assert await can_write_freely("wa-unknown", store=whatsapp.store) is False
+
+
+async def test_quick_successive_messages_are_answered_in_order(whatsapp, twilio_api):
+    for word in ("uno", "due", "tre", "quattro", "cinque"):
+        await post(whatsapp, twilio_form(word, sender=PERSON))
+    sent = await twilio_api.wait_for(5)
+    assert [m["Body"] for m in sent] == [f"echo: {w}" for w in
+                                         ("uno", "due", "tre", "quattro", "cinque")]
