@@ -67,6 +67,9 @@ def make_bot(settings: Settings) -> Any:
     """Build a ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
     from telegram import Bot
 
+    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token.
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
     return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
 
 

@@ -40,6 +40,21 @@ async def test_a_message_is_answered_with_send_message(telegram, telegram_api):
     assert message.metadata == {"language_hint": "it"}
 
 
+async def test_neither_the_token_nor_the_chat_id_nor_the_text_is_logged(
+    telegram, telegram_api, caplog
+):
+    from channel_fakes import BOT_TOKEN
+
+    with caplog.at_level(logging.INFO):  # the production log level
+        await post(telegram, telegram_text_update("il mio segreto"))
+        await telegram_api.wait_for("sendMessage", 1)
+        await asyncio.sleep(0.1)
+    # aiohttp.access is the fake Bot API's own access log, not ours.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
+    assert "telegram: update" in logged
+    assert BOT_TOKEN not in logged and str(CHAT) not in logged and "segreto" not in logged
+
+
 async def test_no_call_to_telegram_at_start_up(telegram, telegram_api):
     await asyncio.sleep(0.3)
     assert telegram_api.calls == []
@@ -211,6 +226,7 @@ async def test_set_webhook_registers_url_and_secret(channel_env, telegram_api):
     assert params["url"] == url and params["secret_token"] == WEBHOOK_SECRET
     assert params["allowed_updates"] == ["message", "callback_query"]
     assert len(telegram_api.methods("deleteWebhook")) == 1
+    assert await asyncio.to_thread(main, ["telegram", "webhook-info"]) == 0
 
 
 def test_set_webhook_needs_credentials(monkeypatch, capsys):
