@@ -295,7 +295,10 @@ class TelegramInput(InputChannel):
                 try:
                     await inbox.accept(request.app, str(job["update_id"]), job)
                 except Exception:
+                    # Unlike Twilio, Telegram redelivers an update until it gets a 2xx: a 503
+                    # while the database is down loses nothing.
                     logger.exception("telegram: could not record update %s", job["update_id"])
+                    return response.text("temporarily unavailable", status=503)
             return response.json({"ok": True})
 
         @bp.listener("after_server_start")

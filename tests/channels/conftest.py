@@ -167,3 +167,11 @@ async def telegram(channel_env, store):
     yield served
     await stop()
 
+
+
+@pytest.fixture
+def dead_store():
+    """A store whose database does not answer (nothing listens on the port)."""
+    store = ChannelStore(f"postgresql://root@127.0.0.1:{free_port()}/nothing")
+    yield store
+    store.dispose()

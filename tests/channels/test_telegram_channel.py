@@ -239,3 +239,14 @@ def test_set_webhook_needs_credentials(monkeypatch, capsys):
     finally:
         get_settings.cache_clear()
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+async def test_database_down_asks_telegram_to_redeliver(channel_env, telegram_api, dead_store):
+    from channels.telegram import TelegramInput
+
+    served, stop = await serve(TelegramInput(get_settings(), store=dead_store), dead_store)
+    try:
+        assert await post(served, telegram_text_update("ciao")) == 503
+        assert telegram_api.calls == []
+    finally:
+        await stop()

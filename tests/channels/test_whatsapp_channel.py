@@ -322,3 +322,14 @@ async def test_quick_successive_messages_are_answered_in_order(whatsapp, twilio_
     sent = await twilio_api.wait_for(5)
     assert [m["Body"] for m in sent] == [f"echo: {w}" for w in
                                          ("uno", "due", "tre", "quattro", "cinque")]
+
+
+async def test_database_down_still_gives_twilio_no_5xx(channel_env, twilio_api, dead_store):
+    from channels.whatsapp import WhatsAppInput
+
+    served, stop = await serve(WhatsAppInput(get_settings(), store=dead_store), dead_store)
+    try:
+        # Twilio does not redeliver messaging webhooks; the loss is logged instead.
+        assert (await post(served, twilio_form("ciao")))[0] == 200
+    finally:
+        await stop()
