@@ -283,8 +283,8 @@ class WhatsAppInput(InputChannel):
             try:
                 await inbox.accept(request.app, job["sid"], job)
             except Exception:
-                # The database is unreachable: a 5xx would make Twilio retry into the same
-                # wall and log errors for the number; the message is logged as lost instead.
+                # The database is unreachable. Twilio does not redeliver messaging webhooks,
+                # so a 5xx would only add an error to its debugger; the loss is logged here.
                 logger.exception("whatsapp: could not record delivery %s", job["sid"])
             return _twiml()
 

@@ -13,7 +13,7 @@ from channel_fakes import (
     telegram_message_update,
     telegram_text_update,
 )
-from conftest import BUTTONS, LONG_ANSWER, serve
+from channel_harness import BUTTONS, LONG_ANSWER, serve
 
 from bot.settings import get_settings
 from channels.common import channel_message

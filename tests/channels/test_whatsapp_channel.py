@@ -8,7 +8,7 @@ import time
 
 import pytest
 from channel_fakes import AUTH_TOKEN, WHATSAPP_NUMBER, twilio_form, twilio_signed
-from conftest import BUTTONS, LONG_ANSWER, serve
+from channel_harness import BUTTONS, LONG_ANSWER, serve
 
 from bot.settings import get_settings
 from channels.common import channel_message
