@@ -3,7 +3,8 @@
 Starts fake Twilio and Telegram APIs in this process and the whole assistant (`python -m bot
 run`, the trained model under models/) pointed at them, then sends N messages through each
 webhook, one at a time, and measures from just before the webhook POST to the moment the fake
-API receives the reply. Prints the machine, the date and p50/p95/max per channel, and the same
+API receives the reply ("ack" rows: until the webhook's own 200, which is all Twilio and
+Telegram wait for). Prints the machine, the date and p50/p95/max per channel, and the same
 for Rasa's REST channel (which answers inside its HTTP response) as the baseline of what the
 dialogue itself costs.
 
@@ -55,7 +56,9 @@ async def measure(n: int, warmup: int) -> dict[str, list[float]]:
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     with tempfile.TemporaryDirectory() as tmp:
         stack = await start_stack(ROOT, twilio, telegram, f"sqlite:///{tmp}/bench.db")
-        results: dict[str, list[float]] = {"whatsapp": [], "telegram": [], "rest": []}
+        results: dict[str, list[float]] = {
+            "whatsapp": [], "telegram": [], "rest": [], "whatsapp ack": [], "telegram ack": [],
+        }
         try:
             async with aiohttp.ClientSession() as http:
                 wa_url = stack.base_url + "/webhooks/whatsapp/webhook"
@@ -67,9 +70,11 @@ async def measure(n: int, warmup: int) -> dict[str, list[float]]:
                     before, start = len(twilio.times), time.perf_counter()
                     async with http.post(wa_url, data=body, headers=headers) as resp:
                         assert resp.status == 200, resp.status
+                    acked = time.perf_counter()
                     await _wait(lambda b=before: len(twilio.times) > b)
                     if i >= warmup:
                         results["whatsapp"].append(twilio.times[before] - start)
+                        results["whatsapp ack"].append(acked - start)
 
                     update = telegram_text_update(text, chat_id=1000 + i % 10)
                     before, start = len(telegram.times), time.perf_counter()
@@ -79,9 +84,11 @@ async def measure(n: int, warmup: int) -> dict[str, list[float]]:
                                  "Content-Type": "application/json"},
                     ) as resp:
                         assert resp.status == 200, resp.status
+                    acked = time.perf_counter()
                     await _wait(lambda b=before: len(telegram.times) > b)
                     if i >= warmup:
                         results["telegram"].append(telegram.times[before] - start)
+                        results["telegram ack"].append(acked - start)
                     # Baseline: Rasa's own REST channel, which answers in the HTTP response;
                     # the difference is what the public channels add.
                     start = time.perf_counter()
@@ -122,7 +129,7 @@ def main() -> int:
     print(f"{args.n} messages per channel, sequential, after {args.warmup} warm-up")
     for channel, values in results.items():
         ms = [v * 1000 for v in values]
-        print(f"{channel:9s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
+        print(f"{channel:12s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
               f"  max {max(ms):7.1f} ms")
     return 0
 
