@@ -29,6 +29,19 @@ class Settings:
     rasa_auth_token: str | None
     model_cache_dir: Path
     log_level: str
+    # WhatsApp through Twilio: the channel is off unless SID, token and number are all set.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_whatsapp_number: str | None = None
+    twilio_webhook_url: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # Telegram: the channel is off unless both the token and the webhook secret are set.
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # HMAC key for sender pseudonyms; None means a per-installation key under var/.
+    pseudonym_secret: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -39,6 +52,11 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SystemExit(f"error: {name}={raw!r} is not a whole number") from exc
+
+
+def _opt(name: str) -> str | None:
+    """Read an optional variable: unset and empty both mean "not configured"."""
+    return os.environ.get(name, "").strip() or None
 
 
 @lru_cache(maxsize=1)
@@ -56,4 +74,16 @@ def get_settings() -> Settings:
             os.environ.get("MODEL_CACHE_DIR") or cache_home / "puglia-assistant" / "models"
         ),
         log_level=os.environ.get("LOG_LEVEL") or "INFO",
+        twilio_account_sid=_opt("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_opt("TWILIO_AUTH_TOKEN"),
+        twilio_whatsapp_number=_opt("TWILIO_WHATSAPP_NUMBER"),
+        twilio_webhook_url=_opt("TWILIO_WEBHOOK_URL"),
+        twilio_api_base_url=(_opt("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
+        telegram_bot_token=_opt("TELEGRAM_BOT_TOKEN"),
+        telegram_webhook_secret=_opt("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_url=_opt("TELEGRAM_WEBHOOK_URL"),
+        telegram_api_base_url=(
+            _opt("TELEGRAM_API_BASE_URL") or "https://api.telegram.org"
+        ).rstrip("/"),
+        pseudonym_secret=_opt("PSEUDONYM_SECRET"),
     )

@@ -1,0 +1,413 @@
+"""Telegram through python-telegram-bot, safe to expose: ``/webhooks/telegram/webhook``.
+
+Why not Rasa's ``telegram`` channel: it calls Telegram (``set_webhook``) when the server starts,
+checks no secret, and treats every update as a message. Here:
+
+- ``X-Telegram-Bot-Api-Secret-Token`` must equal ``TELEGRAM_WEBHOOK_SECRET`` (the secret given to
+  ``setWebhook`` by ``bot telegram set-webhook``), else 403;
+- each ``update_id`` is claimed in the inbox, so a redelivery is acknowledged but not answered;
+- private-chat messages and button presses (``callback_query``, answered with
+  ``answerCallbackQuery`` so the client stops its spinner) reach Rasa; everything else (edits,
+  ``my_chat_member`` when a person blocks the bot, group chatter) gets a 200 and nothing more;
+- the person's Telegram ``language_code`` goes to language detection as
+  ``metadata["language_hint"]``;
+- nothing is sent to Telegram until there is something to say (no ``getMe`` at start-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import Settings, get_settings
+from channels.common import (
+    DeliveryError,
+    RecipientUnreachable,
+    UnknownRecipient,
+    button_payload,
+    channel_message,
+    pseudonym,
+    split_text,
+)
+from channels.inbox import Inbox, conversation_language
+from channels.store import ChannelStore, get_store
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DeliveryError", "RecipientUnreachable", "UnknownRecipient", "TelegramInput",
+    "TelegramOutput", "send_to_person", "make_bot",
+]
+
+CHANNEL = "telegram"
+PREFIX = "tg"
+MESSAGE_LIMIT = 4096
+MAX_BODY_BYTES = 256 * 1024
+MAX_TEXT_CHARS = 4096
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# What `set-webhook` subscribes to; other update kinds are ignored anyway if they come.
+ALLOWED_UPDATES = ("message", "callback_query")
+
+
+def is_configured(settings: Settings) -> bool:
+    return bool(settings.telegram_bot_token and settings.telegram_webhook_secret)
+
+
+def make_bot(settings: Settings) -> Any:
+    """Build a ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
+    from telegram import Bot
+
+    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token.
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
+    return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
+
+
+class BotHolder:
+    """One ptb Bot per event loop (its httpx pool belongs to the loop that opened it)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._bot: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> Any:
+        """Return the Bot for the running loop, created (without any API call) if needed."""
+        loop = asyncio.get_running_loop()
+        if self._bot is None or self._loop is not loop:
+            self._bot = make_bot(self.settings)
+            self._loop = loop
+        return self._bot
+
+    async def aclose(self) -> None:
+        """Close the Bot's HTTP pool."""
+        if self._bot is not None:
+            await self._bot.shutdown()
+        self._bot = None
+
+
+def _callback_data(index: int, payload: str) -> str:
+    # Short payloads travel as they are; long ones as "#n", looked up in the options remembered
+    # for the conversation.
+    if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith("#"):
+        return payload
+    return f"#{index}"
+
+
+async def _call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str) -> Any:
+    from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+
+    for attempt in range(2):
+        try:
+            return await coro_factory()
+        except RetryAfter as exc:
+            if attempt:
+                raise DeliveryError(f"Telegram rate limit for {pseudonym_id}", status=429) from exc
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            await asyncio.sleep(min(seconds, 5.0))
+        except Forbidden as exc:
+            raise RecipientUnreachable(f"{pseudonym_id} blocked the bot", status=403) from exc
+        except NetworkError as exc:
+            raise DeliveryError(f"cannot reach Telegram: {type(exc).__name__}") from exc
+        except TelegramError as exc:
+            raise DeliveryError(f"Telegram refused: {type(exc).__name__}", status=400) from exc
+    raise AssertionError("unreachable")
+
+
+class TelegramOutput(OutputChannel):
+    """Replies to a pseudonym; the chat id comes from ``channel_contacts``."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return CHANNEL
+
+    def __init__(self, bots: BotHolder, store: ChannelStore,
+                 known: dict[str, str] | None = None):
+        self.bots = bots
+        self.store = store
+        # Within a turn the input channel already knows the chat: saves a query per reply.
+        self.known = known or {}
+
+    async def _chat_id(self, recipient_id: str) -> int:
+        if recipient_id in self.known:
+            return int(self.known[recipient_id])
+        contact = await self.store.alookup(recipient_id)
+        if contact is None or contact.channel != CHANNEL:
+            raise UnknownRecipient(f"no Telegram chat for {recipient_id}")
+        return int(contact.address)
+
+    async def deliver(
+        self, recipient_id: str, text: str,
+        buttons: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Send text, the keyboard on its last part; raises :class:`DeliveryError`."""
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+        chat_id = await self._chat_id(recipient_id)
+        bot = self.bots.get()
+        markup = None
+        if buttons:
+            payloads = [button_payload(b) for b in buttons]
+            await self.store.aset_options(recipient_id, payloads)
+            markup = InlineKeyboardMarkup([
+                [InlineKeyboardButton(str(b.get("title") or p)[:64],
+                                      callback_data=_callback_data(i, p))]
+                for i, (b, p) in enumerate(zip(buttons, payloads, strict=True), 1)
+            ])
+        parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
+        for n, part in enumerate(parts):
+            keyboard = markup if n == len(parts) - 1 else None
+            await _call(
+                lambda part=part, keyboard=keyboard: bot.send_message(
+                    chat_id, part, reply_markup=keyboard
+                ),
+                recipient_id,
+            )
+
+    async def _safely(self, recipient_id: str, text: str,
+                      buttons: Sequence[Mapping[str, Any]] | None = None) -> None:
+        try:
+            await self.deliver(recipient_id, text, buttons)
+        except DeliveryError as exc:
+            logger.error("telegram: reply to %s not delivered: %s", recipient_id, exc)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send text in parts of at most 4096 characters."""
+        await self._safely(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Send the text with an inline keyboard and remember the payloads."""
+        await self._safely(recipient_id, text, buttons)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image by URL (Telegram fetches it)."""
+        try:
+            chat_id = await self._chat_id(recipient_id)
+            bot = self.bots.get()
+            await _call(lambda: bot.send_photo(chat_id, image), recipient_id)
+        except DeliveryError as exc:
+            logger.error("telegram: image to %s not delivered: %s", recipient_id, exc)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Send the ``text`` of a custom payload; anything else cannot be shown."""
+        if isinstance(json_message.get("text"), str):
+            await self._safely(recipient_id, json_message["text"])
+        else:
+            logger.warning("telegram: custom payload for %s not sendable, dropped", recipient_id)
+
+
+class TelegramInput(InputChannel):
+    """Telegram webhook; off (one log line, webhook 404) without token and secret.
+
+    The mediator handoff can subclass it and override :meth:`route_update` to take updates
+    from mediators (group chats, their private chats) before the default handling.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read the environment, not credentials.yml; without credentials the channel is off."""
+        settings = get_settings()
+        if not is_configured(settings):
+            logger.info("telegram channel off: set TELEGRAM_BOT_TOKEN and "
+                        "TELEGRAM_WEBHOOK_SECRET to switch it on")
+            return cls(None)
+        return cls(settings)
+
+    def __init__(self, settings: Settings | None, store: ChannelStore | None = None):
+        self.settings = settings
+        self._store = store
+        self.bots = BotHolder(settings) if settings else None
+        self.inbox: Inbox | None = None
+
+    @property
+    def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
+        if self._store is None:
+            self._store = get_store()
+        return self._store
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Output channel for replies outside a turn (None when the channel is off)."""
+        return TelegramOutput(self.bots, self.store) if self.bots else None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """Webhook at ``/webhooks/telegram/webhook``; health at ``/webhooks/telegram/``."""
+        bp = Blueprint("telegram_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings else "off"})
+
+        if self.settings is None:
+            return bp
+
+        secret = (self.settings.telegram_webhook_secret or "").encode("utf-8")
+
+        async def process(app: Any, job: dict[str, Any]) -> None:
+            await self._process(app, job, on_new_message)
+
+        self.inbox = Inbox(CHANNEL, process, self._store)
+        inbox = self.inbox
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+            if not hmac.compare_digest(given, secret):
+                logger.warning("telegram: rejected a request with a missing or wrong secret")
+                return response.text("forbidden", status=403)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("request too large", status=413)
+            try:
+                data = json.loads(request.body or b"")
+            except (ValueError, UnicodeDecodeError):
+                return response.text("malformed JSON", status=400)
+            if not isinstance(data, dict):
+                return response.text("an Update must be a JSON object", status=400)
+            try:
+                job = await self.route_update(request.app, data)
+            except Exception:
+                logger.exception("telegram: update could not be read, ignored")
+                job = None
+            if job is not None:
+                try:
+                    await inbox.accept(request.app, str(job["update_id"]), job)
+                except Exception:
+                    # Unlike Twilio, Telegram redelivers an update until it gets a 2xx: a 503
+                    # while the database is down loses nothing.
+                    logger.exception("telegram: could not record update %s", job["update_id"])
+                    return response.text("temporarily unavailable", status=503)
+            return response.json({"ok": True})
+
+        @bp.listener("after_server_start")
+        async def resume(app: Any, _: Any) -> None:
+            inbox.start_recovery(app)
+
+        @bp.listener("before_server_stop")
+        async def stop(app: Any, _: Any) -> None:
+            await inbox.drain()
+            if self.bots:
+                await self.bots.aclose()
+
+        return bp
+
+    async def route_update(self, app: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Turn an Update into a job for the inbox, or None to just acknowledge it."""
+        from telegram import Update
+
+        update = Update.de_json(data, None)
+        if update is None or not isinstance(update.update_id, int):
+            return None
+        if update.callback_query is not None:
+            query = update.callback_query
+            message = query.message
+            chat = getattr(message, "chat", None)
+            if chat is not None and chat.type != "private":
+                return None
+            chat_id = chat.id if chat is not None else query.from_user.id
+            return {
+                "update_id": update.update_id, "chat_id": chat_id, "order_key": chat_id,
+                "callback": query.id,
+                "text": (query.data or "")[:MAX_TEXT_CHARS],
+                "language": query.from_user.language_code,
+            }
+        message = update.message
+        if message is None or message.chat.type != "private":
+            # edited_message, my_chat_member (a person blocking the bot), channel posts,
+            # groups: nothing to answer.
+            return None
+        return {
+            "update_id": update.update_id,
+            "chat_id": message.chat.id,
+            "order_key": message.chat.id,
+            "text": (message.text or message.caption or "")[:MAX_TEXT_CHARS],
+            "notice": _media_notice(message),
+            "language": message.from_user.language_code if message.from_user else None,
+        }
+
+    async def _process(
+        self, app: Any, job: dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        address = str(job["chat_id"])
+        sender = pseudonym(PREFIX, address)
+        before = await self.store.arecord_inbound(sender, CHANNEL, address)
+        assert self.bots is not None
+        output = TelegramOutput(self.bots, self.store, known={sender: address})
+        language_hint = (job.get("language") or "").split("-")[0].lower() or None
+        text = job.get("text") or ""
+        if job.get("callback"):
+            bot = self.bots.get()  # type: ignore[union-attr]
+            try:
+                await _call(lambda: bot.answer_callback_query(job["callback"]), sender)
+            except DeliveryError as exc:  # too late (15 s) or similar: the turn goes on
+                logger.info("telegram: callback answer for %s failed: %s", sender, exc)
+            if text.startswith("#") and text[1:].isdigit():
+                options = before.last_options if before else []
+                index = int(text[1:])
+                text = options[index - 1] if 1 <= index <= len(options) else ""
+        if job.get("notice"):
+            language = await conversation_language(app, sender)
+            await output.send_text_message(
+                sender, channel_message(job["notice"], [language, language_hint])
+            )
+        if not text.strip():
+            return
+        logger.info("telegram: update %s from %s", job["update_id"], sender)
+        metadata = {"language_hint": language_hint} if language_hint else {}
+        await on_new_message(
+            UserMessage(text, output, sender, input_channel=CHANNEL,
+                        message_id=str(job["update_id"]), metadata=metadata)
+        )
+
+
+def _media_notice(message: Any) -> str | None:
+    if message.voice or message.audio or message.video_note:
+        return "media_voice"
+    if message.location or message.venue:
+        return "media_location"
+    if (message.photo or message.document or message.video or message.sticker
+            or message.animation or message.contact):
+        return "media_attachment"
+    return None
+
+
+async def send_to_person(
+    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
+    *, settings: Settings | None = None, store: ChannelStore | None = None,
+) -> None:
+    """Send to a person by pseudonym, outside any webhook (Telegram has no time window).
+
+    Raises :class:`UnknownRecipient` (address unknown or erased), :class:`RecipientUnreachable`
+    (the person blocked the bot) or :class:`DeliveryError`.
+    """
+    settings = settings or get_settings()
+    if not is_configured(settings):
+        raise DeliveryError("the Telegram channel is not configured")
+    bots = BotHolder(settings)
+    try:
+        await TelegramOutput(bots, store or get_store()).deliver(pseudonym_id, text, buttons)
+    finally:
+        await bots.aclose()

@@ -1,0 +1,413 @@
+"""WhatsApp through Twilio, safe to expose: ``/webhooks/whatsapp/webhook``.
+
+Why not Rasa's ``twilio`` channel: it checks no signature, answers a request without ``Body``
+with a 500, calls Twilio's blocking client on the event loop and answers retries twice.
+
+Incoming: the body is capped, ``X-Twilio-Signature`` is checked against ``TWILIO_WEBHOOK_URL``
+(the URL configured in Twilio; behind a proxy the request URL differs) or the request URL, and
+the ``MessageSid`` is claimed in the inbox so a retry is acknowledged but not answered again.
+Every request that passes the signature gets an empty TwiML 200, whatever its fields.
+Outgoing: Twilio's Messages REST API over aiohttp (``TWILIO_API_BASE_URL``, so tests use a fake),
+in parts of at most 1600 characters; buttons become numbered options.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from multidict import MultiDict
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import Settings, get_settings
+from channels.common import (
+    DeliveryError,
+    UnknownRecipient,
+    WindowClosed,
+    button_payload,
+    calling_code,
+    channel_message,
+    choose_numbered,
+    pseudonym,
+    render_numbered,
+    split_text,
+)
+from channels.inbox import Inbox, conversation_language
+from channels.store import ChannelStore, get_store
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DeliveryError", "UnknownRecipient", "WindowClosed", "WhatsAppInput", "WhatsAppOutput",
+    "send_to_person", "window_open",
+]
+
+CHANNEL = "whatsapp"
+PREFIX = "wa"
+MESSAGE_LIMIT = 1600  # characters per Twilio WhatsApp message
+MAX_BODY_BYTES = 64 * 1024  # a Twilio webhook is a few kB even with ten media URLs
+MAX_TEXT_CHARS = 4096  # WhatsApp's own limit for a user's message
+WINDOW_SECONDS = 24 * 3600  # WhatsApp lets a business write freely this long after the person
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def is_configured(settings: Settings) -> bool:
+    return bool(
+        settings.twilio_account_sid
+        and settings.twilio_auth_token
+        and settings.twilio_whatsapp_number
+    )
+
+
+class TwilioMessages:
+    """The one Twilio endpoint used: create a Message (form-encoded POST, JSON answer)."""
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str, base_url: str):
+        self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self.auth = aiohttp.BasicAuth(account_sid, auth_token)
+        self.sender = sender
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioMessages:
+        """Client for the account and sender configured in the environment."""
+        return cls(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            settings.twilio_whatsapp_number or "",
+            settings.twilio_api_base_url,
+        )
+
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = aiohttp.ClientSession(
+                auth=self.auth, timeout=aiohttp.ClientTimeout(total=15)
+            )
+            self._loop = loop
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (server stop; ``send_to_person`` calls)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def create(self, to: str, body: str | None = None,
+                     media_url: str | None = None) -> str:
+        """Send one message; returns its SID. Retries only what Twilio did not process."""
+        form: list[tuple[str, str]] = [("To", to), ("From", self.sender)]
+        if body:
+            form.append(("Body", body))
+        if media_url:
+            form.append(("MediaUrl", media_url))
+        for attempt in range(3):
+            try:
+                async with self._client().post(self.url, data=form) as resp:
+                    data = await _json_or_empty(resp)
+                    if resp.status in (200, 201):
+                        return str(data.get("sid", ""))
+                    retryable = resp.status in (429, 503)
+                    error = _twilio_error(resp.status, data)
+            except aiohttp.ClientConnectorError as exc:  # nothing was sent
+                retryable, error = True, DeliveryError(f"cannot reach Twilio: {exc}")
+            if not retryable or attempt == 2:
+                raise error
+            await asyncio.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+async def _json_or_empty(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        data = await resp.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _twilio_error(status: int, data: Mapping[str, Any]) -> DeliveryError:
+    code = data.get("code")
+    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    kind = WindowClosed if code == 63016 else DeliveryError
+    return kind(f"Twilio answered {status} (error {code})", code=code, status=status)
+
+
+class WhatsAppOutput(OutputChannel):
+    """Replies to a pseudonym; the address comes from ``channel_contacts``."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return CHANNEL
+
+    def __init__(self, api: TwilioMessages, store: ChannelStore,
+                 known: dict[str, str] | None = None):
+        self.api = api
+        self.store = store
+        # Within a turn the input channel already knows the address: saves a query per reply.
+        self.known = known or {}
+
+    async def _address(self, recipient_id: str) -> str:
+        if recipient_id in self.known:
+            return self.known[recipient_id]
+        contact = await self.store.alookup(recipient_id)
+        if contact is None or contact.channel != CHANNEL:
+            raise UnknownRecipient(f"no WhatsApp address for {recipient_id}")
+        return contact.address
+
+    async def deliver(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
+        """Send text (in as many parts as needed); raises :class:`DeliveryError`."""
+        address = await self._address(recipient_id)
+        parts = split_text(text or "", MESSAGE_LIMIT)
+        if media_url:
+            await self.api.create(address, parts[0] if parts else None, media_url)
+            parts = parts[1:]
+        for part in parts:
+            await self.api.create(address, part)
+
+    async def _safely(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
+        # Within a dialogue turn a failed send must not abort the turn (the tracker would not
+        # be saved); it is logged with the pseudonym and Twilio's code, never the text.
+        try:
+            await self.deliver(recipient_id, text, media_url)
+        except DeliveryError as exc:
+            logger.error("whatsapp: reply to %s not delivered: %s", recipient_id, exc)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send text in parts of at most 1600 characters."""
+        await self._safely(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Send the text with numbered options and remember their payloads."""
+        await self.store.aset_options(recipient_id, [button_payload(b) for b in buttons])
+        await self._safely(recipient_id, render_numbered(text, buttons))
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image by URL (Twilio fetches it)."""
+        await self._safely(recipient_id, "", media_url=image)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Send the ``text`` of a custom payload; anything else cannot be shown."""
+        # Raw JSON would reach the person as gibberish; only a text inside it is meaningful.
+        if isinstance(json_message.get("text"), str):
+            await self._safely(recipient_id, json_message["text"])
+        else:
+            logger.warning("whatsapp: custom payload for %s not sendable, dropped", recipient_id)
+
+
+class WhatsAppInput(InputChannel):
+    """Twilio WhatsApp webhook; off (one log line, webhook 404) without credentials."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read the environment, not credentials.yml; without credentials the channel is off."""
+        # credentials.yml only names the channel: secrets come from the environment.
+        settings = get_settings()
+        if not is_configured(settings):
+            logger.info("whatsapp channel off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                        "TWILIO_WHATSAPP_NUMBER to switch it on")
+            return cls(None)
+        return cls(settings)
+
+    def __init__(self, settings: Settings | None, store: ChannelStore | None = None):
+        self.settings = settings
+        self._store = store
+        self.api = TwilioMessages.from_settings(settings) if settings else None
+        self.inbox: Inbox | None = None
+
+    @property
+    def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
+        if self._store is None:
+            self._store = get_store()
+        return self._store
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Output channel for replies outside a turn (None when the channel is off)."""
+        return WhatsAppOutput(self.api, self.store) if self.api else None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """Webhook at ``/webhooks/whatsapp/webhook``; health at ``/webhooks/whatsapp/``."""
+        bp = Blueprint("whatsapp_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings else "off"})
+
+        if self.settings is None:
+            return bp
+
+        validator = _validator(self.settings)
+
+        async def process(app: Any, job: dict[str, Any]) -> None:
+            await self._process(app, job, on_new_message)
+
+        self.inbox = Inbox(CHANNEL, process, self._store)
+        inbox = self.inbox
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("request too large", status=413)
+            params = MultiDict(
+                parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+            )
+            url = self.settings.twilio_webhook_url or request.url
+            signature = request.headers.get("X-Twilio-Signature", "")
+            if not signature or not validator.validate(url, params, signature):
+                logger.warning("whatsapp: rejected a request with a missing or wrong signature")
+                return response.text("forbidden", status=403)
+            job = _job(params)
+            if job is None:
+                return _twiml()
+            try:
+                await inbox.accept(request.app, job["sid"], job)
+            except Exception:
+                # The database is unreachable. Twilio does not redeliver messaging webhooks,
+                # so a 5xx would only add an error to its debugger; the loss is logged here.
+                logger.exception("whatsapp: could not record delivery %s", job["sid"])
+            return _twiml()
+
+        @bp.listener("after_server_start")
+        async def resume(app: Any, _: Any) -> None:
+            inbox.start_recovery(app)
+
+        @bp.listener("before_server_stop")
+        async def stop(app: Any, _: Any) -> None:
+            await inbox.drain()
+            if self.api:
+                await self.api.aclose()
+
+        return bp
+
+    async def _process(
+        self, app: Any, job: dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        address = job["from"]
+        sender = pseudonym(PREFIX, address)
+        before = await self.store.arecord_inbound(sender, CHANNEL, address)
+        assert self.api is not None
+        output = WhatsAppOutput(self.api, self.store, known={sender: address})
+        notice = _media_notice(job)
+        if notice:
+            language = await conversation_language(app, sender)
+            await output.send_text_message(sender, channel_message(notice, [language]))
+        text = job.get("text") or ""
+        if before and before.last_options:
+            # Options are valid for the next message only, chosen or not.
+            choice = choose_numbered(text, before.last_options)
+            await self.store.aset_options(sender, None)
+            text = choice or text
+        if not text.strip():
+            return
+        logger.info("whatsapp: message %s from %s", job["sid"], sender)
+        metadata = {"country_code": calling_code(address)} if calling_code(address) else {}
+        await on_new_message(
+            UserMessage(text, output, sender, input_channel=CHANNEL,
+                        message_id=job["sid"], metadata=metadata)
+        )
+
+
+def _validator(settings: Settings) -> Any:
+    from twilio.request_validator import RequestValidator
+
+    return RequestValidator(settings.twilio_auth_token)
+
+
+def _twiml() -> HTTPResponse:
+    return response.text(EMPTY_TWIML, content_type="application/xml")
+
+
+def _job(params: MultiDict[str]) -> dict[str, Any] | None:
+    """Extract what processing needs from a signed webhook; None if nothing to answer."""
+    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
+    sender = params.get("From", "")
+    if not sid or len(sid) > 64 or not sender.startswith("whatsapp:") or len(sender) > 64:
+        logger.info("whatsapp: signed request without a message to answer, ignored")
+        return None
+    try:
+        num_media = max(0, int(params.get("NumMedia") or 0))
+    except ValueError:
+        num_media = 0
+    media_types = [params.get(f"MediaContentType{i}", "") for i in range(min(num_media, 10))]
+    return {
+        "sid": sid,
+        "from": sender,
+        "order_key": sender,
+        "text": (params.get("Body") or "")[:MAX_TEXT_CHARS],
+        "media_types": media_types,
+        "location": bool(params.get("Latitude") and params.get("Longitude")),
+    }
+
+
+def _media_notice(job: Mapping[str, Any]) -> str | None:
+    """Which channel message answers what the person sent besides text."""
+    types: Sequence[str] = job.get("media_types") or []
+    if any(t.startswith("audio/") for t in types):
+        return "media_voice"
+    if types:
+        return "media_attachment"
+    if job.get("location"):
+        return "media_location"
+    return None
+
+
+# --- sending outside a webhook (mediator handoff) --------------------------------------------
+
+
+def window_open(last_inbound_at: float | None, now: float | None = None) -> bool:
+    """Whether WhatsApp still lets the business write freely to this person."""
+    if last_inbound_at is None:
+        return False
+    return (now or time.time()) - last_inbound_at < WINDOW_SECONDS
+
+
+async def send_to_person(
+    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
+    *, settings: Settings | None = None, store: ChannelStore | None = None,
+) -> None:
+    """Send to a person by pseudonym, outside any webhook.
+
+    Raises :class:`WindowClosed` when the person last wrote more than 24 hours ago (send an
+    approved template instead, or tell the mediator), :class:`UnknownRecipient` when the address
+    is unknown or erased, and :class:`DeliveryError` when Twilio refuses the message.
+    """
+    settings = settings or get_settings()
+    if not is_configured(settings):
+        raise DeliveryError("the WhatsApp channel is not configured")
+    store = store or get_store()
+    contact = await store.alookup(pseudonym_id)
+    if contact is None or contact.channel != CHANNEL:
+        raise UnknownRecipient(f"no WhatsApp address for {pseudonym_id}")
+    if not window_open(contact.last_inbound_at):
+        raise WindowClosed(f"{pseudonym_id} last wrote more than 24 hours ago")
+    api = TwilioMessages.from_settings(settings)
+    try:
+        output = WhatsAppOutput(api, store)
+        if buttons:
+            await store.aset_options(pseudonym_id, [button_payload(b) for b in buttons])
+            text = render_numbered(text, buttons)
+        await output.deliver(pseudonym_id, text)
+    finally:
+        await api.aclose()

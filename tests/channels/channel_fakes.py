@@ -1,0 +1,333 @@
+"""Fake Twilio and Telegram API servers on 127.0.0.1, speaking the real wire formats.
+
+Twilio: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, HTTP basic auth with the
+account SID and auth token, form-encoded ``To``/``From``/``Body``/``MediaUrl``; answers 201 with
+the Message resource JSON, or a Twilio error JSON when told to fail.
+Telegram: ``POST /bot<token>/<method>`` with JSON or form-encoded parameters (nested values
+JSON-encoded, as python-telegram-bot sends them); answers ``{"ok": true, "result": ...}``.
+Also the helpers that build webhook requests the way Twilio and Telegram build them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "f" * 32
+WHATSAPP_NUMBER = "whatsapp:+14155238886"
+BOT_TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
+WEBHOOK_SECRET = "s3cret-Token_for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class FakeTwilio:
+    """Records every Message created; ``fail_with`` makes the next creations fail."""
+
+    messages: list[dict[str, str]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    fail_with: tuple[int, int] | None = None  # (HTTP status, Twilio error code)
+    runner: web.AppRunner | None = None
+    base_url: str = ""
+    _sids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self) -> FakeTwilio:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    async def _create(self, request: web.Request) -> web.Response:
+        import aiohttp
+
+        auth = request.headers.get("Authorization", "")
+        expected = aiohttp.BasicAuth(ACCOUNT_SID, AUTH_TOKEN).encode()
+        if request.match_info["sid"] != ACCOUNT_SID or auth != expected:
+            return web.json_response(
+                {"code": 20003, "message": "Authenticate", "status": 401}, status=401
+            )
+        form = await request.post()
+        if self.fail_with:
+            status, code = self.fail_with
+            return web.json_response(
+                {"code": code, "message": "failed", "more_info": "", "status": status},
+                status=status,
+            )
+        if "To" not in form or "From" not in form or not (form.get("Body") or form.get("MediaUrl")):
+            return web.json_response(
+                {"code": 21604, "message": "A 'To' phone number is required.", "status": 400},
+                status=400,
+            )
+        record = {k: str(v) for k, v in form.items()}
+        self.messages.append(record)
+        self.times.append(time.perf_counter())
+        sid = f"SM{next(self._sids):032x}"
+        return web.json_response(
+            {
+                "account_sid": ACCOUNT_SID, "api_version": "2010-04-01",
+                "body": record.get("Body", ""), "date_created": None, "direction": "outbound-api",
+                "error_code": None, "error_message": None, "from": record["From"],
+                "num_media": "1" if "MediaUrl" in record else "0", "num_segments": "1",
+                "sid": sid, "status": "queued", "to": record["To"],
+                "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+            },
+            status=201,
+        )
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, str]]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.messages
+
+
+@dataclass
+class FakeTelegram:
+    """Records every Bot API call as (method, parameters)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    base_url: str = ""
+    blocked_chats: set[int] = field(default_factory=set)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def start(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._method)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def methods(self, name: str) -> list[dict[str, Any]]:
+        return [params for method, params in self.calls if method == name]
+
+    async def _method(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != BOT_TOKEN:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = {}
+            for key, value in (await request.post()).items():
+                try:
+                    params[key] = json.loads(value)
+                except (TypeError, ValueError):
+                    params[key] = value
+        self.calls.append((method, params))
+        self.times.append(time.perf_counter())
+        if method == "getMe":
+            result: Any = {"id": 123456, "is_bot": True, "first_name": "Test",
+                           "username": "test_bot"}
+        elif method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            if chat_id in self.blocked_chats:
+                return web.json_response(
+                    {"ok": False, "error_code": 403,
+                     "description": "Forbidden: bot was blocked by the user"}, status=403
+                )
+            if not str(params.get("text", "")).strip() or len(str(params["text"])) > 4096:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: text"},
+                    status=400,
+                )
+            result = {
+                "message_id": next(self._ids), "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"}, "text": params["text"],
+                "from": {"id": 123456, "is_bot": True, "first_name": "Test"},
+            }
+            if params.get("reply_markup"):
+                result["reply_markup"] = params["reply_markup"]
+        elif method == "getWebhookInfo":
+            urls = [p.get("url", "") for m, p in self.calls if m == "setWebhook"]
+            result = {"url": urls[-1] if urls else "", "has_custom_certificate": False,
+                      "pending_update_count": 0}
+        else:  # answerCallbackQuery, setWebhook, deleteWebhook
+            result = True
+        return web.json_response({"ok": True, "result": result})
+
+    async def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.methods(method)) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.methods(method)
+
+
+# --- webhook requests as the platforms build them ----------------------------------------------
+
+_message_sids = itertools.count(1)
+_update_ids = itertools.count(500_000_000)
+
+
+def twilio_form(body: str | None = "ciao", sender: str = "whatsapp:+393331234567",
+                sid: str | None = None, **extra: str) -> dict[str, str]:
+    """A WhatsApp inbound-message webhook's parameters, as Twilio posts them."""
+    sid = sid or f"SM{next(_message_sids):032x}"
+    form = {
+        "SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Amina", "SmsSid": sid,
+        "WaId": sender.split("+")[-1], "SmsStatus": "received", "To": WHATSAPP_NUMBER,
+        "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID, "From": sender, "ApiVersion": "2010-04-01",
+    }
+    if body is not None:
+        form["Body"] = body
+    form.update(extra)
+    return form
+
+
+def twilio_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> tuple[bytes, dict]:
+    """Form body and headers, signed exactly as Twilio signs them."""
+    signature = RequestValidator(token).compute_signature(url, form)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        "X-Twilio-Signature": signature,
+        "I-Twilio-Idempotency-Token": "token",
+        "User-Agent": "TwilioProxy/1.1",
+    }
+    return urlencode(form).encode(), headers
+
+
+def telegram_text_update(text: str, chat_id: int = 987654321, language: str | None = "it",
+                         update_id: int | None = None, chat_type: str = "private") -> dict:
+    """An Update carrying a text message, as the Bot API posts it."""
+    user = {"id": chat_id, "is_bot": False, "first_name": "Amina"}
+    if language:
+        user["language_code"] = language
+    return {
+        "update_id": update_id or next(_update_ids),
+        "message": {
+            "message_id": 17, "date": int(time.time()), "from": user,
+            "chat": {"id": chat_id, "first_name": "Amina", "type": chat_type}
+            if chat_type == "private" else {"id": -1001, "title": "g", "type": chat_type},
+            "text": text,
+        },
+    }
+
+
+def telegram_message_update(message_fields: dict, chat_id: int = 987654321,
+                            language: str | None = "it") -> dict:
+    update = telegram_text_update("", chat_id=chat_id, language=language)
+    del update["message"]["text"]
+    update["message"].update(message_fields)
+    return update
+
+
+def telegram_callback_update(data: str, chat_id: int = 987654321,
+                             language: str | None = "it") -> dict:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Amina"}
+    if language:
+        user["language_code"] = language
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": f"cb{next(_update_ids)}", "from": user, "chat_instance": "42", "data": data,
+            "message": {"message_id": 18, "date": int(time.time()),
+                        "chat": {"id": chat_id, "type": "private", "first_name": "Amina"},
+                        "from": {"id": 123456, "is_bot": True, "first_name": "Test"},
+                        "text": "Pick one"},
+        },
+    }
+
+
+# --- the whole assistant (`bot run`) with its channels pointed at the fakes ---------------------
+
+
+@dataclass
+class RunningStack:
+    process: asyncio.subprocess.Process
+    base_url: str
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except asyncio.TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
+                      timeout: float = 420.0) -> RunningStack:
+    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers."""
+    import os
+    import sys
+
+    import aiohttp
+
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), DATABASE_URL=database_url,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_WHATSAPP_NUMBER=WHATSAPP_NUMBER, TWILIO_API_BASE_URL=twilio.base_url,
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE_URL=telegram.base_url, PSEUDONYM_SECRET="e2e-pseudonym-key",
+        PYTHONPATH=str(root),
+    )
+    env.pop("TWILIO_WEBHOOK_URL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}")
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"bot run exited with {process.returncode}")
+            try:
+                async with http.get(stack.base_url + "/status") as resp:
+                    if resp.status == 200 and (await resp.json()).get("model_file"):
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(1)
+        else:
+            await stack.stop()
+            raise RuntimeError("the assistant did not start in time")
+        # The action server must answer too (slot mappings call it on every message).
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"http://127.0.0.1:{action_port}/health") as resp:
+                    if resp.status == 200:
+                        return stack
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    await stack.stop()
+    raise RuntimeError("the action server did not start in time")
