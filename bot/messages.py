@@ -207,6 +207,11 @@ def _default_sources() -> dict[str, str]:
     }
 
 
+def response_names() -> list[str]:
+    """Names of every response in the shipped domain."""
+    return sorted(_default_sources())
+
+
 class _KeepMissing(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

@@ -8,8 +8,8 @@
 - **Numbered options**: WhatsApp has no buttons outside approved templates, so buttons become
   "1. …" lines and a reply of "2" (in any script's digits) means the second one.
 - **Channel messages**: the few sentences a channel sends by itself (a voice note it cannot
-  listen to, a photo it cannot read) come from ``channels/messages.yml``, so translators edit
-  data, not Python.
+  listen to, a photo it cannot read) are responses of ``domain/channels.yml``, translated in
+  ``locales/`` with every other reply, so translators edit data, not Python.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from bot.settings import VAR_DIR, get_settings
 
-FALLBACK_LANGUAGE = "en"
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 # ITU-T E.164 country calling codes are prefix-free: +1 and +7 have one digit, these have two,
 # every other one has three. That is enough to tell the country code of any number.
@@ -163,25 +161,26 @@ def choose_numbered(reply: str, payloads: Sequence[str]) -> str | None:
 # --- channel messages -----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _catalogue() -> dict[str, dict[str, str]]:
-    import yaml
-
-    raw = resources.files("channels").joinpath("messages.yml").read_text("utf-8")
-    data = yaml.safe_load(raw)
-    data.pop("version", None)
-    return data
+CHANNEL_RESPONSE_PREFIX = "utter_channel_"
 
 
 def channel_message(key: str, languages: Iterable[str | None]) -> str:
-    """Text of a channel message in the first of ``languages`` it exists in, else English."""
-    variants = _catalogue()[key]
+    """Text of ``utter_channel_<key>`` in the first of ``languages`` translated, else English."""
+    from bot.messages import default_catalogue, render
+
+    response = CHANNEL_RESPONSE_PREFIX + key
     for language in languages:
-        if language and language in variants:
-            return variants[language]
-    return variants[FALLBACK_LANGUAGE]
+        if language and default_catalogue().get(language, response) is not None:
+            return render(response, language)
+    return render(response, None)
 
 
 def catalogue_keys() -> list[str]:
-    """Every message key, for tests that check each has the fallback language."""
-    return sorted(_catalogue())
+    """Every channel message key, for tests that check each is translated."""
+    from bot.messages import response_names
+
+    return sorted(
+        name[len(CHANNEL_RESPONSE_PREFIX):]
+        for name in response_names()
+        if name.startswith(CHANNEL_RESPONSE_PREFIX)
+    )
