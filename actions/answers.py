@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +68,10 @@ class KnowledgeAction(Action, ABC):
     ) -> None:
         self._knowledge_base = knowledge_base
         self._clock = clock
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa-sdk does not register this base class as an action."""
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -432,6 +432,14 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
     if variety:
         return _result(None, 0.1, "romanized", variety=variety)
     code, conf, agreed = _choose(LATIN, rest_text, words, votes, hint, country)
+    if removed_italian and code != "it" and conf < 0.8:
+        # Blanking the office words can strip an Italian sentence of its Italian ("vivo a
+        # Ostuni, cerco un corso di italiano" left "vivo a cerco un", read as Spanish): if the
+        # whole message is confidently Italian, it is.
+        whole = [t.folded for t in tokenize(clean) if any(ch.isalpha() for ch in t.text)]
+        full_code, full_conf, full_agreed = _choose(LATIN, clean, whole, votes, hint, country)
+        if full_code == "it" and full_conf >= 0.8:
+            code, conf, agreed = full_code, full_conf, full_agreed
     if len(words) == 1:
         # fastText on one unknown word is a coin toss: guess only from our word lists.
         guess = code if votes.get(code, 0.0) > 0 else fallback

@@ -56,6 +56,11 @@ def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN" or ch in _KEEP_FORMAT
 
 
+def _han_boundary(before: str, after: str) -> bool:
+    scripts = (script_of(before), script_of(after))
+    return scripts[0] != scripts[1] and "han" in scripts and None not in scripts
+
+
 def tokenize(text: str) -> list[Token]:
     """Words of ``text`` with their character offsets (offsets index ``text`` itself)."""
     tokens: list[Token] = []
@@ -63,6 +68,10 @@ def tokenize(text: str) -> list[Token]:
     for i, ch in enumerate(text):
         if _is_word_char(ch):
             if start is None:
+                start = i
+            elif _han_boundary(text[i - 1], ch):
+                # Chinese has no spaces before a Latin name: "我住在Taranto" is two words.
+                tokens.append(Token(text[start:i], start, i))
                 start = i
         elif start is not None:
             tokens.append(Token(text[start:i], start, i))
