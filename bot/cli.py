@@ -13,7 +13,12 @@ import sys
 from collections.abc import Sequence
 
 # Modules providing ``register(subparsers)``; one per command group.
-COMMAND_MODULES: tuple[str, ...] = ("bot.kb.cli", "bot.eval_nlu", "channels.telegram_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.kb.cli",
+    "bot.messages_cli",
+    "bot.eval_nlu",
+    "channels.telegram_cli",
+)
 
 
 def _cmd_run(_: argparse.Namespace) -> int:

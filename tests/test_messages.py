@@ -165,3 +165,20 @@ def test_privacy_notice_once_on_the_first_reply_of_a_conversation(project: Path)
     tracker.update(SlotSet("x", 1))
     later = asyncio.run(nlg.generate("utter_where", tracker, "rest", city="Bari"))
     assert "Privacy" not in later["text"]
+
+
+def test_cli_reports_catalogue_state() -> None:
+    import subprocess
+    import sys
+
+    validate = subprocess.run(
+        [sys.executable, "-m", "bot", "messages", "validate"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "messages", "missing", "it", "fr"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert missing.returncode == 0
+    assert missing.stdout.splitlines() == ["it: 0 missing", "fr: 0 missing"]
