@@ -75,6 +75,17 @@ def check_database(url: str) -> None:
         engine.dispose()
 
 
+def check_redis(url: str) -> None:
+    """Reach the lock store's Redis once, so a bad REDIS_URL fails here in one line."""
+    from bot.lock_store import redis_lock_store
+
+    try:
+        store = redis_lock_store(url)
+        store.red.ping()
+    except Exception as exc:  # ValueError for the URL, redis errors for the server
+        raise StartupError(f"cannot use REDIS_URL: {exc}") from exc
+
+
 def load_knowledge(url: str) -> None:
     """Bring the knowledge tables up to date with knowledge/ (a no-op when nothing changed)."""
     from bot.kb.db import make_engine
@@ -159,6 +170,8 @@ def run() -> int:
         check_port_free(settings.rasa_host, settings.rasa_port)
         check_port_free("127.0.0.1", settings.action_port)
         check_database(settings.database_url)
+        if settings.redis_url:
+            check_redis(settings.redis_url)
         load_knowledge(settings.database_url)
         model = ensure_model()
     except StartupError as exc:
