@@ -1,13 +1,13 @@
 """Names shared between the domain and the actions (slots, entities, actions)."""
 
+from bot.kb.vocabulary import LANGUAGES
+
 SLOT_LANGUAGE = "language"
 DEFAULT_LANGUAGE = "it"
 # Romanized Arabic/Urdu/Bengali, Wolof and Nigerian Pidgin writers read English more often than
 # Italian; used only when the conversation has no language yet.
 ROMANIZED_FALLBACK_LANGUAGE = "en"
-SUPPORTED_LANGUAGES = frozenset(
-    ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh", "pa", "hi", "fa", "ps")
-)
+SUPPORTED_LANGUAGES = frozenset(LANGUAGES)
 # Detector sources that never change the conversation's language (bot/nlu/language.py).
 WEAK_LANGUAGE_SOURCES = frozenset({"too_short", "no_letters", "romanized", "unsupported", "mixed"})
 

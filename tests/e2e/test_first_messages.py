@@ -21,7 +21,9 @@ from tests.stack import Stack, post_json
 
 pytestmark = pytest.mark.e2e
 
-CASES = yaml.safe_load((Path(__file__).parent / "first_messages.yml").read_text("utf-8"))["messages"]
+CASES = yaml.safe_load((Path(__file__).parent / "first_messages.yml").read_text("utf-8"))[
+    "messages"
+]
 
 
 def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]:

@@ -13,25 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.kb.vocabulary import SERVICES as ALL_SERVICES
+from bot.kb.vocabulary import TIER1
 from bot.territory import PROVINCES, by_folded_name, comuni, fold
 
 MESSAGES_FILE = Path(__file__).with_name("first_messages.yml")
 
-TIER1_LANGUAGES = ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh")
-SERVICES = (
-    "residence_permit",
-    "asylum",
-    "family_reunification",
-    "citizenship",
-    "residence_registration",
-    "tax_code",
-    "health_care",
-    "italian_course",
-    "school_enrollment",
-    "employment",
-    "housing",
-    "legal_aid",
-)
+TIER1_LANGUAGES = TIER1
+SERVICES = tuple(s for s in ALL_SERVICES if s != "emergency")
 
 # The only non-Latin spellings the file may use: the capoluoghi as commonly written.
 TRANSLITERATIONS = {

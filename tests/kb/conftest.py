@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from bot.kb.db import make_engine
 from tests.databases import postgres_database
 
-
 FILES: dict[str, str] = {
     "services.yml": """
         services:

@@ -16,25 +16,13 @@ import pytest
 import yaml
 
 from bot import territory
+from bot.kb.vocabulary import SERVICES
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 OFFICES_DIR = KNOWLEDGE / "offices"
 PROVINCE_FILES = {"ba": "BA", "bt": "BT", "br": "BR", "fg": "FG", "le": "LE", "ta": "TA"}
 
-SERVICE_KEYS = {
-    "residence_permit",
-    "asylum",
-    "family_reunification",
-    "citizenship",
-    "residence_registration",
-    "tax_code",
-    "health_care",
-    "italian_course",
-    "school_enrollment",
-    "employment",
-    "housing",
-    "legal_aid",
-}
+SERVICE_KEYS = set(SERVICES) - {"emergency"}
 # The report must show offices in every province for these (issue 3).
 CORE_SERVICES = [
     "residence_permit",

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.kb.vocabulary import TIER1
+
 PROCEDURES = Path(__file__).resolve().parents[2] / "knowledge" / "procedures"
 SERVICES = [
     "residence_permit",
@@ -19,7 +21,6 @@ SERVICES = [
     "residence_registration",
     "tax_code",
 ]
-TIER1 = ["it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh"]
 TIER2 = ["pa", "hi", "fa", "ps"]
 OFFICE_KINDS = {
     "questura", "prefettura", "anagrafe", "asl", "centro_impiego", "cpia", "agenzia_entrate",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.kb.vocabulary import OFFICE_KINDS
 from bot.nlu.language import TIER1, TIER2
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "knowledge" / "procedures"
@@ -26,20 +27,6 @@ SERVICES = (
     "housing",
     "legal_aid",
 )
-OFFICE_KINDS = {
-    "questura",
-    "prefettura",
-    "anagrafe",
-    "asl",
-    "centro_impiego",
-    "cpia",
-    "agenzia_entrate",
-    "commissione_territoriale",
-    "foresteria",
-    "patronato",
-    "legal_aid",
-    "other",
-}
 RECORD_KEYS = {
     "id",
     "service",
@@ -82,7 +69,7 @@ def test_records_follow_the_contract(service: str) -> None:
         assert set(record) == RECORD_KEYS, f"{where}: keys {sorted(set(record) ^ RECORD_KEYS)}"
         assert record["service"] == service, where
         assert ID_PATTERN.match(record["id"]), where
-        assert record["office_kinds"] and set(record["office_kinds"]) <= OFFICE_KINDS, where
+        assert record["office_kinds"] and set(record["office_kinds"]) <= set(OFFICE_KINDS), where
         assert 3 <= len(record["steps"]) <= 7, f"{where}: {len(record['steps'])} steps"
         assert 2 <= len(record["documents"]) <= 8, f"{where}: {len(record['documents'])} docs"
         assert record["source"].startswith(("http://", "https://")), where
