@@ -1,7 +1,7 @@
-"""A greeting through each public channel, answered by the real assistant (`bot run`).
+"""Conversations through each public channel, answered by the real assistant (`bot run`).
 
-Slow (loads the trained model), so few: one conversation per channel, a forged request and a
-retry, all against one running stack.
+Slow (loads the trained model), so few, all against one running stack: a greeting and a permit
+question on each channel, a forged request and a retry.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 import json
 
 import pytest
-import yaml
 from channel_fakes import (
     WEBHOOK_SECRET,
     FakeTelegram,
@@ -21,19 +20,26 @@ from channel_fakes import (
     twilio_signed,
 )
 
+from bot.messages import render
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path
 
 pytestmark = pytest.mark.e2e
 
 
-def greetings() -> set[str]:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain" / "chitchat.yml").read_text("utf-8"))
-    return {variant["text"] for variant in domain["responses"]["utter_greet"]}
+async def eventually(texts, needle: str, timeout: float = 60.0) -> str:
+    """Wait until one of the delivered texts (a callable returning them) contains ``needle``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        joined = "\n".join(texts())
+        if needle in joined:
+            return joined
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{needle!r} never delivered; got:\n" + "\n".join(texts()))
 
 
-@pytest.mark.skipif(not model_path().exists(), reason="no trained model: run `make train`")
-async def test_greetings_through_whatsapp_and_telegram(tmp_path):
+async def test_greetings_and_permit_answers_through_whatsapp_and_telegram(tmp_path):
+    assert model_path().exists(), "no trained model for the current inputs: run `make train`"
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     stack = await start_stack(PROJECT_ROOT, twilio, telegram, f"sqlite:///{tmp_path / 'e2e.db'}")
     try:
@@ -63,9 +69,34 @@ async def test_greetings_through_whatsapp_and_telegram(tmp_path):
         await asyncio.sleep(2)  # room for a wrong second answer to the retry or the forgery
         assert len(twilio.messages) == 1
         assert whatsapp_sent[0]["To"] == "whatsapp:+393331234567"
-        assert whatsapp_sent[0]["Body"] in greetings()
-        assert telegram_sent[0]["text"] in greetings()
+        assert whatsapp_sent[0]["Body"].startswith(render("utter_greet", "en"))
+        assert telegram_sent[0]["text"].startswith(render("utter_greet", "it"))
         assert not [m for m, _ in telegram.calls if m == "getMe"]  # nothing at start-up
+
+        # A permit question naming the town gets that province's Questura on each channel.
+        async with aiohttp.ClientSession() as http:
+            form = twilio_form("how do I renew my permesso di soggiorno? I live in Nardò",
+                               sender="whatsapp:+393339999999")
+            body, headers = twilio_signed(whatsapp_url, form)
+            async with http.post(whatsapp_url, data=body, headers=headers) as resp:
+                assert resp.status == 200
+            update = telegram_text_update("come rinnovo il permesso? vivo a San Severo",
+                                          chat_id=555000111)
+            async with http.post(
+                telegram_url, data=json.dumps(update),
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                         "Content-Type": "application/json"},
+            ) as resp:
+                assert resp.status == 200
+        await eventually(
+            lambda: [m["Body"] for m in twilio.messages if m["To"].endswith("9999999")],
+            "Questura di Lecce",
+        )
+        await eventually(
+            lambda: [m["text"] for m in telegram.methods("sendMessage")
+                     if int(m["chat_id"]) == 555000111],
+            "Questura di Foggia",
+        )
     finally:
         await stack.stop()
         await twilio.stop()
