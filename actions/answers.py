@@ -101,15 +101,26 @@ class KnowledgeAction(Action, ABC):
 
     @staticmethod
     def service(tracker: Tracker) -> str | None:
-        """The service of this message (its intent or a service entity), else the last one."""
+        """The service this message is about, else the one the conversation is about.
+
+        A single service named in the message (the gazetteer's curated keywords: "اللجوء",
+        "律师", "codice fiscale") outranks the classifier's intent, which generalises and so
+        errs more on languages with little training data; two services named leave it to the
+        intent.
+        """
+        named = {
+            str(e["value"])
+            for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == ENTITY_SERVICE and e.get("value") in SERVICES
+        }
+        named.discard("emergency")
+        if len(named) == 1:
+            return named.pop()
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if intent.startswith(SERVICE_INTENT_PREFIX):
             candidate = intent[len(SERVICE_INTENT_PREFIX) :]
             if candidate in SERVICES:
                 return candidate
-        for entity in tracker.latest_message.get("entities", []):
-            if entity.get("entity") == ENTITY_SERVICE and entity.get("value") in SERVICES:
-                return str(entity["value"])
         return tracker.get_slot(SLOT_SERVICE)
 
     @staticmethod
@@ -349,6 +360,11 @@ class ActionHandleInform(KnowledgeAction):
             dispatcher.utter_message(response="utter_answer_city_unknown")
             return []
         pending = tracker.get_slot(SLOT_PENDING_QUESTION)
+        named = self.service(tracker)
+        if named and named != tracker.get_slot(SLOT_SERVICE):
+            # "I live in Trani and need a free lawyer" read as a town alone: a service
+            # named in the message is the question.
+            return self.answer_service(dispatcher, tracker, named, comune)
         if pending in SERVICES:
             return self.answer_service(dispatcher, tracker, pending, comune)
         if pending in ASPECT_INTENTS:

@@ -147,3 +147,50 @@ async def test_tier2_language_falls_back_with_a_note(kb: KnowledgeBase) -> None:
     summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
     assert summary["summary"]  # the Punjabi summary exists (Tier 2 has titles and summaries)
     assert "English" in cards(dispatcher) or "ਅੰਗਰੇਜ਼ੀ" in cards(dispatcher)
+
+
+async def test_a_service_named_in_the_message_outranks_a_wrong_intent(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "service", "value": "asylum"}, *city("Torremaggiore")]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities, language="ar"
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "asylum"
+
+
+async def test_town_with_a_named_service_read_as_inform_answers_the_service(
+    kb: KnowledgeBase,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "service", "value": "legal_aid"}, *city("Trani")]
+    events = await ActionHandleInform(kb).run(
+        dispatcher,
+        tracker("需要免费的律师咨询，我住在Trani", "inform", entities, language="zh"),
+        {},
+    )
+    assert slots(events)["service"] == "legal_aid"
+    assert "utter_answer_summary" in responses(dispatcher)
+
+
+async def test_two_services_named_leave_it_to_the_intent(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [
+        {"entity": "service", "value": "health_care"},
+        {"entity": "service", "value": "tax_code"},
+        *city("Bari"),
+    ]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "per la tessera sanitaria serve il codice fiscale?",
+            "ask_health_care",
+            entities,
+            language="it",
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "health_care"
