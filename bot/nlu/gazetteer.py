@@ -220,12 +220,12 @@ def _in_place_context(tokens: list[Token], keys: list[str], i: int) -> bool:
     return tokens[i].text[:1].isupper() and _after_place_word(keys, i)
 
 
-def find(text: str | None) -> list[Match]:
+def find(text: str | None, gaz: Gazetteer | None = None) -> list[Match]:
     """Entities named in ``text`` (sanitized first), left to right, never overlapping."""
     text = sanitize(text)
     if not text:
         return []
-    gaz = gazetteer()
+    gaz = gaz or gazetteer()
     tokens = tokenize(text)
     keys = [key(t.text) for t in tokens]
     matches: list[Match] = []
