@@ -312,7 +312,13 @@ def render(results: dict[str, dict], meta: dict[str, Any]) -> str:
         f"({meta['n_train']} examples, {meta['n_intents']} intents)",
         f"- test set: `{meta['test_dir']}` ({meta['n_test']} examples, languages: "
         f"{', '.join(meta['languages'])})"
-        + (" — PLACEHOLDER test set" if meta["placeholder"] else ""),
+        + (" — PLACEHOLDER test set" if meta["placeholder"] else "")
+        + (
+            f"; {meta['n_leaked']} test messages found verbatim in the training data were "
+            + ("kept" if meta["leaked_kept"] else "left out")
+            if meta["n_leaked"]
+            else ""
+        ),
         f"- epochs: {meta['epochs'] or 'as configured'}; training seconds: "
         + ", ".join(f"{n} {results[n]['train_seconds']:.0f}" for n in names),
         f"- command: `{meta['command']}`",
@@ -426,10 +432,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
     train_texts = {m.get("text").strip().casefold() for m in train_data.intent_examples}
     leaked = [e.text for e in examples if e.text.strip().casefold() in train_texts]
-    if leaked:
+    if leaked and not args.keep_leaked:
+        # A test message the model was trained on measures memory, not understanding.
         print(
-            f"warning: {len(leaked)} test messages also appear in the training data, e.g. "
-            f"{leaked[:3]}",
+            f"warning: {len(leaked)} test messages also appear in the training data and are "
+            f"left out of the scores (--keep-leaked keeps them), e.g. {leaked[:3]}",
+            file=sys.stderr,
+        )
+        examples = [e for e in examples if e.text.strip().casefold() not in train_texts]
+    elif leaked:
+        print(
+            f"warning: {len(leaked)} test messages also appear in the training data",
             file=sys.stderr,
         )
     # Rasa reuses cached training results of identical graph nodes; the reported training time
@@ -476,6 +489,8 @@ def run(args: argparse.Namespace) -> int:
         if args.split
         else os.path.relpath(test_dir, PROJECT_ROOT),
         "n_test": len(examples),
+        "n_leaked": len(leaked),
+        "leaked_kept": bool(args.keep_leaked),
         "languages": sorted({e.language for e in examples}),
         "placeholder": placeholder,
         "epochs": epochs,
@@ -510,6 +525,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nlu.add_argument("--fast", action="store_true", help="20 epochs instead of the configured")
     nlu.add_argument("--epochs", type=int, default=None, help="override every epochs setting")
     nlu.add_argument("--no-baseline", action="store_true", help="skip Rasa's default pipeline")
+    nlu.add_argument(
+        "--keep-leaked",
+        action="store_true",
+        help="also score test messages that appear verbatim in the training data",
+    )
     nlu.add_argument(
         "--config", default=str(PROJECT_ROOT / "config.yml"), help="our pipeline (a config.yml)"
     )
