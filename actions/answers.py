@@ -100,22 +100,27 @@ class KnowledgeAction(Action, ABC):
         return None
 
     @staticmethod
-    def service(tracker: Tracker) -> str | None:
-        """The service this message is about, else the one the conversation is about.
-
-        A single service named in the message (the gazetteer's curated keywords: "اللجوء",
-        "律师", "codice fiscale") outranks the classifier's intent, which generalises and so
-        errs more on languages with little training data; two services named leave it to the
-        intent.
-        """
+    def named_service(tracker: Tracker) -> str | None:
+        """The one service this message names (the gazetteer's curated keywords), if exactly one."""
         named = {
             str(e["value"])
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == ENTITY_SERVICE and e.get("value") in SERVICES
         }
         named.discard("emergency")
-        if len(named) == 1:
-            return named.pop()
+        return named.pop() if len(named) == 1 else None
+
+    @classmethod
+    def service(cls, tracker: Tracker) -> str | None:
+        """The service this message is about, else the one the conversation is about.
+
+        A single service named in the message ("اللجوء", "律师", "codice fiscale") outranks the
+        classifier's intent, which generalises and so errs more on languages with little
+        training data; two services named leave it to the intent.
+        """
+        named = cls.named_service(tracker)
+        if named:
+            return named
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if intent.startswith(SERVICE_INTENT_PREFIX):
             candidate = intent[len(SERVICE_INTENT_PREFIX) :]
@@ -360,7 +365,7 @@ class ActionHandleInform(KnowledgeAction):
             dispatcher.utter_message(response="utter_answer_city_unknown")
             return []
         pending = tracker.get_slot(SLOT_PENDING_QUESTION)
-        named = self.service(tracker)
+        named = self.named_service(tracker)
         if named and named != tracker.get_slot(SLOT_SERVICE):
             # "I live in Trani and need a free lawyer" read as a town alone: a service
             # named in the message is the question.

@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import KnowledgeAction
-from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
+from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS, SLOT_SERVICE
 from bot.kb.vocabulary import SERVICES
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,14 @@ class ActionHandleFallback(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        named = self.named_service(tracker)
+        if named:
+            # Unsure of the intent, but the message names a service ("cerere de cetățenie"):
+            # answer that rather than ask to rephrase.
+            comune = self.comune(tracker)
+            if comune is None:
+                return [SlotSet(SLOT_SERVICE, named), *self.ask_city(dispatcher, named)]
+            return self.answer_service(dispatcher, tracker, named, comune)
         if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
             dispatcher.utter_message(response="utter_fallback_offer_mediator")
             return []

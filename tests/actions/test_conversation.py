@@ -71,3 +71,24 @@ async def test_failures_are_counted_and_reset_by_an_understood_message() -> None
     assert events[0]["value"] == 2
     events = await counter.run(CollectingDispatcher(), tracker("ciao", "greet", failed_turns=2), {})
     assert events[0]["value"] == 0
+
+
+async def test_unsure_intent_but_a_named_service_gets_the_answer(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [
+        {"entity": "service", "value": "citizenship"},
+        {"entity": "city", "value": "Manduria"},
+    ]
+    events = await ActionHandleFallback(kb).run(
+        dispatcher,
+        tracker(
+            "cum depun cererea de cetățenie italiană? locuiesc în Manduria",
+            "nlu_fallback",
+            entities,
+            language="ro",
+            failed_turns=1,
+        ),
+        {},
+    )
+    assert "utter_answer_summary" in responses(dispatcher)
+    assert any(e.get("name") == "service" and e.get("value") == "citizenship" for e in events)

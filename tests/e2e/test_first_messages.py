@@ -34,8 +34,38 @@ def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]
     return names
 
 
+# Messages the current model still gets wrong, each with what goes wrong. strict: the day one
+# is answered right, its test fails until it is taken off this list.
+# Model of 2026-11-22 (config.yml with concept features, data/ at this commit): 135 of 144 right.
+KNOWN_MISSES: dict[str, str] = {
+    "en-health_care": "'without a permit' pulls it to ask_residence_permit (1.0)",
+    "es-residence_registration": "'empadrono en el comune' read as a town alone (inform)",
+    "ur-residence_permit": "transliterated پرمیسو not recognised: nlu_fallback, no service named",
+    "ur-residence_registration": "transliterated ریزیڈنسا not recognised: read as inform",
+    "bn-housing": "'ভাড়া বাসা' (rented flat) read as report_emergency (0.41)",
+    "zh-family_reunification": "家庭团聚 not recognised: read as inform",
+    "zh-italian_course": "意大利语课 not recognised: read as inform",
+    "zh-school_enrollment": "上学 报名 not recognised: nlu_fallback, no service named",
+    "zh-housing": "租房 not recognised: nlu_fallback, no service named",
+}
+
+
+def _case_id(case: dict) -> str:
+    return f"{case['language']}-{case['service']}"
+
+
 @pytest.mark.parametrize(
-    "case", CASES, ids=[f"{c['language']}-{c['service']}" for c in CASES]
+    "case",
+    [
+        pytest.param(
+            case,
+            id=_case_id(case),
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[_case_id(case)])]
+            if _case_id(case) in KNOWN_MISSES
+            else [],
+        )
+        for case in CASES
+    ],
 )
 def test_first_message_gets_the_right_office_and_procedure_in_its_language(
     stack: Stack, kb: KnowledgeBase, case: dict
