@@ -8,10 +8,14 @@ deletes every stored event of that sender instead of saving. Configured in ``end
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.sqlite import use_write_ahead_log
 
 ACTION_DELETE_MY_DATA = "action_delete_my_data"
 
@@ -27,7 +31,15 @@ def erasure_requested(tracker: DialogueStateTracker) -> bool:
 
 
 class ErasingSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that deletes a sender's events when they ask for it."""
+    """SQLTrackerStore that deletes a sender's events when they ask for it.
+
+    On the local SQLite default it also switches the file to WAL mode (``bot.sqlite``): with
+    the rollback journal every saved turn waited ~14 ms for fsync.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_write_ahead_log(self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):

@@ -44,7 +44,6 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
-    event,
     insert,
     select,
     update,
@@ -53,6 +52,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.settings import get_settings
+from bot.sqlite import use_write_ahead_log
 
 LEASE_SECONDS = 120.0
 MAX_ATTEMPTS = 3
@@ -129,8 +129,7 @@ class ChannelStore:
                 # Worker threads share the pool; Rasa's tracker store may hold the write lock.
                 connect_args = {"check_same_thread": False, "timeout": 15}
             engine = create_engine(url, future=True, connect_args=connect_args)
-            if url.get_backend_name() == "sqlite":
-                event.listen(engine, "connect", _sqlite_write_ahead_log)
+            use_write_ahead_log(engine)
             try:
                 metadata.create_all(engine, checkfirst=True)
             except (OperationalError, ProgrammingError):
@@ -300,18 +299,6 @@ class ChannelStore:
     async def aforget(self, pseudonym: str) -> bool:
         """Run :meth:`forget` in a worker thread."""
         return await asyncio.to_thread(self.forget, pseudonym)
-
-
-def _sqlite_write_ahead_log(dbapi_connection: Any, _: Any) -> None:
-    # In SQLite's default rollback-journal mode every commit costs ~14 ms of fsync on this VM,
-    # and the webhook path commits twice; in WAL mode ~1-3 ms, and readers no longer block the
-    # writer (Rasa's tracker store shares the file and gains the same). WAL is a property of
-    # the database file, so this switches the local default database once; synchronous=NORMAL
-    # is per connection and, in WAL mode, loses nothing but the last commits on a power cut.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _key(channel: str, delivery_id: str) -> Any:
