@@ -23,12 +23,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
+from channels.base import EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
     RecipientUnreachable,
@@ -212,40 +213,20 @@ class TelegramOutput(OutputChannel):
             logger.warning("telegram: custom payload for %s not sendable, dropped", recipient_id)
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(EnvironmentInputChannel):
     """Telegram webhook; off (one log line, webhook 404) without token and secret.
 
     The mediator handoff can subclass it and override :meth:`route_update` to take updates
     from mediators (group chats, their private chats) before the default handling.
     """
 
-    @classmethod
-    def name(cls) -> str:
-        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
-        return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Read the environment, not credentials.yml; without credentials the channel is off."""
-        settings = get_settings()
-        if not is_configured(settings):
-            logger.info("telegram channel off: set TELEGRAM_BOT_TOKEN and "
-                        "TELEGRAM_WEBHOOK_SECRET to switch it on")
-            return cls(None)
-        return cls(settings)
+    CHANNEL = CHANNEL
+    SWITCH_ON_HINT = "TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET"
+    configured = staticmethod(is_configured)
 
     def __init__(self, settings: Settings | None, store: ChannelStore | None = None):
-        self.settings = settings
-        self._store = store
+        super().__init__(settings, store)
         self.bots = BotHolder(settings) if settings else None
-        self.inbox: Inbox | None = None
-
-    @property
-    def store(self) -> ChannelStore:
-        """Return the store given at construction, else the process-wide one."""
-        if self._store is None:
-            self._store = get_store()
-        return self._store
 
     def get_output_channel(self) -> OutputChannel | None:
         """Output channel for replies outside a turn (None when the channel is off)."""
@@ -255,11 +236,7 @@ class TelegramInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Webhook at ``/webhooks/telegram/webhook``; health at ``/webhooks/telegram/``."""
-        bp = Blueprint("telegram_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings else "off"})
+        bp = self.health_blueprint()
 
         if self.settings is None:
             return bp

@@ -22,12 +22,13 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 from multidict import MultiDict
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
+from channels.base import EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
     UnknownRecipient,
@@ -208,37 +209,16 @@ class WhatsAppOutput(OutputChannel):
             logger.warning("whatsapp: custom payload for %s not sendable, dropped", recipient_id)
 
 
-class WhatsAppInput(InputChannel):
+class WhatsAppInput(EnvironmentInputChannel):
     """Twilio WhatsApp webhook; off (one log line, webhook 404) without credentials."""
 
-    @classmethod
-    def name(cls) -> str:
-        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
-        return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Read the environment, not credentials.yml; without credentials the channel is off."""
-        # credentials.yml only names the channel: secrets come from the environment.
-        settings = get_settings()
-        if not is_configured(settings):
-            logger.info("whatsapp channel off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-                        "TWILIO_WHATSAPP_NUMBER to switch it on")
-            return cls(None)
-        return cls(settings)
+    CHANNEL = CHANNEL
+    SWITCH_ON_HINT = "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER"
+    configured = staticmethod(is_configured)
 
     def __init__(self, settings: Settings | None, store: ChannelStore | None = None):
-        self.settings = settings
-        self._store = store
+        super().__init__(settings, store)
         self.api = TwilioMessages.from_settings(settings) if settings else None
-        self.inbox: Inbox | None = None
-
-    @property
-    def store(self) -> ChannelStore:
-        """Return the store given at construction, else the process-wide one."""
-        if self._store is None:
-            self._store = get_store()
-        return self._store
 
     def get_output_channel(self) -> OutputChannel | None:
         """Output channel for replies outside a turn (None when the channel is off)."""
@@ -248,11 +228,7 @@ class WhatsAppInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Webhook at ``/webhooks/whatsapp/webhook``; health at ``/webhooks/whatsapp/``."""
-        bp = Blueprint("whatsapp_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.settings else "off"})
+        bp = self.health_blueprint()
 
         if self.settings is None:
             return bp

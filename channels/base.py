@@ -1,0 +1,70 @@
+"""What the public input channels (WhatsApp, Telegram) share: switched on by the environment.
+
+A channel is listed in ``credentials.yml`` but configured only from the environment; without its
+variables it is off — one log line at start-up, a health route saying so, no webhook — instead of
+crashing Rasa. Its store (inbox, contacts) is the process-wide one unless a test passes another.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import Settings, get_settings
+from channels.inbox import Inbox
+from channels.store import ChannelStore, get_store
+
+
+class EnvironmentInputChannel(InputChannel):
+    """Base of the public channels; subclasses set the class variables and ``configured``."""
+
+    CHANNEL: ClassVar[str]  # the name in /webhooks/<name>/ and in the tracker's input_channel
+    SWITCH_ON_HINT: ClassVar[str]  # the variables that switch it on, for the "off" log line
+
+    @staticmethod
+    def configured(settings: Settings) -> bool:  # pragma: no cover - always overridden
+        raise NotImplementedError
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return cls.CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Read the environment, not credentials.yml; without credentials the channel is off."""
+        settings = get_settings()
+        if not cls.configured(settings):
+            # Logged under the channel's own module, where operators look for it.
+            logging.getLogger(cls.__module__).info(
+                "%s channel off: set %s to switch it on", cls.CHANNEL, cls.SWITCH_ON_HINT
+            )
+            return cls(None)
+        return cls(settings)
+
+    def __init__(self, settings: Settings | None, store: ChannelStore | None = None):
+        self.settings = settings
+        self._store = store
+        self.inbox: Inbox | None = None
+
+    @property
+    def store(self) -> ChannelStore:
+        """Return the store given at construction, else the process-wide one."""
+        if self._store is None:
+            self._store = get_store()
+        return self._store
+
+    def health_blueprint(self) -> Blueprint:
+        """A blueprint answering ``GET /webhooks/<name>/`` with whether the channel is on."""
+        bp = Blueprint(f"{self.CHANNEL}_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings else "off"})
+
+        return bp
