@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from rasa.core.channels.channel import InputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
+from channels.common import UnknownRecipient
 from channels.inbox import Inbox
 from channels.store import ChannelStore, get_store
 
@@ -68,3 +69,31 @@ class EnvironmentInputChannel(InputChannel):
             return response.json({"status": "ok" if self.settings else "off"})
 
         return bp
+
+
+class ContactOutputChannel(OutputChannel):
+    """Base of the public channels' replies: to a pseudonym, whose address is looked up.
+
+    The address comes from the turn's own webhook when there is one (``known``, saving a query
+    per reply), else from ``channel_contacts``, which only holds people who wrote to us.
+    """
+
+    CHANNEL: ClassVar[str]
+    ADDRESS_KIND: ClassVar[str]  # "WhatsApp address", "Telegram chat": for the error message
+
+    def __init__(self, store: ChannelStore, known: dict[str, str] | None = None):
+        self.store = store
+        self.known = known or {}
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
+        return cls.CHANNEL
+
+    async def _address(self, recipient_id: str) -> str:
+        if recipient_id in self.known:
+            return self.known[recipient_id]
+        contact = await self.store.alookup(recipient_id)
+        if contact is None or contact.channel != self.CHANNEL:
+            raise UnknownRecipient(f"no {self.ADDRESS_KIND} for {recipient_id}")
+        return contact.address

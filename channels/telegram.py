@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
-from channels.base import EnvironmentInputChannel
+from channels.base import ContactOutputChannel, EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
     RecipientUnreachable,
@@ -126,28 +126,19 @@ async def _call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str) -
     raise AssertionError("unreachable")
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(ContactOutputChannel):
     """Replies to a pseudonym; the chat id comes from ``channel_contacts``."""
 
-    @classmethod
-    def name(cls) -> str:
-        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
-        return CHANNEL
+    CHANNEL = CHANNEL
+    ADDRESS_KIND = "Telegram chat"
 
     def __init__(self, bots: BotHolder, store: ChannelStore,
                  known: dict[str, str] | None = None):
+        super().__init__(store, known)
         self.bots = bots
-        self.store = store
-        # Within a turn the input channel already knows the chat: saves a query per reply.
-        self.known = known or {}
 
     async def _chat_id(self, recipient_id: str) -> int:
-        if recipient_id in self.known:
-            return int(self.known[recipient_id])
-        contact = await self.store.alookup(recipient_id)
-        if contact is None or contact.channel != CHANNEL:
-            raise UnknownRecipient(f"no Telegram chat for {recipient_id}")
-        return int(contact.address)
+        return int(await self._address(recipient_id))
 
     async def deliver(
         self, recipient_id: str, text: str,

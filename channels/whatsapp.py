@@ -28,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
-from channels.base import EnvironmentInputChannel
+from channels.base import ContactOutputChannel, EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
     UnknownRecipient,
@@ -142,28 +142,16 @@ def _twilio_error(status: int, data: Mapping[str, Any]) -> DeliveryError:
     return kind(f"Twilio answered {status} (error {code})", code=code, status=status)
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(ContactOutputChannel):
     """Replies to a pseudonym; the address comes from ``channel_contacts``."""
 
-    @classmethod
-    def name(cls) -> str:
-        """Rasa mounts the webhook at /webhooks/<name>/ and records it as input_channel."""
-        return CHANNEL
+    CHANNEL = CHANNEL
+    ADDRESS_KIND = "WhatsApp address"
 
     def __init__(self, api: TwilioMessages, store: ChannelStore,
                  known: dict[str, str] | None = None):
+        super().__init__(store, known)
         self.api = api
-        self.store = store
-        # Within a turn the input channel already knows the address: saves a query per reply.
-        self.known = known or {}
-
-    async def _address(self, recipient_id: str) -> str:
-        if recipient_id in self.known:
-            return self.known[recipient_id]
-        contact = await self.store.alookup(recipient_id)
-        if contact is None or contact.channel != CHANNEL:
-            raise UnknownRecipient(f"no WhatsApp address for {recipient_id}")
-        return contact.address
 
     async def deliver(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
         """Send text (in as many parts as needed); raises :class:`DeliveryError`."""
