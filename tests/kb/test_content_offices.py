@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from bot import territory
-from bot.kb.vocabulary import SERVICES
+from bot.kb.vocabulary import OFFICE_KINDS, SERVICES, TIER1, WEEKDAYS
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 OFFICES_DIR = KNOWLEDGE / "offices"
@@ -32,22 +32,6 @@ CORE_SERVICES = [
     "tax_code",
     "residence_registration",
 ]
-TIER1 = ["it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh"]
-KINDS = {
-    "questura",
-    "prefettura",
-    "anagrafe",
-    "asl",
-    "centro_impiego",
-    "cpia",
-    "agenzia_entrate",
-    "commissione_territoriale",
-    "foresteria",
-    "patronato",
-    "legal_aid",
-    "other",
-}
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # Fields whose value is a fact someone could act on (dial, walk to, arrive at).
 SOURCED_FIELDS = ["address", "phone", "email", "pec", "booking_url"]
 ID_RE = re.compile(r"^[a-z0-9-]+$")
@@ -155,7 +139,8 @@ def test_ids_kinds_and_services_are_known_and_unique():
         assert ID_RE.match(office["id"]), f"{filename}: bad id {office['id']!r}"
         assert office["id"] not in seen, f"{filename}: duplicate id {office['id']}"
         seen.add(office["id"])
-        assert office["kind"] in KINDS, f"{filename}: {office['id']}: kind {office['kind']!r}"
+        where = f"{filename}: {office['id']}"
+        assert office["kind"] in OFFICE_KINDS, f"{where}: kind {office['kind']!r}"
         assert office["services"], f"{filename}: {office['id']}: no services"
         assert set(office["services"]) <= SERVICE_KEYS, f"{filename}: {office['id']}"
 
@@ -177,7 +162,7 @@ def test_hours_are_possible_and_do_not_overlap():
             assert TIME_RE.match(slot["open"]) and TIME_RE.match(slot["close"]), filename
             assert slot["close"] > slot["open"], f"{filename}: {office['id']}: closes before open"
             for day in slot["days"]:
-                assert day in DAYS, f"{filename}: {office['id']}: day {day!r}"
+                assert day in WEEKDAYS, f"{filename}: {office['id']}: day {day!r}"
                 by_day[day].append((slot["open"], slot["close"]))
         for day, slots in by_day.items():
             slots.sort()
