@@ -43,29 +43,32 @@ def make_engine(url: str | Engine) -> Engine:
     return sa.create_engine(url, future=True, **kwargs)
 
 
-def alembic_config(engine: Engine):  # noqa: ANN201 - alembic imported lazily
-    """Alembic configuration pointing at the package's migrations and at ``engine``."""
+def alembic_config(engine: Engine, scripts: Path = MIGRATIONS_DIR):  # noqa: ANN201
+    """Alembic configuration for a migrations folder (the knowledge base's by default).
+
+    The handoff tables use the same machinery with their own folder (``handoff/db.py``).
+    """
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(scripts))
     config.attributes["engine"] = engine
     return config
 
 
-def migrate(url: str | Engine, revision: str = "head") -> Engine:
-    """Upgrade the knowledge-base tables of ``url`` to ``revision``; return the engine."""
+def migrate(url: str | Engine, revision: str = "head", scripts: Path = MIGRATIONS_DIR) -> Engine:
+    """Upgrade the tables of ``url`` (the knowledge base's by default) to ``revision``."""
     from alembic import command
 
     engine = make_engine(url)
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, scripts), revision)
     return engine
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(engine: Engine, version_table: str = VERSION_TABLE) -> str | None:
     """Return the revision the database is at, or ``None`` before the first migration."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        context = MigrationContext.configure(conn, opts={"version_table": version_table})
         return context.get_current_revision()

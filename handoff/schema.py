@@ -1,0 +1,146 @@
+"""Tables of the mediator handoff (SQLAlchemy Core; SQLite locally, PostgreSQL in production).
+
+Prefixed ``handoff_`` because the database is shared with the tracker store, the channels and
+the knowledge base. The Alembic migrations in ``handoff/migrations`` create the same tables; a
+test compares them, so a change here without a migration fails.
+
+- ``handoff_mediators``: who may claim tickets, how to reach them (a Telegram user id, a
+  WhatsApp number, or only the local desk), the languages they speak, the provinces they cover
+  and their hours. Registered with ``bot handoff mediator add``; never in the repository.
+- ``handoff_tickets``: one per request for a person. At most one *open* ticket (waiting or
+  claimed) per person, enforced by a partial unique index, so a second request while waiting
+  finds the first instead of opening another.
+- ``handoff_events``: every transition with its time and actor (opened, announced, claimed,
+  released, transferred, closed, reopened, rated).
+- ``handoff_messages``: the transcript (person, mediator, bot, private notes). ``source_key``
+  is unique: a webhook delivered twice is stored, and therefore relayed, once.
+- ``handoff_outbox``: what must still be sent, to whom, in order. Written in the same
+  transaction as the message it relays; ``key`` is unique (idempotency). A relay worker sends
+  pending rows and marks them sent; rows left ``sending`` by a dead process are retried after
+  a lease.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+VERSION_TABLE = "handoff_alembic_version"
+
+# Ticket states.
+WAITING = "waiting"
+CLAIMED = "claimed"
+CLOSED = "closed"
+OPEN_STATES = (WAITING, CLAIMED)
+
+# Priorities: higher first.
+PRIORITY_NORMAL = 0
+PRIORITY_FALLBACK = 1
+PRIORITY_EMERGENCY = 2
+
+mediators = sa.Table(
+    "handoff_mediators",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("telegram_user_id", sa.String(32), nullable=True, unique=True),
+    sa.Column("whatsapp", sa.String(40), nullable=True, unique=True),
+    sa.Column("languages", sa.String(200), nullable=False),  # "ar,fr,it"
+    sa.Column("provinces", sa.String(60), nullable=False, server_default=""),  # "" = all
+    sa.Column("hours", sa.String(200), nullable=False, server_default=""),  # "" = always
+    sa.Column("ui_language", sa.String(8), nullable=False, server_default="it"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+tickets = sa.Table(
+    "handoff_tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person", sa.String(40), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("wanted_language", sa.String(8), nullable=True),  # set by a transfer
+    sa.Column("topic", sa.String(40), nullable=True),
+    sa.Column("comune", sa.String(80), nullable=True),
+    sa.Column("province", sa.String(4), nullable=True),
+    sa.Column("reason", sa.String(16), nullable=False),  # request | fallback | emergency
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("mediator_id", sa.Integer, sa.ForeignKey("handoff_mediators.id"), nullable=True),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("closed_at", sa.Float, nullable=True),
+    sa.Column("announced_at", sa.Float, nullable=True),
+    sa.Column("announcements", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("awaiting_rating", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("rating", sa.Integer, nullable=True),
+    sa.Column("rated_at", sa.Float, nullable=True),
+    sa.Column("person_last_at", sa.Float, nullable=True),
+    sa.Column("template_sent_at", sa.Float, nullable=True),
+    sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+)
+sa.Index(
+    "ix_handoff_tickets_one_open_per_person",
+    tickets.c.person,
+    unique=True,
+    postgresql_where=tickets.c.status.in_(OPEN_STATES),
+    sqlite_where=tickets.c.status.in_(OPEN_STATES),
+)
+sa.Index("ix_handoff_tickets_status", tickets.c.status, tickets.c.priority)
+
+events = sa.Table(
+    "handoff_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("mediator_id", sa.Integer, nullable=True),
+    sa.Column("detail", sa.String(200), nullable=True),
+)
+
+messages = sa.Table(
+    "handoff_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    # person | mediator | bot | note (private, never relayed) | system (delivery reports)
+    sa.Column("author", sa.String(10), nullable=False),
+    sa.Column("mediator_id", sa.Integer, nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("source_key", sa.String(96), nullable=True, unique=True),
+)
+
+outbox = sa.Table(
+    "handoff_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(128), nullable=False, unique=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+              nullable=True, index=True),
+    # person (a pseudonym), telegram (a chat id), whatsapp (an address), desk, webchat
+    sa.Column("destination", sa.String(12), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON: {"text", "buttons", "kind", ...}
+    sa.Column("state", sa.String(10), nullable=False),  # pending|sending|sent|held|failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),  # not before (retries back off)
+    sa.Column("claimed_at", sa.Float, nullable=True),
+    sa.Column("sent_at", sa.Float, nullable=True),
+    sa.Column("error", sa.String(200), nullable=True),
+)
+sa.Index("ix_handoff_outbox_state", outbox.c.state, outbox.c.id)
