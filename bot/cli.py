@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.messages_cli",
     "bot.eval_nlu",
     "channels.telegram_cli",
+    "handoff.cli",
 )
 
 

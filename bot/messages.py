@@ -200,6 +200,29 @@ def default_catalogue() -> Catalogue:
 
 
 @lru_cache(maxsize=1)
+def _default_variations() -> dict[str, dict[str, Any]]:
+    return {
+        name: _source_variation(variations)
+        for name, variations in _domain_responses(PROJECT_ROOT / "domain").items()
+    }
+
+
+def render_with_buttons(
+    response: str, language: str | None, /, **values: Any
+) -> tuple[str, list[dict[str, str]]]:
+    """Like :func:`render`, with the response's buttons (titles translated, payloads kept).
+
+    For messages sent outside a dialogue turn (the mediator handoff), which do not go through
+    :class:`bot.nlg.CatalogueNLG`.
+    """
+    translation = default_catalogue().get(language, response)
+    buttons = [dict(b) for b in _default_variations()[response].get("buttons") or []]
+    for button, title in zip(buttons, translation.buttons if translation else (), strict=False):
+        button["title"] = title
+    return render(response, language, **values), buttons
+
+
+@lru_cache(maxsize=1)
 def _default_sources() -> dict[str, str]:
     return {
         name: _source_variation(variations).get("text", "")

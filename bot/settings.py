@@ -42,6 +42,17 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     # HMAC key for sender pseudonyms; None means a per-installation key under var/.
     pseudonym_secret: str | None = None
+    # Mediator handoff: the Telegram group where ticket cards go (a chat id such as
+    # -1001234567890); the approved WhatsApp template (Content SID) that asks a person silent for
+    # over 24 hours to reply; the language of texts sent to the group; minutes before an
+    # unclaimed ticket is announced again; the wait announced when there is no history yet; the
+    # token the local mediator desk asks for when it is not opened from this machine.
+    telegram_mediator_chat_id: str | None = None
+    twilio_handoff_template_sid: str | None = None
+    mediator_group_language: str = "it"
+    handoff_reminder_minutes: int = 10
+    handoff_default_wait_minutes: int = 15
+    mediator_desk_token: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -86,4 +97,10 @@ def get_settings() -> Settings:
             _opt("TELEGRAM_API_BASE_URL") or "https://api.telegram.org"
         ).rstrip("/"),
         pseudonym_secret=_opt("PSEUDONYM_SECRET"),
+        telegram_mediator_chat_id=_opt("TELEGRAM_MEDIATOR_CHAT_ID"),
+        twilio_handoff_template_sid=_opt("TWILIO_HANDOFF_TEMPLATE_SID"),
+        mediator_group_language=_opt("MEDIATOR_GROUP_LANGUAGE") or "it",
+        handoff_reminder_minutes=_int("HANDOFF_REMINDER_MINUTES", 10),
+        handoff_default_wait_minutes=_int("HANDOFF_DEFAULT_WAIT_MINUTES", 15),
+        mediator_desk_token=_opt("MEDIATOR_DESK_TOKEN"),
     )
