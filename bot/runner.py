@@ -147,6 +147,13 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def migrate_handoff(url: str) -> None:
+    """Create or upgrade the mediator handoff tables once, before two servers race to."""
+    from handoff.db import migrate
+
+    migrate(url).dispose()
+
+
 def run() -> int:
     """Start both servers, print the chat address, and wait for Ctrl-C."""
     from bot.training import ensure_model
@@ -160,6 +167,7 @@ def run() -> int:
         if settings.redis_url:
             check_redis(settings.redis_url)
         load_knowledge(settings.database_url)
+        migrate_handoff(settings.database_url)
         model = ensure_model()
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,11 +3,14 @@
 "Delete my data" cannot be done by a custom action alone: Rasa saves the tracker *after* the
 action runs, which would write the conversation straight back. So the action only marks the
 request (it runs ``action_delete_my_data``), and this store, on seeing that mark while saving,
-deletes every stored event of that sender instead of saving. Configured in ``endpoints.yml``.
+deletes every stored event of that sender instead of saving, then the person's channel address
+and mediator tickets (see :func:`erase_identifiers`). Configured in ``endpoints.yml``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.sqlite import use_write_ahead_log
 
 ACTION_DELETE_MY_DATA = "action_delete_my_data"
+logger = logging.getLogger(__name__)
 
 
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
@@ -44,6 +48,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):
             await self.delete(tracker.sender_id)
+            await erase_identifiers(tracker.sender_id)
             return
         await super().save(tracker)
 
@@ -52,3 +57,20 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             session.execute(sa.delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id))
             session.commit()
+
+
+async def erase_identifiers(sender_id: str) -> None:
+    """Erase what else is kept about a person: the channel address, mediator tickets.
+
+    Runs after the confirmation was sent (Rasa sends a turn's replies before it saves), so the
+    address is still there for that last reply.
+    """
+    from channels.store import get_store
+    from handoff.store import get_handoff_store
+
+    for what, erase in (("channel address", get_store().forget),
+                        ("mediator tickets", get_handoff_store().forget_person)):
+        try:
+            await asyncio.to_thread(erase, sender_id)
+        except Exception:
+            logger.exception("could not erase the %s of %s", what, sender_id)

@@ -40,7 +40,15 @@ from channels.common import (
     split_text,
 )
 from channels.inbox import Inbox, conversation_language
+from channels.mediators import (
+    claim_from_card,
+    mediator_command,
+    mediator_file,
+    person_in_handoff,
+    telegram_mediator,
+)
 from channels.store import ChannelStore, get_store
+from handoff.service import CALLBACK_CLAIM
 
 logger = logging.getLogger(__name__)
 
@@ -292,6 +300,11 @@ class TelegramInput(EnvironmentInputChannel):
             query = update.callback_query
             message = query.message
             chat = getattr(message, "chat", None)
+            if (query.data or "").startswith(CALLBACK_CLAIM):
+                # A Claim button on a ticket card (mediators' group or a private card).
+                return {"update_id": update.update_id, "kind": "claim",
+                        "user_id": query.from_user.id, "callback": query.id,
+                        "data": query.data, "order_key": f"mediator:{query.from_user.id}"}
             if chat is not None and chat.type != "private":
                 return None
             chat_id = chat.id if chat is not None else query.from_user.id
@@ -304,8 +317,23 @@ class TelegramInput(EnvironmentInputChannel):
         message = update.message
         if message is None or message.chat.type != "private":
             # edited_message, my_chat_member (a person blocking the bot), channel posts,
-            # groups: nothing to answer.
+            # groups (the mediators' group talks to the bot only through Claim buttons):
+            # nothing to answer.
             return None
+        user_id = message.from_user.id if message.from_user else None
+        try:
+            is_mediator = await telegram_mediator(user_id) is not None
+        except Exception:
+            logger.exception("telegram: could not check whether update %s is from a mediator",
+                             update.update_id)
+            is_mediator = False
+        if is_mediator:
+            has_file = bool(message.photo or message.document or message.video
+                            or message.voice or message.audio)
+            return {"update_id": update.update_id, "kind": "mediator", "user_id": user_id,
+                    "chat_id": message.chat.id, "message_id": message.message_id,
+                    "order_key": f"mediator:{user_id}", "file": has_file,
+                    "text": (message.text or message.caption or "")[:MAX_TEXT_CHARS]}
         return {
             "update_id": update.update_id,
             "chat_id": message.chat.id,
@@ -319,6 +347,9 @@ class TelegramInput(EnvironmentInputChannel):
         self, app: Any, job: dict[str, Any],
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
+        if job.get("kind") in ("claim", "mediator"):
+            await self._from_mediator(job)
+            return
         address = str(job["chat_id"])
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
@@ -336,6 +367,9 @@ class TelegramInput(EnvironmentInputChannel):
                 options = before.last_options if before else []
                 index = int(text[1:])
                 text = options[index - 1] if 1 <= index <= len(options) else ""
+        source_key = f"{CHANNEL}:{job['update_id']}"
+        if await person_in_handoff(app, sender, CHANNEL, text, source_key, job.get("notice")):
+            return
         if job.get("notice"):
             language = await conversation_language(app, sender)
             await output.send_text_message(
@@ -349,6 +383,35 @@ class TelegramInput(EnvironmentInputChannel):
             UserMessage(text, output, sender, input_channel=CHANNEL,
                         message_id=str(job["update_id"]), metadata=metadata)
         )
+
+
+    async def _from_mediator(self, job: dict[str, Any]) -> None:
+        """A Claim button, or a mediator's message in their private chat with the bot."""
+        assert self.bots is not None
+        bot = self.bots.get()
+        mediator = await telegram_mediator(job["user_id"])
+        who = f"mediator {job['user_id']}"
+        if job["kind"] == "claim":
+            won, answer = await claim_from_card(mediator, job["data"])
+            try:
+                await _call(lambda: bot.answer_callback_query(
+                    job["callback"], text=answer[:200], show_alert=not won), who)
+            except DeliveryError as exc:
+                logger.info("telegram: claim answer not delivered: %s", exc)
+            return
+        source_key = f"{CHANNEL}:{job['update_id']}"
+        if mediator is None:  # switched off since the update was routed
+            return
+        if job.get("file"):
+            copy = {"from_chat_id": job["chat_id"], "message_id": job["message_id"]}
+            answer = await mediator_file(mediator, job.get("text") or "", source_key, copy)
+        else:
+            answer = await mediator_command(mediator, job.get("text") or "", source_key)
+        if answer:
+            try:
+                await _call(lambda: bot.send_message(job["chat_id"], answer[:MESSAGE_LIMIT]), who)
+            except DeliveryError as exc:
+                logger.error("telegram: answer to %s not delivered: %s", who, exc)
 
 
 def _media_notice(message: Any) -> str | None:

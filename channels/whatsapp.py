@@ -42,6 +42,7 @@ from channels.common import (
     split_text,
 )
 from channels.inbox import Inbox, conversation_language
+from channels.mediators import mediator_command, person_in_handoff, whatsapp_mediator
 from channels.store import ChannelStore, get_store
 
 logger = logging.getLogger(__name__)
@@ -104,13 +105,19 @@ class TwilioMessages:
         self._session = None
 
     async def create(self, to: str, body: str | None = None,
-                     media_url: str | None = None) -> str:
-        """Send one message; returns its SID. Retries only what Twilio did not process."""
+                     media_url: str | None = None, content_sid: str | None = None) -> str:
+        """Send one message; returns its SID. Retries only what Twilio did not process.
+
+        ``content_sid`` sends an approved template (Twilio Content API) instead of a body: the
+        only thing WhatsApp lets a business send more than 24 hours after the person wrote.
+        """
         form: list[tuple[str, str]] = [("To", to), ("From", self.sender)]
         if body:
             form.append(("Body", body))
         if media_url:
             form.append(("MediaUrl", media_url))
+        if content_sid:
+            form.append(("ContentSid", content_sid))
         for attempt in range(3):
             try:
                 async with self._client().post(self.url, data=form) as resp:
@@ -269,20 +276,24 @@ class WhatsAppInput(EnvironmentInputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         address = job["from"]
+        assert self.api is not None
+        if await self._from_mediator(address, job):
+            return
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
-        assert self.api is not None
         output = WhatsAppOutput(self.api, self.store, known={sender: address})
         notice = _media_notice(job)
-        if notice:
-            language = await conversation_language(app, sender)
-            await output.send_text_message(sender, channel_message(notice, [language]))
         text = job.get("text") or ""
         if before and before.last_options:
             # Options are valid for the next message only, chosen or not.
             choice = choose_numbered(text, before.last_options)
             await self.store.aset_options(sender, None)
             text = choice or text
+        if await person_in_handoff(app, sender, CHANNEL, text, f"{CHANNEL}:{job['sid']}", notice):
+            return
+        if notice:
+            language = await conversation_language(app, sender)
+            await output.send_text_message(sender, channel_message(notice, [language]))
         if not text.strip():
             return
         logger.info("whatsapp: message %s from %s", job["sid"], sender)
@@ -291,6 +302,25 @@ class WhatsAppInput(EnvironmentInputChannel):
             UserMessage(text, output, sender, input_channel=CHANNEL,
                         message_id=job["sid"], metadata=metadata)
         )
+
+
+    async def _from_mediator(self, address: str, job: dict[str, Any]) -> bool:
+        """A registered mediator's number: commands and replies, never the bot."""
+        try:
+            mediator = await whatsapp_mediator(address)
+        except Exception:
+            logger.exception("whatsapp: could not check whether %s is a mediator", job["sid"])
+            return False
+        if mediator is None:
+            return False
+        answer = await mediator_command(mediator, job.get("text") or "", f"{CHANNEL}:{job['sid']}")
+        if answer:
+            assert self.api is not None
+            try:
+                await self.api.create(address, answer[:MESSAGE_LIMIT])
+            except DeliveryError as exc:
+                logger.error("whatsapp: answer to mediator %s not delivered: %s", mediator.id, exc)
+        return True
 
 
 def _validator(settings: Settings) -> Any:

@@ -76,7 +76,9 @@ class FakeTwilio:
                 {"code": code, "message": "failed", "more_info": "", "status": status},
                 status=status,
             )
-        if "To" not in form or "From" not in form or not (form.get("Body") or form.get("MediaUrl")):
+        if "To" not in form or "From" not in form or not (
+            form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")
+        ):
             return web.json_response(
                 {"code": 21604, "message": "A 'To' phone number is required.", "status": 400},
                 status=400,

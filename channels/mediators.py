@@ -1,0 +1,115 @@
+"""The mediator side of the public channels, and the hand-off check for people's messages.
+
+- **Telegram**: mediators press Claim on a ticket card in the mediators' group (the claim is a
+  database compare-and-set, so of two presses one wins; the other is told who has it), then
+  talk in their private chat with the bot: plain text goes to the person of the one ticket they
+  hold, ``#42 text`` to ticket 42, and commands (``/close``, ``/release``, ``/transfer uk``,
+  ``/note …``, ``/tickets``) manage tickets. A photo or file they send is copied to a person on
+  Telegram; WhatsApp cannot take it and the mediator is told.
+- **WhatsApp**: registered mediator numbers writing to the business number get the same
+  commands without the slash: ``claim 42``, ``#42 text``, ``close 42``.
+- **People**: :func:`person_in_handoff` asks ``handoff.gate`` whether a message belongs to a
+  mediator conversation; if the handoff tables cannot be read the message goes to the bot
+  rather than nowhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from handoff.gate import Runtime, get_runtime, intercept
+from handoff.service import CALLBACK_CLAIM
+from handoff.store import HandoffError, Mediator
+from handoff.texts import mediator_text
+
+logger = logging.getLogger(__name__)
+
+# Channel messages (see channels.common) → what the mediator is told the person sent.
+MEDIA_KINDS = {"media_voice": "voice message", "media_attachment": "file",
+               "media_location": "location"}
+
+
+def _runtime(runtime: Runtime | None) -> Runtime:
+    return runtime or get_runtime()
+
+
+async def person_in_handoff(
+    app: Any, person: str, channel: str, text: str, source_key: str,
+    notice: str | None = None, runtime: Runtime | None = None,
+) -> bool:
+    """True when the handoff took the message (the bot must stay quiet)."""
+    try:
+        return await intercept(app, person, channel, text, source_key,
+                               media_kind=MEDIA_KINDS.get(notice or ""), runtime=runtime)
+    except Exception:
+        logger.exception("handoff: could not check %s's message; the bot answers it", person)
+        return False
+
+
+async def telegram_mediator(user_id: int | None,
+                            runtime: Runtime | None = None) -> Mediator | None:
+    """The active mediator with this Telegram user id, if any."""
+    if user_id is None:
+        return None
+    store = _runtime(runtime).handoff.store
+    mediator = await asyncio.to_thread(store.mediator_by_telegram, user_id)
+    return mediator if mediator and mediator.active else None
+
+
+async def whatsapp_mediator(address: str, runtime: Runtime | None = None) -> Mediator | None:
+    """The active mediator with this WhatsApp address, if any."""
+    store = _runtime(runtime).handoff.store
+    mediator = await asyncio.to_thread(store.mediator_by_whatsapp, address)
+    return mediator if mediator and mediator.active else None
+
+
+async def mediator_command(mediator: Mediator | None, text: str, source_key: str,
+                           runtime: Runtime | None = None) -> str | None:
+    """Carry out a mediator's message; returns the answer for them (None: nothing to say)."""
+    runtime = _runtime(runtime)
+    answer = await asyncio.to_thread(runtime.handoff.command, mediator, text, source_key)
+    runtime.relay.wake()
+    return answer
+
+
+async def mediator_file(mediator: Mediator, caption: str, source_key: str,
+                        copy: dict[str, Any], runtime: Runtime | None = None) -> str | None:
+    """A file a Telegram mediator sent: copied to the person of the one ticket they hold."""
+    runtime = _runtime(runtime)
+    handoff = runtime.handoff
+    held = await asyncio.to_thread(handoff.store.held_by, mediator.id)
+    if len(held) != 1:
+        key = "nothing_held" if not held else "which_ticket"
+        return mediator_text(key, mediator.ui_language,
+                             tickets=", ".join(x.label for x in held),
+                             example=held[0].id if held else "")
+    try:
+        await asyncio.to_thread(handoff.reply, held[0].id, mediator, caption or "[file]",
+                                source_key, copy)
+    except HandoffError as exc:
+        return mediator_text(exc.code, mediator.ui_language, **exc.values)
+    runtime.relay.wake()
+    return None
+
+
+async def claim_from_card(mediator: Mediator | None, data: str,
+                          runtime: Runtime | None = None) -> tuple[bool, str]:
+    """A Claim button pressed: (won, what to show the presser in the callback answer)."""
+    runtime = _runtime(runtime)
+    settings = runtime.handoff.settings
+    if mediator is None:
+        return False, mediator_text("not_registered", settings.mediator_group_language)
+    try:
+        ticket_id = int(data[len(CALLBACK_CLAIM):])
+    except ValueError:
+        return False, mediator_text("no_ticket", mediator.ui_language, ticket=data)
+    try:
+        change = await asyncio.to_thread(runtime.handoff.claim, ticket_id, mediator)
+    except HandoffError as exc:
+        return False, mediator_text(exc.code, mediator.ui_language, **exc.values)
+    runtime.relay.wake()
+    return True, mediator_text("card_claimed", mediator.ui_language,
+                               ticket=change.ticket.label, language=change.ticket.language,
+                               name=mediator.name)

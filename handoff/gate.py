@@ -1,0 +1,110 @@
+"""Where a person's message goes: to Rasa, or to the mediator holding the conversation.
+
+Every channel that can relay (WhatsApp, Telegram, the local web chat) asks :func:`intercept`
+before it hands a message to Rasa. While the person has an open ticket (waiting or claimed) the
+bot says nothing: the message is stored in the ticket (once, whatever the platform redelivers)
+and, when a mediator holds it, relayed to them. One thing still reaches the person at once: if
+the message reads as an emergency, the emergency numbers, and the ticket jumps the queue.
+
+After a mediator closes, the next message may be the 1–5 rating the person was asked for;
+anything else goes to the bot, which is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from handoff.relay import Relay
+from handoff.service import CANCEL_PAYLOAD, RATING_PAYLOAD, Handoff, parse_rating
+
+logger = logging.getLogger(__name__)
+
+EMERGENCY_INTENT = "report_emergency"
+EMERGENCY_CONFIDENCE = 0.6
+
+
+@dataclass
+class Runtime:
+    """The process's handoff service and relay worker."""
+
+    handoff: Handoff
+    relay: Relay
+
+
+def get_runtime(database_url: str | None = None) -> Runtime:
+    """One runtime per process and database (DATABASE_URL unless given)."""
+    from bot.settings import get_settings
+
+    return _runtime(database_url or get_settings().database_url)
+
+
+@lru_cache(maxsize=4)
+def _runtime(database_url: str) -> Runtime:
+    from handoff.store import get_handoff_store
+
+    handoff = Handoff(get_handoff_store(database_url))
+    return Runtime(handoff, Relay(handoff))
+
+
+async def intercept(
+    app: Any, person: str, channel: str, text: str, source_key: str | None, *,
+    media_kind: str | None = None, runtime: Runtime | None = None,
+) -> bool:
+    """Handle the message if it belongs to the handoff; False means "give it to Rasa".
+
+    ``media_kind`` ("photo", "voice message", …) marks a file the person sent, which cannot be
+    passed on; its caption, if any, is ``text``.
+    """
+    runtime = runtime or get_runtime()
+    handoff = runtime.handoff
+    stripped = (text or "").strip()
+    if stripped == CANCEL_PAYLOAD:
+        await asyncio.to_thread(handoff.cancel, person)
+        runtime.relay.wake()
+        return True
+    if stripped.startswith(RATING_PAYLOAD) or parse_rating(stripped) is not None:
+        rating = parse_rating(stripped)
+        if rating is not None and await asyncio.to_thread(handoff.rate, person, rating):
+            runtime.relay.wake()
+            return True
+        if stripped.startswith(RATING_PAYLOAD):
+            return True  # an old rating button: nothing to rate, nothing for the bot
+    body = stripped or (f"[{media_kind}]" if media_kind else "")
+    if not body:
+        return False
+    change = await asyncio.to_thread(handoff.person_wrote, person, body, source_key)
+    if change is None:
+        # Not in handoff. A rating was asked for and the person wrote something else instead.
+        await asyncio.to_thread(handoff.store.skip_rating, person)
+        return False
+    if change.duplicate:
+        logger.info("handoff: message %s already relayed, not again", source_key)
+        return True
+    if media_kind:
+        await asyncio.to_thread(handoff.person_sent_media, change.ticket, media_kind,
+                                source_key or f"t{change.ticket.id}:{body}")
+    runtime.relay.wake()
+    if stripped and await _is_emergency(app, stripped):
+        await asyncio.to_thread(handoff.emergency, change.ticket,
+                                source_key or f"t{change.ticket.id}:sos")
+        runtime.relay.wake()
+    return True
+
+
+async def _is_emergency(app: Any, text: str) -> bool:
+    """Ask Rasa's NLU (no dialogue turn) whether the message reports danger."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is None or not agent.is_ready():
+        return False
+    try:
+        parsed = await agent.parse_message(text)
+    except Exception:
+        logger.warning("handoff: could not check a message for an emergency", exc_info=True)
+        return False
+    intent = parsed.get("intent") or {}
+    return intent.get("name") == EMERGENCY_INTENT and (
+        intent.get("confidence") or 0) >= EMERGENCY_CONFIDENCE

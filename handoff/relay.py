@@ -1,0 +1,286 @@
+"""Send the handoff outbox: to people, to mediators on Telegram and WhatsApp.
+
+One worker per Rasa process. It wakes when this process queues something (:meth:`Relay.wake`)
+and polls every ``POLL_SECONDS`` for rows other processes queued (the action server opening a
+ticket) or that a dead process left behind. Each row is claimed in the database before it is
+sent (``HandoffStore.take_due``), so several instances never send one row twice, and rows for
+one address go in order.
+
+Delivery is at least once with the window for a repeat as narrow as it can be: a row is marked
+sent right after the platform accepted it; only a crash between those two steps (a few
+milliseconds) sends it again after the lease. Neither Twilio nor Telegram accepts an
+idempotency key that would close that gap.
+
+Failures are never silent:
+
+- WhatsApp person silent for over 24 hours: the approved template
+  (``TWILIO_HANDOFF_TEMPLATE_SID``) asks them to reply, the reply is *held* and goes out when
+  they write; without a template the row fails. Either way the mediator is told.
+- blocked bot, erased person, refused message: the row fails and the mediator is told;
+- platform or network trouble: retried with backoff, then failed and told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.settings import Settings, get_settings
+from channels.common import (
+    DeliveryError,
+    RecipientUnreachable,
+    UnknownRecipient,
+    WindowClosed,
+    button_payload,
+    render_numbered,
+)
+from channels.store import ChannelStore, get_store
+from handoff.service import Handoff
+from handoff.store import MAX_SEND_ATTEMPTS, HandoffStore, OutboxRow
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+REMINDER_CHECK_SECONDS = 30.0
+SENT_BY_RELAY = ("person", "telegram", "whatsapp")  # web chat people fetch their own
+
+
+class Relay:
+    """The outbox worker of one process."""
+
+    def __init__(self, handoff: Handoff, channel_store: ChannelStore | None = None,
+                 settings: Settings | None = None):
+        self.handoff = handoff
+        self.store: HandoffStore = handoff.store
+        self.settings = settings or handoff.settings or get_settings()
+        self.channel_store = channel_store or get_store(self.settings.database_url)
+        self._event: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._twilio: Any = None
+        self._bots: Any = None
+        self._last_reminder_check = 0.0
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker on the running loop (idempotent)."""
+        loop = asyncio.get_running_loop()
+        if self._task is not None and not self._task.done() and self._task.get_loop() is loop:
+            return
+        self._event = asyncio.Event()
+        self._task = loop.create_task(self._run())
+
+    def wake(self) -> None:
+        """Something was queued in this process: send it now rather than at the next poll."""
+        self.start()
+        assert self._event is not None
+        self._event.set()
+
+    async def stop(self) -> None:
+        """Stop the worker and close the HTTP clients."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        if self._twilio is not None:
+            await self._twilio.aclose()
+        if self._bots is not None:
+            await self._bots.aclose()
+
+    async def _run(self) -> None:
+        assert self._event is not None
+        while True:
+            try:
+                await self.drain()
+                await self._maybe_remind()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away: log, wait, try again
+                logger.exception("handoff relay: round failed")
+            try:
+                await asyncio.wait_for(self._event.wait(), POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            self._event.clear()
+
+    async def _maybe_remind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_reminder_check < REMINDER_CHECK_SECONDS:
+            return
+        self._last_reminder_check = loop.time()
+        if await asyncio.to_thread(self.handoff.remind_due):
+            self.wake()
+
+    async def drain(self) -> int:
+        """Send every row that is due now; returns how many were handled."""
+        handled = 0
+        while True:
+            rows = await asyncio.to_thread(self.store.take_due, 50, SENT_BY_RELAY)
+            if not rows:
+                return handled
+            # Rows for different addresses go concurrently; one address's rows in order.
+            by_address: dict[tuple[str, str], list[OutboxRow]] = {}
+            for row in rows:
+                by_address.setdefault((row.destination, row.address), []).append(row)
+            await asyncio.gather(*(self._send_in_order(group) for group in by_address.values()))
+            handled += len(rows)
+
+    async def _send_in_order(self, rows: list[OutboxRow]) -> None:
+        for row in rows:
+            await self.send(row)
+
+    # --- one row --------------------------------------------------------------------------
+
+    async def send(self, row: OutboxRow) -> None:
+        """Deliver one claimed row and record the outcome."""
+        try:
+            if row.destination == "person":
+                await self._to_person(row)
+            elif row.destination == "telegram":
+                await self._to_telegram_chat(row)
+            elif row.destination == "whatsapp":
+                await self._to_whatsapp_number(row)
+            else:
+                raise DeliveryError(f"unknown destination {row.destination}")
+        except WindowClosed as exc:
+            await self._window_closed(row, exc)
+            return
+        except (RecipientUnreachable, UnknownRecipient) as exc:
+            await self._failed(row, str(exc))
+            return
+        except DeliveryError as exc:
+            permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+            if permanent or row.attempts >= MAX_SEND_ATTEMPTS:
+                await self._failed(row, str(exc))
+            else:
+                delay = min(60.0, 0.5 * 2 ** row.attempts)
+                logger.warning("handoff relay: row %s to retry in %.0f s: %s", row.id, delay, exc)
+                await asyncio.to_thread(self.store.retry_later, row.id, delay, str(exc))
+            return
+        await asyncio.to_thread(self.store.mark_sent, row.id)
+
+    async def _to_person(self, row: OutboxRow) -> None:
+        person = row.address
+        text = row.payload.get("text") or ""
+        buttons = row.payload.get("buttons") or []
+        if person.startswith("wa-"):
+            from channels.whatsapp import WhatsAppOutput, window_open
+
+            contact = await self.channel_store.alookup(person)
+            if contact is None:
+                raise UnknownRecipient(f"no WhatsApp address for {person}")
+            if not window_open(contact.last_inbound_at):
+                raise WindowClosed(f"{person} last wrote more than 24 hours ago")
+            if row.payload.get("kind") == "copy":
+                raise DeliveryError("files cannot be passed to WhatsApp", status=415)
+            if buttons:
+                await self.channel_store.aset_options(person, [button_payload(b) for b in buttons])
+                text = render_numbered(text, buttons)
+            await WhatsAppOutput(self._twilio_api(), self.channel_store).deliver(person, text)
+        elif person.startswith("tg-"):
+            from channels.telegram import TelegramOutput, _call
+
+            output = TelegramOutput(self._bot_holder(), self.channel_store)
+            copy = row.payload.get("copy")
+            if row.payload.get("kind") == "copy" and copy:
+                chat_id = await output._chat_id(person)
+                bot = self._bot_holder().get()
+                await _call(lambda: bot.copy_message(chat_id, copy["from_chat_id"],
+                                                     copy["message_id"]), person)
+            else:
+                await output.deliver(person, text, buttons or None)
+        else:
+            raise UnknownRecipient(f"{person} cannot be written to outside a turn")
+
+    async def _to_telegram_chat(self, row: OutboxRow) -> None:
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+        from channels.common import split_text
+        from channels.telegram import MESSAGE_LIMIT, _call
+
+        bot = self._bot_holder().get()
+        buttons = row.payload.get("buttons") or []
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(b["title"][:64], callback_data=b["callback"])]
+             for b in buttons]
+        ) if buttons else None
+        parts = split_text(row.payload.get("text") or "…", MESSAGE_LIMIT)
+        for n, part in enumerate(parts):
+            keyboard = markup if n == len(parts) - 1 else None
+            await _call(lambda part=part, keyboard=keyboard: bot.send_message(
+                int(row.address), part, reply_markup=keyboard), f"chat {row.address}")
+
+    async def _to_whatsapp_number(self, row: OutboxRow) -> None:
+        from channels.common import split_text
+        from channels.whatsapp import MESSAGE_LIMIT
+
+        api = self._twilio_api()
+        for part in split_text(row.payload.get("text") or "…", MESSAGE_LIMIT):
+            await api.create(row.address, part)
+
+    # --- outcomes -------------------------------------------------------------------------
+
+    async def _window_closed(self, row: OutboxRow, exc: WindowClosed) -> None:
+        ticket_id = row.ticket_id
+        if row.destination != "person" or ticket_id is None:
+            await self._failed(row, str(exc))
+            return
+        template = self.settings.twilio_handoff_template_sid
+        if not template:
+            await asyncio.to_thread(self.store.mark_failed, row.id, "window closed, no template")
+            if row.payload.get("kind") in ("relay", "copy"):
+                await self._notify(row, "window_closed_failed")
+            return
+        first = await asyncio.to_thread(self.store.mark_template_sent, ticket_id)
+        if first:
+            contact = await self.channel_store.alookup(row.address)
+            if contact is None:
+                await self._failed(row, "person erased")
+                return
+            try:
+                await self._twilio_api().create(contact.address, content_sid=template)
+            except DeliveryError as error:
+                await self._failed(row, f"template refused: {error}")
+                return
+        await asyncio.to_thread(self.store.mark_held, row.id, "window closed, template sent")
+        if first and row.payload.get("kind") in ("relay", "copy"):
+            await self._notify(row, "delivered_as_template")
+
+    async def _failed(self, row: OutboxRow, reason: str) -> None:
+        logger.error("handoff relay: row %s to %s failed: %s", row.id, row.destination, reason)
+        await asyncio.to_thread(self.store.mark_failed, row.id, reason)
+        if row.destination == "person" and row.payload.get("kind") in ("relay", "copy"):
+            await self._notify(row, "delivery_failed", reason=reason)
+
+    async def _notify(self, row: OutboxRow, text_key: str, **values: Any) -> None:
+        ticket_id = row.ticket_id
+        if ticket_id is None:
+            return
+        await asyncio.to_thread(
+            self.handoff.notify, ticket_id, row.payload.get("mediator_id"),
+            f"{row.key}:report", text_key, ticket=f"#{ticket_id}", **values)
+        self.wake()
+
+    # --- clients (one per process and loop) -----------------------------------------------
+
+    def _twilio_api(self) -> Any:
+        from channels.whatsapp import TwilioMessages, is_configured
+
+        if not is_configured(self.settings):
+            raise DeliveryError("the WhatsApp channel is not configured", status=503)
+        if self._twilio is None:
+            self._twilio = TwilioMessages.from_settings(self.settings)
+        return self._twilio
+
+    def _bot_holder(self) -> Any:
+        from channels.telegram import BotHolder, is_configured
+
+        if not is_configured(self.settings):
+            raise DeliveryError("the Telegram channel is not configured", status=503)
+        if self._bots is None:
+            self._bots = BotHolder(self.settings)
+        return self._bots
