@@ -20,9 +20,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import KnowledgeAction
 from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS, SLOT_SERVICE
+from actions.handoff import MediatorRequest
 from bot.kb.vocabulary import SERVICES
+from handoff.service import RELAYABLE_CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ class ActionCountFailures(Action):
         return [] if value == failed else [SlotSet(SLOT_FAILED_TURNS, value)]
 
 
-class ActionHandleFallback(KnowledgeAction):
-    """Not understood: first a rephrase prompt with options, then a mediator."""
+class ActionHandleFallback(MediatorRequest):
+    """Not understood: first a rephrase prompt with options, then a mediator is called."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -65,6 +66,10 @@ class ActionHandleFallback(KnowledgeAction):
                 return [SlotSet(SLOT_SERVICE, named), *self.ask_city(dispatcher, named)]
             return self.answer_service(dispatcher, tracker, named, comune)
         if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
+            if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
+                # A mediator is called at once (the ticket's message says so).
+                await self.open_ticket(dispatcher, tracker, "fallback")
+                return [SlotSet(SLOT_FAILED_TURNS, 0)]
             dispatcher.utter_message(response="utter_fallback_offer_mediator")
             return []
         language = self.language(tracker)
@@ -92,8 +97,8 @@ class ActionHandleFallback(KnowledgeAction):
         return likely or list(DEFAULT_OPTIONS)
 
 
-class ActionReportEmergency(KnowledgeAction):
-    """Numbers first; then a mediator is offered with priority."""
+class ActionReportEmergency(MediatorRequest):
+    """Numbers first; then a mediator is called with priority (offered, where none can come)."""
 
     def name(self) -> str:
         return "action_report_emergency"
@@ -116,7 +121,10 @@ class ActionReportEmergency(KnowledgeAction):
             )
         else:
             dispatcher.utter_message(response="utter_emergency_numbers_static")
-        dispatcher.utter_message(response="utter_emergency_offer_mediator")
+        if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
+            await self.open_ticket(dispatcher, tracker, "emergency")
+        else:
+            dispatcher.utter_message(response="utter_emergency_offer_mediator")
         return [SlotSet(SLOT_FAILED_TURNS, 0)]
 
 
