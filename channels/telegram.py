@@ -45,6 +45,7 @@ from channels.mediators import (
     mediator_command,
     mediator_file,
     person_in_handoff,
+    start_relay,
     telegram_mediator,
 )
 from channels.store import ChannelStore, get_store
@@ -280,6 +281,7 @@ class TelegramInput(EnvironmentInputChannel):
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
             inbox.start_recovery(app)
+            start_relay()
 
         @bp.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:

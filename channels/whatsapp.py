@@ -42,7 +42,12 @@ from channels.common import (
     split_text,
 )
 from channels.inbox import Inbox, conversation_language
-from channels.mediators import mediator_command, person_in_handoff, whatsapp_mediator
+from channels.mediators import (
+    mediator_command,
+    person_in_handoff,
+    start_relay,
+    whatsapp_mediator,
+)
 from channels.store import ChannelStore, get_store
 
 logger = logging.getLogger(__name__)
@@ -262,6 +267,7 @@ class WhatsAppInput(EnvironmentInputChannel):
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
             inbox.start_recovery(app)
+            start_relay()
 
         @bp.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:

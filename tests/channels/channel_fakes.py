@@ -283,7 +283,8 @@ class RunningStack:
 
 
 async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
-                      timeout: float = 420.0) -> RunningStack:
+                      timeout: float = 420.0,
+                      extra_env: dict[str, str] | None = None) -> RunningStack:
     """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers."""
     import os
     import sys
@@ -301,6 +302,7 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
         PYTHONPATH=str(root),
     )
     env.pop("TWILIO_WEBHOOK_URL", None)
+    env.update(extra_env or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
