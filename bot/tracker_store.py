@@ -48,7 +48,8 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erasure_requested(tracker):
             await self.delete(tracker.sender_id)
-            await erase_identifiers(tracker.sender_id)
+            await erase_identifiers(
+                tracker.sender_id, self.engine.url.render_as_string(hide_password=False))
             return
         await super().save(tracker)
 
@@ -59,7 +60,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             session.commit()
 
 
-async def erase_identifiers(sender_id: str) -> None:
+async def erase_identifiers(sender_id: str, database_url: str) -> None:
     """Erase what else is kept about a person: the channel address, mediator tickets.
 
     Runs after the confirmation was sent (Rasa sends a turn's replies before it saves), so the
@@ -68,8 +69,8 @@ async def erase_identifiers(sender_id: str) -> None:
     from channels.store import get_store
     from handoff.store import get_handoff_store
 
-    for what, erase in (("channel address", get_store().forget),
-                        ("mediator tickets", get_handoff_store().forget_person)):
+    for what, erase in (("channel address", get_store(database_url).forget),
+                        ("mediator tickets", get_handoff_store(database_url).forget_person)):
         try:
             await asyncio.to_thread(erase, sender_id)
         except Exception:

@@ -56,6 +56,28 @@ async def test_delete_my_data_erases_the_conversation_and_only_it(url: str) -> N
     assert await store.retrieve("person-a") is None
 
 
+async def test_delete_my_data_erases_the_address_and_mediator_tickets(url: str) -> None:
+    from channels.store import get_store
+    from handoff.service import Handoff
+    from handoff.store import get_handoff_store
+
+    channels, handoff = get_store(url), Handoff(get_handoff_store(url))
+    for person in ("wa-a", "wa-b"):
+        channels.record_inbound(person, "whatsapp", f"whatsapp:+39333000{person[-1] == 'a':d}")
+        handoff.request(person, "whatsapp", "ar", transcript=[("person", "my address is …")])
+    store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
+    tracker = DialogueStateTracker.from_events(
+        "wa-a", [UserUttered("delete my data"), ActionExecuted("action_delete_my_data")])
+    await store.save(tracker)
+
+    assert channels.lookup("wa-a") is None
+    assert handoff.store.open_ticket_for("wa-a") is None
+    assert channels.lookup("wa-b") is not None
+    assert handoff.store.open_ticket_for("wa-b") is not None
+    channels.dispose()
+    handoff.store.dispose()
+
+
 async def test_a_later_turn_is_stored_normally(url: str) -> None:
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
     tracker = DialogueStateTracker.from_events(
