@@ -78,7 +78,7 @@ async def mediator_command(mediator: Mediator | None, text: str, source_key: str
     """Carry out a mediator's message; returns the answer for them (None: nothing to say)."""
     runtime = _runtime(runtime)
     answer = await asyncio.to_thread(runtime.handoff.command, mediator, text, source_key)
-    runtime.relay.wake()
+    await runtime.relay.flush()
     return answer
 
 

@@ -87,7 +87,8 @@ async def intercept(
     if media_kind:
         await asyncio.to_thread(handoff.person_sent_media, change.ticket, media_kind,
                                 source_key or f"t{change.ticket.id}:{body}")
-    runtime.relay.wake()
+    # Send it now, before the emergency check below (NLU is CPU work on this event loop).
+    await runtime.relay.flush()
     if stripped and await _is_emergency(app, stripped):
         await asyncio.to_thread(handoff.emergency, change.ticket,
                                 source_key or f"t{change.ticket.id}:sos")

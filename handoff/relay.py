@@ -77,6 +77,18 @@ class Relay:
         assert self._event is not None
         self._event.set()
 
+    async def flush(self) -> None:
+        """Send what is due now, in this task, without waiting for the worker's turn.
+
+        Failures are left to the worker's next round.
+        """
+        self.start()
+        try:
+            await self.drain()
+        except Exception:
+            logger.exception("handoff relay: immediate send failed; the worker retries")
+            self.wake()
+
     async def stop(self) -> None:
         """Stop the worker and close the HTTP clients."""
         if self._task is not None:
