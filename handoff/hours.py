@@ -35,7 +35,10 @@ def parse_hours(text: str) -> tuple[Shift, ...]:
         match = _PART.match(part)
         if not match or match["first"] not in DAYS or (match["last"] and match["last"] not in DAYS):
             raise ValueError(f"cannot read {part.strip()!r}: expected e.g. 'mon-fri 09:00-17:00'")
-        start, end = (dt.time.fromisoformat(match[k].zfill(5)) for k in ("start", "end"))
+        try:
+            start, end = (dt.time.fromisoformat(match[k].zfill(5)) for k in ("start", "end"))
+        except ValueError as exc:  # "25:00", "09:75": say which part, not just "hour must be…"
+            raise ValueError(f"cannot read {part.strip()!r}: {exc}") from exc
         if end <= start:
             raise ValueError(f"{part.strip()!r}: the shift ends before it starts")
         first = DAYS.index(match["first"])

@@ -123,7 +123,7 @@ class Handoff:
         holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
             items += self._to_mediator(holder, f"{source_key}:media:m", "person_media",
-                                       ticket=ticket.label, kind=kind)
+                                       ticket.id, ticket=ticket.label, kind=kind)
         self.store.queue(items)
 
     def cancel(self, person: str) -> Change | None:
@@ -146,7 +146,7 @@ class Handoff:
         holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
             items += self._to_mediator(holder, f"{source_key}:sos:m", "person_emergency",
-                                       ticket=ticket.label)
+                                       ticket.id, ticket=ticket.label)
         elif ticket.status == WAITING:
             items += self._cards(ticket, f"t{ticket.id}:sos")
         self.store.queue(items)
@@ -223,6 +223,8 @@ class Handoff:
         verb = match["verb"].lower() if match else ""
         if verb in VERBS and (text.startswith("/") or _looks_like_command(verb, match["rest"])):
             return self._verb(mediator, verb, match["rest"], source_key)
+        if match and text.startswith("/"):  # "/clsoe": a mistyped command, not for the person
+            raise HandoffError("unknown_command")
         held = self.store.held_by(mediator.id)
         if len(held) == 1:
             self.reply(held[0].id, mediator, text, source_key)

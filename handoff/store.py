@@ -23,7 +23,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -621,8 +621,8 @@ class HandoffStore:
                                   t.outbox.c.claimed_at == row.claimed_at))
                     .values(state="sending", claimed_at=now, attempts=t.outbox.c.attempts + 1)
                 ).rowcount == 1
-                if won:
-                    taken.append(_outbox(row))
+                if won:  # as claimed: this attempt counts (the relay compares it with the max)
+                    taken.append(replace(_outbox(row), attempts=row.attempts + 1))
         return taken
 
     def mark_sent(self, row_id: int) -> None:

@@ -1,0 +1,52 @@
+""""Delete my data": a person's tickets, transcript, events and queued messages go; others stay."""
+
+from __future__ import annotations
+
+from handoff import schema
+from handoff.service import Handoff
+from tests.handoff.helpers import count, rows
+
+
+def _everything_of(handoff: Handoff, person: str, text: str) -> int:
+    """Open, claim, talk, note, send a file, raise an emergency; return the ticket id."""
+    store = handoff.store
+    amina = store.mediator_by_name("Amina")
+    ticket = handoff.request(person, "whatsapp", "ar", transcript=[("person", text)]).ticket
+    handoff.claim(ticket.id, amina)
+    handoff.person_wrote(person, f"{text} (2)", f"wa:{person}:1")
+    handoff.reply(ticket.id, amina, f"reply to {person}", f"tg:{person}:1")
+    handoff.note(ticket.id, amina, f"note about {person}", f"tg:{person}:2")
+    handoff.person_sent_media(store.ticket(ticket.id), "image", f"wa:{person}:2")
+    handoff.emergency(store.ticket(ticket.id), f"wa:{person}:3")
+    return ticket.id
+
+
+def test_forget_person_erases_only_that_person(handoff: Handoff) -> None:
+    store = handoff.store
+    amina = store.add_mediator("Amina", ["ar"], telegram_user_id="111")
+    gone = _everything_of(handoff, "p1", "secret of p1")
+    kept = _everything_of(handoff, "p2", "words of p2")
+    handoff.close(gone, amina)  # an old, closed ticket of p1's too
+    handoff.request("p1", "whatsapp", "ar")
+    kept_counts = {table.name: count(store, table, table.c.ticket_id == kept)
+                   for table in (schema.messages, schema.events, schema.outbox)}
+    assert all(kept_counts.values()), kept_counts
+
+    assert store.forget_person("p1") == 2
+
+    assert count(store, schema.tickets, schema.tickets.c.person == "p1") == 0
+    assert store.ticket(gone) is None and store.open_ticket_for("p1") is None
+    for table in (schema.messages, schema.events, schema.outbox):
+        assert count(store, table, table.c.ticket_id == gone) == 0, table.name
+    assert rows(store, None, "p1") == []
+    # Nothing queued anywhere still speaks of p1's ticket or words.
+    leftovers = [r.payload["text"] for r in rows(store)
+                 if f"#{gone}" in r.payload["text"] or "p1" in r.payload["text"]]
+    assert leftovers == []
+    # p2 and the mediator are untouched.
+    assert store.ticket(kept).person == "p2"
+    assert {table.name: count(store, table, table.c.ticket_id == kept)
+            for table in (schema.messages, schema.events, schema.outbox)} == kept_counts
+    assert rows(store, "person", "p2") != []
+    assert store.mediator_by_name("Amina") == amina
+    assert store.forget_person("p1") == 0
