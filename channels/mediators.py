@@ -27,7 +27,7 @@ from handoff.texts import mediator_text
 logger = logging.getLogger(__name__)
 
 # Channel messages (see channels.common) → what the mediator is told the person sent.
-MEDIA_KINDS = {"media_voice": "voice message", "media_attachment": "file",
+MEDIA_KINDS = {"media_voice": "voice", "media_attachment": "file",
                "media_location": "location"}
 
 

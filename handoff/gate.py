@@ -56,7 +56,7 @@ async def intercept(
 ) -> bool:
     """Handle the message if it belongs to the handoff; False means "give it to Rasa".
 
-    ``media_kind`` ("photo", "voice message", …) marks a file the person sent, which cannot be
+    ``media_kind`` ("voice", "file", "location") marks what the person sent that cannot be
     passed on; its caption, if any, is ``text``.
     """
     runtime = runtime or get_runtime()

@@ -58,6 +58,7 @@ CALLBACK_CLAIM = "claim:"  # Telegram callback_data of a card's Claim button
 # Channels whose people can be written to outside a turn (see handoff.relay).
 RELAYABLE_CHANNELS = ("whatsapp", "telegram", "webchat")
 CANCEL_PAYLOAD = "/handoff_cancel"
+MEDIA_KINDS = ("voice", "file", "location")  # what a person may send that is not text
 RATING_PAYLOAD = "/handoff_rating"
 
 _COMMAND = re.compile(r"^\s*/?(?P<verb>[a-z]+)(?:@\w+)?\b\s*(?P<rest>.*)$", re.S | re.I)
@@ -98,6 +99,8 @@ class Handoff:
         )
         ticket = change.ticket
         if not change.created:
+            if reason == "emergency":  # someone must look now, whoever holds it or not
+                self.store.queue(self._alert(ticket, f"t{ticket.id}:sos{time.time():.0f}"))
             return Opened(ticket, False, "utter_handoff_already_open", {"ticket": ticket.label})
         now = now or dt.datetime.now(dt.timezone.utc)
         later = self._next_on_duty(ticket, now)
@@ -122,8 +125,10 @@ class Handoff:
         items = [self._to_person(ticket, f"{source_key}:media", "utter_handoff_media_not_relayed")]
         holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
-            items += self._to_mediator(holder, f"{source_key}:media:m", "person_media",
-                                       ticket.id, ticket=ticket.label, kind=kind)
+            items += self._to_mediator(
+                holder, f"{source_key}:media:m", "person_media", ticket.id, ticket=ticket.label,
+                kind=mediator_text(f"media_{kind if kind in MEDIA_KINDS else 'file'}",
+                                   holder.ui_language))
         self.store.queue(items)
 
     def cancel(self, person: str) -> Change | None:
@@ -142,14 +147,18 @@ class Handoff:
         with self.store.engine.begin() as conn:
             conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket.id)
                          .values(priority=PRIORITY_EMERGENCY))
-        items = [self._to_person(ticket, f"{source_key}:sos", "utter_emergency_numbers_static")]
+        items = [self._to_person(ticket, f"{source_key}:sos", "utter_emergency_numbers_static"),
+                 *self._alert(ticket, f"{source_key}:sos")]
+        self.store.queue(items)
+
+    def _alert(self, ticket: Ticket, key: str) -> list[Outgoing]:
+        """An emergency in an open ticket: its mediator is told, or the cards go out again."""
         holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
-            items += self._to_mediator(holder, f"{source_key}:sos:m", "person_emergency",
-                                       ticket.id, ticket=ticket.label)
-        elif ticket.status == WAITING:
-            items += self._cards(ticket, f"t{ticket.id}:sos")
-        self.store.queue(items)
+            return self._to_mediator(holder, f"{key}:m", "person_emergency", ticket.id,
+                                     ticket=ticket.label)
+        ticket = self.store.ticket(ticket.id) or ticket  # with its new priority, for the card
+        return self._cards(ticket, f"{key}:card") if ticket.status == WAITING else []
 
     # --- the mediators' side --------------------------------------------------------------
 
@@ -214,7 +223,10 @@ class Handoff:
             if not body:
                 raise HandoffError("unknown_command")
             verb_match = _COMMAND.match(body)
-            if verb_match and verb_match["verb"].lower() in VERBS and body.startswith("/"):
+            # "#42 /close", and "#42 close" with nothing after the command word.
+            if verb_match and verb_match["verb"].lower() in VERBS and (
+                    body.startswith("/") or _looks_like_command(verb_match["verb"].lower(),
+                                                                verb_match["rest"])):
                 return self._verb(mediator, verb_match["verb"].lower(),
                                   f"{ticket_id} {verb_match['rest']}", source_key)
             self.reply(ticket_id, mediator, body, source_key)

@@ -205,3 +205,24 @@ def test_unknown_slash_command_is_not_sent_to_the_person(lite: Handoff, amina: M
     assert answer == mediator_text("unknown_command", "en", help=mediator_text("help", "en"))
     assert _person_texts(lite) == person_before
     assert lite.store.ticket(ticket.id).status == CLAIMED
+
+
+@pytest.mark.parametrize("text", ["#{id} close", "#{id} /close", "#{id} CLOSE"])
+def test_ticket_prefix_with_a_bare_command_word_is_the_command(
+        lite: Handoff, amina: Mediator, ticket: Ticket, text: str) -> None:
+    lite.command(amina, f"claim {ticket.id}")
+
+    lite.command(amina, text.format(id=ticket.id))
+
+    assert lite.store.ticket(ticket.id).status == CLOSED
+    assert "close" not in [t.lower() for t in _person_texts(lite)]
+
+
+def test_ticket_prefix_with_a_sentence_starting_like_a_command_is_relayed(
+        lite: Handoff, amina: Mediator, ticket: Ticket) -> None:
+    lite.command(amina, f"claim {ticket.id}")
+
+    lite.command(amina, f"#{ticket.id} close the door when you leave")
+
+    assert lite.store.ticket(ticket.id).status == CLAIMED
+    assert _person_texts(lite)[-1] == "close the door when you leave"
