@@ -1,28 +1,74 @@
 """A local web chat page for trying the assistant in a browser, with no accounts.
 
-It only serves a static page at ``/webhooks/webchat/``; the page talks to Rasa's REST channel
-on the same origin, so no CORS set-up is needed. It is meant for ``make run`` on one machine,
-not as a public channel.
+``/webhooks/webchat/`` serves the page; the page talks to this channel on the same origin, so no
+CORS set-up is needed. It is meant for ``make run`` on one machine, not as a public channel.
+
+- ``POST /webhooks/webchat/webhook`` takes and answers the same JSON as Rasa's REST channel
+  (``{"sender", "message"}`` → a list of ``{"recipient_id", "text", "buttons", …}``), recorded
+  with input channel ``webchat`` so a mediator can be asked for from here. Before Rasa sees a
+  message, the handoff gate (``handoff.gate.intercept``) may take it: while the person waits
+  for or talks with a mediator the bot is quiet and the answer is ``[]``.
+- ``GET /webhooks/webchat/messages?sender=<id>&after=<n>`` returns what the handoff queued for
+  the person since outbox row ``n`` (the mediator's words, "a mediator has joined", the rating
+  question…) — the page polls it, since nothing can be pushed to a browser tab. Rows are
+  marked sent when fetched, but the page's cursor decides what it shows: a response lost on
+  the way is fetched again at the next poll.
+
+The sender id the page makes up (``web-…``) is the person's pseudonym.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from handoff.gate import Runtime, get_runtime, intercept
+from handoff.store import TRANSCRIPT_LIMIT
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+# "web-" and up to 36 more characters: tickets keep a person's pseudonym in 40 characters, and
+# the prefix keeps this page from speaking for a WhatsApp (wa-) or Telegram (tg-) person.
+SENDER = re.compile(r"^web-[A-Za-z0-9_-]{1,36}$")
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT_CHARS = min(4096, TRANSCRIPT_LIMIT)  # a mediator must read all of it
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status)
+
 
 class WebChatInput(InputChannel):
-    """Serves the chat page; messages go through the ``rest`` channel."""
+    """The chat page, its webhook (REST-compatible, handoff-aware) and its message poll."""
 
     @classmethod
     def name(cls) -> str:
-        return "webchat"
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()
+
+    def __init__(self, runtime: Runtime | None = None):
+        self._runtime = runtime
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime given at construction, else the process's (created on first use)."""
+        if self._runtime is None:
+            self._runtime = get_runtime()
+        return self._runtime
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         page = resources.files("channels").joinpath("static/webchat.html").read_text("utf-8")
@@ -30,6 +76,72 @@ class WebChatInput(InputChannel):
 
         @webchat.route("/", methods=["GET"])
         async def index(_: Request) -> HTTPResponse:
-            return response.html(page)
+            return response.html(page, headers={"Cache-Control": "no-store"})
+
+        @webchat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            raw = request.body or b""
+            if len(raw) > MAX_BODY_BYTES:
+                return _error(413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "bad_json", "The request body is not valid JSON.")
+            if not isinstance(body, dict):
+                return _error(400, "bad_json", "The request body must be a JSON object.")
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not SENDER.match(sender):
+                return _error(400, "bad_sender", "sender must be 'web-' and 1-36 letters, "
+                              "digits, '-' or '_'.")
+            if text is not None and not isinstance(text, str):
+                return _error(400, "bad_message", "message must be a string.")
+            if text and len(text) > MAX_TEXT_CHARS:
+                return _error(400, "text_too_long",
+                              f"A message has at most {MAX_TEXT_CHARS} characters.")
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+
+            try:
+                handled = await intercept(request.app, sender, CHANNEL, text or "",
+                                          source_key=None, runtime=self.runtime)
+            except Exception:
+                # Not knowing whether a mediator holds the conversation, the bot must not
+                # answer in their place: say so instead.
+                logger.exception("webchat: the handoff could not take a message")
+                return _error(503, "unavailable", "The message could not be handled; try again.")
+            if handled:
+                return response.json([])  # the mediator has it; the bot stays quiet
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
+                                                 metadata=metadata))
+            except asyncio.CancelledError:
+                logger.error("webchat: the message of %s timed out", sender)
+            except Exception:
+                logger.exception("webchat: the message of %s failed", sender)
+            return response.json(collector.messages)
+
+        @webchat.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender") or ""
+            after = request.args.get("after", "0")
+            if not SENDER.match(sender):
+                return _error(400, "bad_sender", "sender must be the page's 'web-…' id.")
+            if not after.isdigit():
+                return _error(400, "bad_after", "after must be an outbox row id (0 for all).")
+            store = self.runtime.handoff.store
+            rows = await asyncio.to_thread(store.outbox_rows, "webchat", sender, int(after))
+            out: list[dict[str, Any]] = []
+            for row, state in rows:
+                if state == "pending":
+                    await asyncio.to_thread(store.mark_sent, row.id)
+                out.append({
+                    "id": row.id, "text": row.payload.get("text") or "",
+                    "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                                for b in row.payload.get("buttons") or []],
+                    "kind": row.payload.get("kind"),
+                })
+            last = out[-1]["id"] if out else int(after)
+            return response.json({"messages": out, "after": last})
 
         return webchat

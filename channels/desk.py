@@ -1,0 +1,519 @@
+"""The local mediator desk: a page and a small JSON API at ``/webhooks/desk/``.
+
+For trying the whole handoff on one machine (``make run``) with no Telegram or WhatsApp account:
+a mediator signs in with a name and the languages they speak (registered as a *desk-only*
+mediator if the name is new), sees the queue, claims a ticket, reads the transcript as it grows
+and answers, closes, releases or transfers it. Everything goes through :class:`handoff.service.
+Handoff`, exactly like the Telegram and WhatsApp commands, so two desks (or a desk and a
+Telegram mediator) claiming one ticket get one winner.
+
+API (JSON; the mediator is named by the ``X-Mediator-Id`` header the page sets after sign-in):
+
+=======  ==========================================  ==========================================
+method   path under ``/webhooks/desk/api/``          body → answer
+=======  ==========================================  ==========================================
+GET      ``languages``                               → ``{"languages": [...]}``
+POST     ``signin``                                  ``{name, languages}`` → ``{"mediator"}``
+GET      ``me``                                      → ``{"mediator"}``
+GET      ``queue``                                   → ``{"waiting": [...], "held": [...]}``
+POST     ``tickets/<id>/claim``                      → ``{"ticket"}``; 409 if someone has it
+GET      ``tickets/<id>/messages?after=<message>``   → ``{"ticket", "messages"}``
+POST     ``tickets/<id>/messages``                   ``{text, client_id}`` → ``{"duplicate"}``
+POST     ``tickets/<id>/notes``                      ``{text, client_id}`` (never sent)
+POST     ``tickets/<id>/close`` / ``release``        → ``{"ticket"}``
+POST     ``tickets/<id>/transfer``                   ``{language}`` → ``{"ticket"}``
+=======  ==========================================  ==========================================
+
+Errors are ``{"error": code, "message": text}`` with a 4xx status. Access: requests from this
+machine (loopback peer, loopback ``Host``, no proxy headers) need nothing; any other request
+needs ``Authorization: Bearer <MEDIATOR_DESK_TOKEN>``, and without that variable it gets 403.
+This is a local test tool, not the mediators' production interface (Telegram and WhatsApp are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.exc import IntegrityError
+
+from bot.kb.vocabulary import LANGUAGES
+from bot.settings import Settings, get_settings
+from handoff.gate import Runtime, get_runtime
+from handoff.schema import WAITING
+from handoff.store import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
+from handoff.texts import mediator_text
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+# Telegram's limit, and never more than the transcript keeps whole (the mediator must see in
+# the transcript exactly what the person received).
+MAX_TEXT_CHARS = min(4096, TRANSCRIPT_LIMIT)
+MAX_NAME_CHARS = 80
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LAST_MESSAGES = 4  # shown with each ticket of the queue
+MEDIATOR_HEADER = "X-Mediator-Id"
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+
+# HandoffError code → HTTP status; the message is the mediators' English text for the code.
+ERROR_STATUS = {
+    "no_ticket": 404,
+    "claimed_by_other": 409,
+    "already_yours": 409,
+    "not_yours": 409,
+    "closed": 409,
+    "not_closed": 409,
+    "person_has_open_ticket": 409,
+    "unknown_command": 400,
+    "retry": 503,
+}
+
+
+class ApiError(Exception):
+    """A request the desk refuses: becomes ``{"error": code, "message": message}``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def _is_loopback_ip(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        address = ipaddress.ip_address(value.strip().strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _host_name(host: str) -> str:
+    """``Host`` header without the port: "127.0.0.1:5005" → "127.0.0.1", "[::1]:80" → "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return True  # HTTP/1.0 without Host: nothing to rebind
+    name = _host_name(host)
+    return name == "localhost" or _is_loopback_ip(name)
+
+
+def access_error(peer_ip: str | None, headers: Mapping[str, str],
+                 token: str | None) -> ApiError | None:
+    """None if the request may use the desk; else why not.
+
+    From this machine no token is needed. "This machine" means the peer is a loopback address,
+    *and* the request did not come through a reverse proxy on this machine (which would make
+    every visitor look local), *and* its ``Host`` is a loopback name (a page on another site
+    whose name was rebound to 127.0.0.1 cannot drive the desk from the mediator's browser).
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    authorization = lowered.get("authorization", "")
+    scheme, _, supplied = authorization.partition(" ")
+    supplied = supplied.strip() if scheme.lower() == "bearer" else ""
+    if token and supplied and hmac.compare_digest(supplied.encode(), token.encode()):
+        return None
+    local = (_is_loopback_ip(peer_ip) and not any(h in lowered for h in PROXY_HEADERS)
+             and _is_loopback_host(lowered.get("host")))
+    if local:
+        return None
+    if not token:
+        return ApiError(403, "forbidden", "The mediator desk only answers this machine; set "
+                        "MEDIATOR_DESK_TOKEN to open it to others.")
+    if not supplied:
+        return ApiError(401, "token_required",
+                        "Send the desk token: 'Authorization: Bearer <MEDIATOR_DESK_TOKEN>'.")
+    return ApiError(403, "bad_token", "The desk token is wrong.")
+
+
+# --- JSON shapes ----------------------------------------------------------------------------
+
+
+def mediator_json(mediator: Mediator) -> dict[str, Any]:
+    """A mediator as the page shows it."""
+    return {
+        "id": mediator.id, "name": mediator.name, "languages": list(mediator.languages),
+        "desk_only": not (mediator.telegram_user_id or mediator.whatsapp),
+        "active": mediator.active,
+    }
+
+
+def message_json(message: Message, names: Mapping[int, str]) -> dict[str, Any]:
+    """A transcript line; ``private``: a note or a delivery report, never shown to the person."""
+    return {
+        "id": message.id, "at": message.at, "author": message.author, "text": message.text,
+        "mediator": names.get(message.mediator_id) if message.mediator_id else None,
+        "private": message.author in ("note", "system"),
+    }
+
+
+def ticket_json(ticket: Ticket, now: float, names: Mapping[int, str],
+                last: list[Message] | None = None) -> dict[str, Any]:
+    """A ticket for the queue or the conversation pane (``last``: its latest messages)."""
+    data: dict[str, Any] = {
+        "id": ticket.id, "label": ticket.label, "status": ticket.status,
+        "language": ticket.mediator_language, "person_language": ticket.language,
+        "topic": ticket.topic, "comune": ticket.comune, "province": ticket.province,
+        "channel": ticket.channel, "reason": ticket.reason, "priority": ticket.priority,
+        "opened_at": ticket.opened_at, "claimed_at": ticket.claimed_at,
+        "waiting_seconds": round(max(0.0, now - ticket.opened_at)),
+        "holder": names.get(ticket.mediator_id) if ticket.mediator_id else None,
+        "holder_id": ticket.mediator_id,
+    }
+    if last is not None:
+        data["last_messages"] = [message_json(m, names) for m in last]
+    return data
+
+
+# --- the channel ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Body:
+    """A parsed JSON object body."""
+
+    data: dict[str, Any]
+
+    def text(self, key: str = "text") -> str:
+        value = self.data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ApiError(400, "empty_text", "Write something first: the text is empty.")
+        if len(value) > MAX_TEXT_CHARS:
+            raise ApiError(400, "text_too_long",
+                           f"A message has at most {MAX_TEXT_CHARS} characters "
+                           f"(this one has {len(value)}).")
+        return value.strip()
+
+    def client_id(self) -> str | None:
+        value = self.data.get("client_id")
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not CLIENT_ID.match(value):
+            raise ApiError(400, "bad_client_id",
+                           "client_id must be 1-64 letters, digits, '-' or '_'.")
+        return value
+
+
+class MediatorDeskInput(InputChannel):
+    """The local desk for mediators; not a way for people to reach the bot."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()
+
+    def __init__(self, runtime: Runtime | None = None, settings: Settings | None = None):
+        self._runtime = runtime
+        self._settings = settings
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime given at construction, else the process's (created on first use)."""
+        if self._runtime is None:
+            self._runtime = get_runtime()
+        return self._runtime
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    # --- database work (run in a worker thread) -------------------------------------------
+
+    def _names(self) -> dict[int, str]:
+        return {m.id: m.name for m in self.runtime.handoff.store.mediators()}
+
+    def _sign_in(self, name: str, languages: list[str]) -> Mediator:
+        store = self.runtime.handoff.store
+        mediator = store.mediator_by_name(name)
+        if mediator is None:
+            try:
+                mediator = store.add_mediator(name, languages, ui_language="en")
+            except IntegrityError:  # the same name signed in at the same moment
+                mediator = store.mediator_by_name(name)
+        if mediator is None:
+            raise ApiError(503, "retry", "Could not register the mediator; try again.")
+        if not mediator.active:
+            raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
+        return mediator
+
+    def _queue(self, mediator: Mediator) -> dict[str, Any]:
+        store = self.runtime.handoff.store
+        now = time.time()
+        names = self._names()
+
+        def card(ticket: Ticket) -> dict[str, Any]:
+            data = ticket_json(ticket, now, names, store.transcript(ticket.id, LAST_MESSAGES))
+            data["speaks"] = mediator.speaks(ticket.mediator_language)
+            return data
+
+        return {
+            "now": now,
+            "waiting": [card(x) for x in store.tickets((WAITING,))],
+            "held": [card(x) for x in store.held_by(mediator.id)],
+        }
+
+    def _readable(self, ticket_id: int, mediator: Mediator) -> Ticket:
+        """A ticket this mediator may read: waiting, or held (or last held) by them."""
+        ticket = self.runtime.handoff.store.ticket(ticket_id)
+        if ticket is None:
+            raise HandoffError("no_ticket", ticket=f"#{ticket_id}")
+        if ticket.status != WAITING and ticket.mediator_id != mediator.id:
+            raise ApiError(403, "not_yours", mediator_text("not_yours", "en",
+                                                           ticket=ticket.label))
+        return ticket
+
+    def _transcript(self, ticket_id: int, mediator: Mediator, after: int) -> dict[str, Any]:
+        ticket = self._readable(ticket_id, mediator)
+        names = self._names()
+        messages = self.runtime.handoff.store.transcript(ticket.id, after_id=after)
+        return {"ticket": ticket_json(ticket, time.time(), names),
+                "messages": [message_json(m, names) for m in messages]}
+
+    def _changed(self, ticket: Ticket) -> dict[str, Any]:
+        return {"ticket": ticket_json(ticket, time.time(), self._names())}
+
+    # --- the blueprint ---------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        page = resources.files("channels").joinpath("static/desk.html").read_text("utf-8")
+        desk = Blueprint("mediator_desk", __name__)
+        handoff = lambda: self.runtime.handoff  # noqa: E731 - resolved per request
+
+        @desk.listener("after_server_start")
+        async def start_relay(app: Any, loop: Any) -> None:
+            # The one place the relay worker starts in the Rasa process.
+            self.runtime.relay.start()
+
+        @desk.listener("before_server_stop")
+        async def stop_relay(app: Any, loop: Any) -> None:
+            await self.runtime.relay.stop()
+
+        @desk.route("/", methods=["GET"])
+        async def desk_page(_: Request) -> HTTPResponse:
+            return response.html(page, headers={"Cache-Control": "no-store"})
+
+        def api(path: str, method: str, signed_in: bool = True) -> Callable[..., Any]:
+            """Register an API route with access control, errors as JSON and the mediator."""
+
+            def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+                async def route(request: Request, **params: Any) -> HTTPResponse:
+                    try:
+                        refused = access_error(request.ip, request.headers,
+                                               self.settings.mediator_desk_token)
+                        if refused is not None:
+                            raise refused
+                        args: dict[str, Any] = {}
+                        if "ticket_id" in params:
+                            args["ticket_id"] = _ticket_id(params["ticket_id"])
+                        if signed_in:
+                            args["mediator"] = await self._mediator(request)
+                        if method == "POST":
+                            args["body"] = _body(request)
+                        result = await handler(request, **args)
+                        return response.json(result)
+                    except ApiError as exc:
+                        return _error(exc.status, exc.code, exc.message, **exc.extra)
+                    except HandoffError as exc:
+                        return _handoff_error(exc)
+                    except Exception:  # the database went away: say so in JSON, log why
+                        logger.exception("desk: %s %s failed", method, path)
+                        return _error(503, "unavailable", "The desk could not do that now; "
+                                      "try again in a moment.")
+
+                route.__name__ = f"desk_{handler.__name__}"
+                desk.add_route(route, f"/api/{path}", methods=[method],
+                               name=f"desk_{handler.__name__}")
+                return handler
+
+            return register
+
+        @api("languages", "GET", signed_in=False)
+        async def languages(_: Request) -> dict[str, Any]:
+            return {"languages": list(LANGUAGES)}
+
+        @api("signin", "POST", signed_in=False)
+        async def signin(_: Request, body: _Body) -> dict[str, Any]:
+            name = body.data.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise ApiError(400, "no_name", "Give your name to sign in.")
+            name = " ".join(name.split())
+            if len(name) > MAX_NAME_CHARS:
+                raise ApiError(400, "name_too_long",
+                               f"A name has at most {MAX_NAME_CHARS} characters.")
+            mediator = await asyncio.to_thread(self._sign_in, name,
+                                               _languages(body.data.get("languages")))
+            return {"mediator": mediator_json(mediator)}
+
+        @api("me", "GET")
+        async def me(_: Request, mediator: Mediator) -> dict[str, Any]:
+            return {"mediator": mediator_json(mediator)}
+
+        @api("queue", "GET")
+        async def queue(_: Request, mediator: Mediator) -> dict[str, Any]:
+            return await asyncio.to_thread(self._queue, mediator)
+
+        @api("tickets/<ticket_id>/claim", "POST")
+        async def claim(_: Request, ticket_id: int, mediator: Mediator,
+                        body: _Body) -> dict[str, Any]:
+            try:
+                change = await asyncio.to_thread(handoff().claim, ticket_id, mediator)
+            except HandoffError as exc:
+                if exc.code != "already_yours":  # a double click: the ticket is theirs
+                    raise
+                ticket = await asyncio.to_thread(handoff().store.ticket, ticket_id)
+                assert ticket is not None
+                return {**await asyncio.to_thread(self._changed, ticket), "already": True}
+            self.runtime.relay.wake()
+            return await asyncio.to_thread(self._changed, change.ticket)
+
+        @api("tickets/<ticket_id>/messages", "GET")
+        async def transcript(request: Request, ticket_id: int,
+                             mediator: Mediator) -> dict[str, Any]:
+            raw = request.args.get("after", "0")
+            if not raw.isdigit():
+                raise ApiError(400, "bad_after", "after must be a message id (0 for all).")
+            return await asyncio.to_thread(self._transcript, ticket_id, mediator, int(raw))
+
+        @api("tickets/<ticket_id>/messages", "POST")
+        async def reply(_: Request, ticket_id: int, mediator: Mediator,
+                        body: _Body) -> dict[str, Any]:
+            text, client_id = body.text(), body.client_id()
+            change = await asyncio.to_thread(
+                handoff().reply, ticket_id, mediator, text,
+                f"desk:{client_id}" if client_id else None)
+            self.runtime.relay.wake()
+            return {"duplicate": change.duplicate}
+
+        @api("tickets/<ticket_id>/notes", "POST")
+        async def note(_: Request, ticket_id: int, mediator: Mediator,
+                       body: _Body) -> dict[str, Any]:
+            text, client_id = body.text(), body.client_id()
+            change = await asyncio.to_thread(
+                handoff().note, ticket_id, mediator, text,
+                f"desk:{client_id}" if client_id else None)
+            self.runtime.relay.wake()
+            return {"duplicate": change.duplicate}
+
+        @api("tickets/<ticket_id>/close", "POST")
+        async def close(_: Request, ticket_id: int, mediator: Mediator,
+                        body: _Body) -> dict[str, Any]:
+            change = await asyncio.to_thread(handoff().close, ticket_id, mediator)
+            self.runtime.relay.wake()
+            return await asyncio.to_thread(self._changed, change.ticket)
+
+        @api("tickets/<ticket_id>/release", "POST")
+        async def release(_: Request, ticket_id: int, mediator: Mediator,
+                          body: _Body) -> dict[str, Any]:
+            change = await asyncio.to_thread(handoff().release, ticket_id, mediator)
+            self.runtime.relay.wake()
+            return await asyncio.to_thread(self._changed, change.ticket)
+
+        @api("tickets/<ticket_id>/transfer", "POST")
+        async def transfer(_: Request, ticket_id: int, mediator: Mediator,
+                           body: _Body) -> dict[str, Any]:
+            language = body.data.get("language")
+            if not isinstance(language, str) or language.strip().lower() not in LANGUAGES:
+                raise ApiError(400, "unknown_language",
+                               f"Transfer to one of: {', '.join(LANGUAGES)}.")
+            change = await asyncio.to_thread(handoff().transfer, ticket_id, mediator,
+                                             language.strip().lower())
+            self.runtime.relay.wake()
+            return await asyncio.to_thread(self._changed, change.ticket)
+
+        return desk
+
+    async def _mediator(self, request: Request) -> Mediator:
+        raw = (request.headers.get(MEDIATOR_HEADER) or "").strip()
+        if not raw.isdigit():
+            raise ApiError(401, "sign_in", f"Sign in first (no {MEDIATOR_HEADER} header).")
+        mediator = await asyncio.to_thread(self.runtime.handoff.store.mediator, int(raw))
+        if mediator is None:
+            raise ApiError(401, "sign_in", "Unknown mediator: sign in again.")
+        if not mediator.active:
+            raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
+        return mediator
+
+
+def _ticket_id(raw: str) -> int:
+    value = raw.lstrip("#")
+    if not value.isdigit() or len(value) > 9:
+        raise ApiError(404, "no_ticket", f"There is no ticket {raw}.")
+    return int(value)
+
+
+def _body(request: Request) -> _Body:
+    raw = request.body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    if not raw.strip():
+        return _Body({})
+    # A cross-site form cannot send application/json without a CORS preflight, which Rasa's
+    # server refuses: requiring it keeps other web pages from driving the desk.
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "json_required", "Send the body as application/json.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "The request body must be a JSON object.")
+    return _Body(data)
+
+
+def _languages(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = re.split(r"[\s,;]+", value)
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ApiError(400, "no_languages", "Give the languages you speak, e.g. [\"fr\", \"ar\"].")
+    languages = sorted({x.strip().lower() for x in value if x.strip()})
+    unknown = [x for x in languages if x not in LANGUAGES]
+    if unknown:
+        raise ApiError(400, "unknown_language",
+                       f"Unknown language code(s): {', '.join(unknown)}. "
+                       f"Known: {', '.join(LANGUAGES)}.")
+    if not languages:
+        raise ApiError(400, "no_languages", "Give at least one language you speak.")
+    return languages
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
+    return response.json({"error": code, "message": message, **extra}, status=status)
+
+
+def _handoff_error(exc: HandoffError) -> HTTPResponse:
+    status = ERROR_STATUS.get(exc.code, 400)
+    try:
+        message = mediator_text(exc.code, "en", **exc.values)
+    except KeyError:
+        message = exc.code
+    extra = {"holder": exc.values["name"]} if exc.code == "claimed_by_other" else {}
+    return _error(status, exc.code, message, **extra)

@@ -1,0 +1,134 @@
+"""The whole handoff on one machine, in two headless Chromium windows: the web chat and the desk.
+
+A person asks for a mediator in the web chat; a mediator signs in at the local desk, claims the
+ticket and writes; each side reads the other; the mediator closes and the person is asked for a
+rating. Real Rasa and action servers (``bot run``), as ``make run`` starts them.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+WAIT = 30  # seconds for anything to appear (polling is every 1-1.5 s)
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    chromium = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip(
+            "headless Chromium is not installed (apt-get install chromium chromium-driver; "
+            ".ci/run installs it, so CI always runs this test)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        # Both pages poll on timers; a window in the background must not be slowed down.
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_a_person_and_a_mediator_talk_through_the_web_chat_and_the_desk(  # type: ignore[no-untyped-def]
+    stack: Stack, browser
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT)
+
+    def texts(selector: str) -> list[str]:
+        return [e.text for e in browser.find_elements(By.CSS_SELECTOR, selector)]
+
+    def appears(selector: str, fragment: str) -> None:
+        """Wait until an element matching ``selector`` contains ``fragment``."""
+        try:
+            wait.until(lambda _: any(fragment in t for t in texts(selector)))
+        except Exception as exc:  # say what was there instead
+            raise AssertionError(
+                f"{fragment!r} never appeared in {selector}: {texts(selector)}\n"
+                f"{stack.log()[-3000:]}"
+            ) from exc
+
+    def type_into(element_id: str, text: str) -> None:
+        box = browser.find_element(By.ID, element_id)
+        box.clear()
+        box.send_keys(text)
+
+    # The person asks for a mediator in the web chat.
+    chat = browser.current_window_handle
+    browser.get(f"{stack.base_url}/webhooks/webchat/")
+    type_into("text", "I want to talk to a mediator")
+    browser.find_element(By.ID, "send").click()
+    appears(".msg.bot", "cultural mediator")
+
+    # A mediator signs in at the desk, in a second window, and sees the ticket.
+    browser.switch_to.new_window("window")
+    desk = browser.current_window_handle
+    browser.get(f"{stack.base_url}/webhooks/desk/")
+    type_into("name", "Sara")
+    type_into("languages", "en, it")
+    browser.find_element(By.ID, "signin-button").click()
+    appears("#queue li.ticket", "I want to talk to a mediator")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#queue li.ticket")) == 1
+
+    # Claims it: the conversation so far shows; writes to the person.
+    wait.until(lambda _: browser.find_element(By.CSS_SELECTOR, "#queue li.ticket button.claim"))
+    browser.find_element(By.CSS_SELECTOR, "#queue li.ticket button.claim").click()
+    appears("#transcript .line.person", "I want to talk to a mediator")
+    appears("#held li.ticket", "en")
+    wait.until(lambda _: browser.find_element(By.ID, "text").is_enabled())
+    type_into("text", "Hello, I am Sara")
+    browser.find_element(By.ID, "send").click()
+    appears("#transcript .line.mediator", "Hello, I am Sara")
+
+    # The web chat shows that Sara joined, then her message.
+    browser.switch_to.window(chat)
+    appears(".msg.notice", "Sara")
+    appears(".msg.mediator", "Hello, I am Sara")
+    bot_replies = len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot:not(.notice)"))
+
+    # The person answers; the desk shows it and the bot stays quiet.
+    type_into("text", "Thank you, my permit expires next week")
+    browser.find_element(By.ID, "send").click()
+    browser.switch_to.window(desk)
+    appears("#transcript .line.person", "Thank you, my permit expires next week")
+    browser.switch_to.window(chat)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot:not(.notice)")) == bot_replies
+    assert texts(".msg.user")[-1] == "Thank you, my permit expires next week"
+
+    # The mediator closes; the person is asked for a rating and can give it.
+    browser.switch_to.window(desk)
+    browser.find_element(By.ID, "close").click()
+    appears("#ticket-title", "closed")
+    browser.switch_to.window(chat)
+    appears(".msg.notice", "from 1 (not at all) to 5 (very)")
+    question = browser.find_elements(By.CSS_SELECTOR, ".msg.notice")[-1]
+    buttons = question.find_elements(By.CSS_SELECTOR, ".buttons button")
+    assert [b.text for b in buttons] == ["1", "2", "3", "4", "5"]
+    buttons[4].click()
+    appears(".msg.notice", "Thank you for your rating")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot:not(.notice)")) == bot_replies
