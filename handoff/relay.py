@@ -26,6 +26,8 @@ import asyncio
 import logging
 from typing import Any
 
+import sqlalchemy as sa
+
 from bot.settings import Settings, get_settings
 from channels.common import (
     DeliveryError,
@@ -36,6 +38,7 @@ from channels.common import (
     render_numbered,
 )
 from channels.store import ChannelStore, get_store
+from handoff import schema as t
 from handoff.service import Handoff
 from handoff.store import MAX_SEND_ATTEMPTS, HandoffStore, OutboxRow
 
@@ -43,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 REMINDER_CHECK_SECONDS = 30.0
+STOP_SECONDS = 10.0  # how long a stopping server lets the worker finish its round
 SENT_BY_RELAY = ("person", "telegram", "whatsapp")  # web chat people fetch their own
 
 
@@ -60,6 +64,7 @@ class Relay:
         self._twilio: Any = None
         self._bots: Any = None
         self._last_reminder_check = 0.0
+        self._stopping = False
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -82,30 +87,41 @@ class Relay:
 
         Failures are left to the worker's next round.
         """
-        self.start()
         try:
             await self.drain()
         except Exception:
             logger.exception("handoff relay: immediate send failed; the worker retries")
             self.wake()
 
-    async def stop(self) -> None:
-        """Stop the worker and close the HTTP clients."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+    async def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Let the worker finish the round it is in, then stop it and close the HTTP clients.
+
+        Cancelling in the middle of a send would leave a row the platform accepted marked
+        "sending", and it would go out again after the lease: so the worker is asked to stop
+        and only cancelled if its round outlasts ``timeout``.
+        """
+        task = self._task
+        if task is not None and not task.done():
+            self._stopping = True
+            if self._event is not None:
+                self._event.set()
+            await asyncio.wait({task}, timeout=timeout)
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
+        self._task = None
+        self._stopping = False
         if self._twilio is not None:
             await self._twilio.aclose()
+            self._twilio = None
         if self._bots is not None:
             await self._bots.aclose()
+            self._bots = None
 
     async def _run(self) -> None:
         assert self._event is not None
-        while True:
+        event = self._event
+        while not self._stopping:
             try:
                 await self.drain()
                 await self._maybe_remind()
@@ -113,11 +129,16 @@ class Relay:
                 raise
             except Exception:  # the database went away: log, wait, try again
                 logger.exception("handoff relay: round failed")
+            if self._stopping:
+                break
+            # asyncio.wait, not wait_for: on Python 3.10 wait_for can swallow a cancellation
+            # that arrives just as the event is set (bpo-42130) and the worker never stops.
+            waiter = asyncio.ensure_future(event.wait())
             try:
-                await asyncio.wait_for(self._event.wait(), POLL_SECONDS)
-            except asyncio.TimeoutError:
-                pass
-            self._event.clear()
+                await asyncio.wait({waiter}, timeout=POLL_SECONDS)
+            finally:
+                waiter.cancel()
+            event.clear()
 
     async def _maybe_remind(self) -> None:
         loop = asyncio.get_running_loop()
@@ -165,15 +186,19 @@ class Relay:
             await self._failed(row, str(exc))
             return
         except DeliveryError as exc:
-            permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
-            if permanent or row.attempts >= MAX_SEND_ATTEMPTS:
-                await self._failed(row, str(exc))
-            else:
-                delay = min(60.0, 0.5 * 2 ** row.attempts)
-                logger.warning("handoff relay: row %s to retry in %.0f s: %s", row.id, delay, exc)
-                await asyncio.to_thread(self.store.retry_later, row.id, delay, str(exc))
+            await self._undelivered(row, exc, str(exc))
             return
         await asyncio.to_thread(self.store.mark_sent, row.id)
+
+    async def _undelivered(self, row: OutboxRow, exc: DeliveryError, reason: str) -> None:
+        """Refused for good (4xx other than 429, or too many attempts): failed; else retried."""
+        permanent = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+        if permanent or row.attempts >= MAX_SEND_ATTEMPTS:
+            await self._failed(row, reason)
+        else:
+            delay = min(60.0, 0.5 * 2 ** row.attempts)
+            logger.warning("handoff relay: row %s to retry in %.0f s: %s", row.id, delay, reason)
+            await asyncio.to_thread(self.store.retry_later, row.id, delay, reason)
 
     async def _to_person(self, row: OutboxRow) -> None:
         person = row.address
@@ -256,11 +281,31 @@ class Relay:
             try:
                 await self._twilio_api().create(contact.address, content_sid=template)
             except DeliveryError as error:
-                await self._failed(row, f"template refused: {error}")
+                # No template went out: the next attempt (or the next reply) must send it, not
+                # hold a message behind a template the person never got.
+                await asyncio.to_thread(self._forget_template, ticket_id)
+                await self._undelivered(row, error, f"template refused: {error}")
                 return
+        # The mediator hears of the closed window with their first message held behind it,
+        # also when the template went out for an earlier notice (a ticket claimed late).
+        tell = row.payload.get("kind") in ("relay", "copy") and (
+            first or not await asyncio.to_thread(self._message_held, row))
         await asyncio.to_thread(self.store.mark_held, row.id, "window closed, template sent")
-        if first and row.payload.get("kind") in ("relay", "copy"):
+        if tell:
             await self._notify(row, "delivered_as_template")
+
+    def _forget_template(self, ticket_id: int) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
+                         .values(template_sent_at=None))
+
+    def _message_held(self, row: OutboxRow) -> bool:
+        """Whether a mediator's earlier message of this ticket already waits for the window."""
+        return any(
+            state == "held" and other.id != row.id and other.ticket_id == row.ticket_id
+            and other.payload.get("kind") in ("relay", "copy")
+            for other, state in self.store.outbox_rows("person", row.address)
+        )
 
     async def _failed(self, row: OutboxRow, reason: str) -> None:
         logger.error("handoff relay: row %s to %s failed: %s", row.id, row.destination, reason)

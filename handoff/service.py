@@ -40,6 +40,7 @@ from handoff.schema import (
     WAITING,
 )
 from handoff.store import (
+    TRANSCRIPT_LIMIT,
     Change,
     HandoffError,
     HandoffStore,
@@ -183,6 +184,8 @@ class Handoff:
     def reply(self, ticket_id: int, mediator: Mediator, text: str,
               source_key: str | None, copy: dict[str, Any] | None = None) -> Change:
         """Store a mediator's message and queue it for the person (``copy``: a Telegram file)."""
+        text = text[:TRANSCRIPT_LIMIT]  # what is stored is what is sent
+
         def announce(conn: Connection, ticket: Ticket, who: Mediator | None, *,
                      message_id: int) -> list[Outgoing]:
             payload: dict[str, Any] = {"text": text, "kind": "relay", "ticket_id": ticket.id,

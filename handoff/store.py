@@ -38,7 +38,7 @@ from handoff.schema import CLAIMED, CLOSED, OPEN_STATES, WAITING
 
 SENDING_LEASE_SECONDS = 30.0  # a row "sending" longer than this belonged to a dead process
 MAX_SEND_ATTEMPTS = 8
-TRANSCRIPT_LIMIT = 4000  # characters of one stored message
+TRANSCRIPT_LIMIT = 4096  # characters of one message (the channels' own limit)
 
 
 class HandoffError(Exception):
@@ -400,11 +400,13 @@ class HandoffStore:
         """Close a ticket: by its mediator (the person is asked for a rating) or the person."""
         now = time.time()
         with self.engine.begin() as conn:
+            ticket = self.ticket(ticket_id, conn)
+            if ticket is None:
+                raise HandoffError("no_ticket", ticket=f"#{ticket_id}")
+            if ticket.status == CLOSED:
+                raise HandoffError("closed", ticket=ticket.label)
             if mediator is not None:
                 self._held(conn, ticket_id, mediator)
-            ticket = self.ticket(ticket_id, conn)
-            if ticket is None or ticket.status == CLOSED:
-                raise HandoffError("closed", ticket=f"#{ticket_id}")
             conn.execute(
                 sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
                 .values(status=CLOSED, closed_at=now, awaiting_rating=not by_person
@@ -479,6 +481,8 @@ class HandoffStore:
 
     def skip_rating(self, person: str) -> None:
         """The person wrote something else: stop waiting for a rating."""
+        if self.awaiting_rating(person) is None:
+            return  # the usual case: no write for every message of every conversation
         with self.engine.begin() as conn:
             conn.execute(
                 sa.update(t.tickets)
