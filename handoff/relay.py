@@ -26,8 +26,6 @@ import asyncio
 import logging
 from typing import Any
 
-import sqlalchemy as sa
-
 from bot.settings import Settings, get_settings
 from channels.common import (
     DeliveryError,
@@ -38,7 +36,6 @@ from channels.common import (
     render_numbered,
 )
 from channels.store import ChannelStore, get_store
-from handoff import schema as t
 from handoff.service import Handoff
 from handoff.store import MAX_SEND_ATTEMPTS, HandoffStore, OutboxRow
 
@@ -283,7 +280,7 @@ class Relay:
             except DeliveryError as error:
                 # No template went out: the next attempt (or the next reply) must send it, not
                 # hold a message behind a template the person never got.
-                await asyncio.to_thread(self._forget_template, ticket_id)
+                await asyncio.to_thread(self.store.clear_template_sent, ticket_id)
                 await self._undelivered(row, error, f"template refused: {error}")
                 return
         # The mediator hears of the closed window with their first message held behind it,
@@ -293,11 +290,6 @@ class Relay:
         await asyncio.to_thread(self.store.mark_held, row.id, "window closed, template sent")
         if tell:
             await self._notify(row, "delivered_as_template")
-
-    def _forget_template(self, ticket_id: int) -> None:
-        with self.store.engine.begin() as conn:
-            conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
-                         .values(template_sent_at=None))
 
     def _message_held(self, row: OutboxRow) -> bool:
         """Whether a mediator's earlier message of this ticket already waits for the window."""

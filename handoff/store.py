@@ -655,6 +655,12 @@ class HandoffStore:
                 .values(template_sent_at=time.time())
             ).rowcount == 1
 
+    def clear_template_sent(self, ticket_id: int) -> None:
+        """The template did not go out after all: the next reply must send it."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
+                         .values(template_sent_at=None))
+
     def outbox_rows(self, destination: str | None = None, address: str | None = None,
                     after_id: int = 0) -> list[tuple[OutboxRow, str]]:
         """(row, state) in order: for tests, the desk and the web chat's polling."""
