@@ -22,6 +22,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
 
 WEBCHAT_PATH = "/webhooks/webchat/"
+DESK_PATH = "/webhooks/desk/"
 
 
 class StartupError(Exception):
@@ -200,10 +201,11 @@ def run() -> int:
         _wait_until_up(base + "/", processes, 300)
         print(
             f"\nThe assistant is running.\n"
-            f"  Web chat:     {base}{WEBCHAT_PATH}\n"
-            f"  REST channel: POST {base}/webhooks/rest/webhook\n"
-            f"  HTTP API:     POST {base}/model/parse\n"
-            f"  Actions:      http://127.0.0.1:{settings.action_port}/webhook\n"
+            f"  Web chat:      {base}{WEBCHAT_PATH}\n"
+            f"  Mediator desk: {base}{DESK_PATH}\n"
+            f"  REST channel:  POST {base}/webhooks/rest/webhook\n"
+            f"  HTTP API:      POST {base}/model/parse\n"
+            f"  Actions:       http://127.0.0.1:{settings.action_port}/webhook\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
