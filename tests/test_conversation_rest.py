@@ -54,4 +54,4 @@ def test_web_chat_page_is_served(stack: Stack) -> None:
     with urllib.request.urlopen(f"{stack.base_url}/webhooks/webchat/", timeout=10) as response:
         page = response.read().decode()
     # The page talks to its own channel, which hands conversations to mediators when asked.
-    assert "/webhooks/webchat/webhook" in page
+    assert 'const BASE = "/webhooks/webchat/"' in page and "/webhooks/rest/" not in page
