@@ -7,8 +7,6 @@ rating. Real Rasa and action servers (``bot run``), as ``make run`` starts them.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.stack import Stack
@@ -16,40 +14,6 @@ from tests.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 WAIT = 30  # seconds for anything to appear (polling is every 1-1.5 s)
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    chromium = shutil.which("chromium")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip(
-            "headless Chromium is not installed (apt-get install chromium chromium-driver; "
-            ".ci/run installs it, so CI always runs this test)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        # Both pages poll on timers; a window in the background must not be slowed down.
-        "--disable-background-timer-throttling",
-        "--disable-renderer-backgrounding",
-        "--disable-backgrounding-occluded-windows",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_a_person_and_a_mediator_talk_through_the_web_chat_and_the_desk(  # type: ignore[no-untyped-def]

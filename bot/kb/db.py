@@ -72,3 +72,28 @@ def current_revision(engine: Engine, version_table: str = VERSION_TABLE) -> str 
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": version_table})
         return context.get_current_revision()
+
+
+def run_migrations(metadata: sa.MetaData, version_table: str, command: str) -> None:
+    """Body of an Alembic ``env.py``: migrate through the engine :func:`migrate` handed over.
+
+    Shared by the knowledge base's and the handoff's migrations (``command`` is what to run
+    instead of an offline migration, for the error message).
+    """
+    from alembic import context
+
+    if context.is_offline_mode():
+        raise SystemExit(f"offline (SQL script) migrations are not supported; use `{command}`")
+    engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=version_table,
+            # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

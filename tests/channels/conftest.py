@@ -90,3 +90,24 @@ def dead_store():
     store = ChannelStore(f"postgresql://root@127.0.0.1:{free_port()}/nothing")
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def handoff_store(tmp_path):
+    """Handoff tables in their own SQLite file."""
+    from handoff.store import HandoffStore
+
+    store = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def runtime(handoff_store, store):
+    """A handoff service and relay on those tables and the channel store."""
+    from handoff.gate import Runtime
+    from handoff.relay import Relay
+    from handoff.service import Handoff
+
+    handoff = Handoff(handoff_store)
+    return Runtime(handoff, Relay(handoff, channel_store=store))

@@ -11,25 +11,8 @@ from channel_harness import serve
 
 from bot.settings import get_settings
 from channels.desk import MAX_TEXT_CHARS, MediatorDeskInput, access_error
-from handoff.gate import Runtime
-from handoff.relay import Relay
-from handoff.service import Handoff
-from handoff.store import HandoffStore
 
 PERSON = "web-person1"
-
-
-@pytest.fixture
-def handoff_store(tmp_path):
-    store = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}")
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def runtime(handoff_store, store):
-    handoff = Handoff(handoff_store)
-    return Runtime(handoff, Relay(handoff, channel_store=store))
 
 
 @pytest.fixture

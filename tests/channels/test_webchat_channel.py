@@ -9,25 +9,8 @@ import pytest
 from channel_harness import serve
 
 from channels.webchat import WebChatInput
-from handoff.gate import Runtime
-from handoff.relay import Relay
-from handoff.service import Handoff
-from handoff.store import HandoffStore
 
 PERSON = "web-abc123"
-
-
-@pytest.fixture
-def handoff_store(tmp_path):
-    store = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}")
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def runtime(handoff_store, store):
-    handoff = Handoff(handoff_store)
-    return Runtime(handoff, Relay(handoff, channel_store=store))
 
 
 @pytest.fixture

@@ -1,29 +1,6 @@
 """Alembic environment for the knowledge base; the engine comes from :func:`bot.kb.db.migrate`."""
 
-from alembic import context
-
+from bot.kb.db import run_migrations
 from bot.kb.schema import VERSION_TABLE, metadata
 
-config = context.config
-
-
-def run_migrations_online() -> None:
-    """Migrate through the engine handed over in ``config.attributes``."""
-    engine = config.attributes["engine"]
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            version_table=VERSION_TABLE,
-            # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
-
-
-if context.is_offline_mode():
-    raise SystemExit("offline (SQL script) migrations are not supported; use `bot kb migrate`")
-run_migrations_online()
+run_migrations(metadata, VERSION_TABLE, "bot kb migrate")
