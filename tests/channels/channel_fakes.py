@@ -173,6 +173,14 @@ class FakeTelegram:
             }
             if params.get("reply_markup"):
                 result["reply_markup"] = params["reply_markup"]
+        elif method == "copyMessage":  # a mediator's photo or file, copied to a person
+            chat_id = int(params["chat_id"])
+            if chat_id in self.blocked_chats:
+                return web.json_response(
+                    {"ok": False, "error_code": 403,
+                     "description": "Forbidden: bot was blocked by the user"}, status=403
+                )
+            result = {"message_id": next(self._ids)}
         elif method == "getWebhookInfo":
             urls = [p.get("url", "") for m, p in self.calls if m == "setWebhook"]
             result = {"url": urls[-1] if urls else "", "has_custom_certificate": False,

@@ -600,3 +600,27 @@ async def test_stop_right_after_a_wake_stops_the_worker(world: World) -> None:
 
     assert stopping in done, "Relay.stop() did not return: the worker ignored its cancellation"
     assert worker.done()
+
+
+async def test_a_mediators_file_is_copied_to_a_telegram_person_and_refused_for_whatsapp(
+        world: World) -> None:
+    amina = world.telegram_mediator(ui_language="en")
+    on_telegram = world.claimed_ticket(world.telegram_person(), "telegram", amina)
+    copy = {"from_chat_id": MEDIATOR_CHAT, "message_id": 77}
+
+    world.handoff.reply(on_telegram.id, amina, "the form", "telegram:900", copy)
+    await world.settle()
+
+    (copied,) = world.telegram.methods("copyMessage")
+    assert int(copied["chat_id"]) == PERSON_TG
+    assert int(copied["from_chat_id"]) == MEDIATOR_CHAT and int(copied["message_id"]) == 77
+
+    marco = world.telegram_mediator("Marco", user_id=MEDIATOR_CHAT + 1, ui_language="en")
+    on_whatsapp = world.claimed_ticket(world.whatsapp_person(), "whatsapp", marco)
+    world.handoff.reply(on_whatsapp.id, marco, "the form", "telegram:901",
+                        {"from_chat_id": MEDIATOR_CHAT + 1, "message_id": 78})
+    await world.settle()
+
+    assert "the form" not in world.bodies_to(PERSON_WA)
+    assert any(t.startswith(f"Ticket {on_whatsapp.label}: NOT delivered")
+               for t in world.telegram_texts(MEDIATOR_CHAT + 1))
