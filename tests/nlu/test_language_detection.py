@@ -120,6 +120,14 @@ def test_ciao_and_lecce_are_not_english_or_french():
         ("مجھے ڈاکٹر چاہیے", "ur"),
         ("أحتاج إلى طبيب", "ar"),
         ("زه د استوګنې اجازه غواړم", "ps"),
+        # Words shared with a romanized variety ("nga", "una") do not make it romanized.
+        ("vij nga shqiperia dhe kam nevoje per pune", "sq"),
+        ("cerco una casa in affitto per la mia famiglia", "it"),
+        ("necesito una cita para el permiso", "es"),
+        ("where should i go to renew my permit", "en"),
+        ("I no longer have my passport", "en"),
+        ("можна записатися до лікаря", "uk"),
+        ("am nevoie de ajutor pentru chirie", "ro"),
     ],
 )
 def test_each_language_in_a_short_sentence(text, expected):
@@ -168,6 +176,12 @@ def test_talking_about_a_language_is_not_a_request(text):
         ("ana 3ayez a3mel permesso", "ar-Latn"),
         ("how far, I wan renew my permesso", "pcm"),
         ("Dama bëgg liggey", "wo"),
+        ("how i go register for the course", "pcm"),
+        ("my boss no pay me, i no get money", "pcm"),
+        ("abeg help me renew am", "pcm"),
+        ("good morning o", "pcm"),
+        ("ami kothay thaki jani na", "bn-Latn"),
+        ("kal daftar khula rehta hai", "ur-Latn"),
     ],
 )
 def test_romanized_and_unsupported_varieties_are_not_a_confident_wrong_language(text, variety):
