@@ -59,6 +59,10 @@ LATIN = ("it", "en", "fr", "es", "sq", "ro")
 WEAK_SOURCES = frozenset({"too_short", "no_letters", "romanized", "unsupported", "mixed"})
 # Confidence reported with a weak source: below any switching threshold.
 WEAK_CONFIDENCE = 0.3
+# A Latin-script message of which fewer than this share of words is in any of our word lists
+# is reported with at most UNKNOWN_WORDS_CONFIDENCE (below the switching threshold).
+UNKNOWN_WORDS_SHARE = 0.34
+UNKNOWN_WORDS_CONFIDENCE = 0.6
 
 _SCRIPT_LANGUAGE = {"gurmukhi": "pa", "bengali": "bn", "devanagari": "hi", "han": "zh"}
 _UK_LETTERS = set("іїєґІЇЄҐ")
@@ -479,6 +483,12 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
         return _result(guess, min(conf, WEAK_CONFIDENCE), "too_short")
     if removed_italian and len(words) <= 2 and conf < 0.8:
         return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
+    known = sum(1 for w in words if w in lex.latin or w in lex.courtesy or w in lex.romanized)
+    if known / len(words) < UNKNOWN_WORDS_SHARE:
+        # Most words are in none of our lists: romanized Urdu or Bengali, Wolof or Pidgin that
+        # lid.176 reads as English or Italian ("office khola ache"). Keep the guess, but not
+        # sure enough to switch a conversation's language.
+        conf = min(conf, UNKNOWN_WORDS_CONFIDENCE)
     return finish(code, conf, "fasttext" if agreed else "lexicon")
 
 

@@ -241,3 +241,10 @@ def test_detection_is_fast_enough_for_the_parse_budget():
             detect(text)
     per_message_ms = (time.perf_counter() - started) * 1000 / (40 * len(messages))
     assert per_message_ms < 10
+
+
+@pytest.mark.parametrize("text", ["office khola ache?", "ki obostha bhai", "visa ka kaam"])
+def test_mostly_unknown_words_do_not_switch_the_conversation(text):
+    # Words in none of our lists (romanized Bengali or Urdu read by lid.176 as English):
+    # a guess at most, below the switching threshold.
+    assert detect(text)["confidence"] < 0.8
