@@ -483,11 +483,11 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
         return _result(guess, min(conf, WEAK_CONFIDENCE), "too_short")
     if removed_italian and len(words) <= 2 and conf < 0.8:
         return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
-    known = sum(1 for w in words if w in lex.latin or w in lex.courtesy or w in lex.romanized)
+    known = sum(1 for w in words if w in lex.latin or w in lex.courtesy)
     if known / len(words) < UNKNOWN_WORDS_SHARE:
-        # Most words are in none of our lists: romanized Urdu or Bengali, Wolof or Pidgin that
-        # lid.176 reads as English or Italian ("office khola ache"). Keep the guess, but not
-        # sure enough to switch a conversation's language.
+        # Most words are in no supported language's list: romanized Urdu or Bengali, Wolof or
+        # Pidgin that lid.176 reads as English or Italian ("office khola ache"). Keep the
+        # guess, but not sure enough to switch a conversation's language.
         conf = min(conf, UNKNOWN_WORDS_CONFIDENCE)
     return finish(code, conf, "fasttext" if agreed else "lexicon")
 
