@@ -27,6 +27,7 @@ class Lexicon:
     explicit_forms: dict[str, str]
     language_names: dict[str, str]
     cues: frozenset[str]
+    request_verbs: frozenset[str]
     blockers: frozenset[str]
 
 
@@ -81,5 +82,6 @@ def lexicon() -> Lexicon:
         explicit_forms={k: v for k, v in _single(data["explicit_forms"]).items() if v},
         language_names={k: v for k, v in _single(data["language_names"]).items() if v},
         cues=frozenset(fold(str(w)) for w in data["language_cues"]),
+        request_verbs=frozenset(fold(str(w)) for w in data["language_request_verbs"]),
         blockers=frozenset(fold(str(w)) for w in data["language_blockers"]),
     )

@@ -248,3 +248,31 @@ def test_mostly_unknown_words_do_not_switch_the_conversation(text):
     # Words in none of our lists (romanized Bengali or Urdu read by lid.176 as English):
     # a guess at most, below the switching threshold.
     assert detect(text)["confidence"] < 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("hermano escribeme en español", "es"),
+        ("scrivi in italiano amico", "it"),
+        ("ইতালিয়ান ভাষায় লিখুন", "it"),
+        ("bhai urdu mein likho", "ur"),
+    ],
+)
+def test_a_request_verb_carries_the_request_among_unknown_words(text, code):
+    assert detect(text)["code"] == code
+    assert detect(text)["source"] == "explicit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ce una mediatrice che parla arabo",
+        "quiero hablar con alguien que hable frances",
+        "晚上的意大利语班",
+        "نتعلم اللغة الايطالية",
+        "non parlo italiano",
+    ],
+)
+def test_a_mediator_a_course_or_a_negation_is_not_a_request(text):
+    assert detect(text)["source"] != "explicit"
