@@ -3,8 +3,9 @@
 A language name alone is not a request: "corso di italiano" is about a course and "non parlo
 italiano" says the opposite. A message is a request when it is short, names exactly one supported
 language (or uses a one-word form such as "по-русски" or "بالعربي"), and every other word is a
-request word ("write", "parla", "svp", "لو سمحت"...) — with no negation and no word about
-learning or courses (``language_blockers`` in lexicon.yml).
+request word ("write", "parla", "svp", "لو سمحت"...), or one of them is a verb or noun that asks
+for a language by itself ("write", "parla", "اكتب", "language") — with no negation and no word
+about learning or courses (``language_blockers`` in lexicon.yml).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from bot.nlu.text import sanitize, script_of, tokenize
 
 # A request to switch language is a short message; longer ones are about something else.
 MAX_WORDS = 9
+# Chinese characters that make a language name a course, an exam or a person, not a request:
+# study, lesson, class, exam, training, enrol, read (a diploma), translator, staff.
+_HAN_BLOCKERS = ("学", "课", "班", "考", "培训", "报名", "读", "文凭", "翻译", "人员", "调解")
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def explicit_language(text: str | None) -> LanguageMention | None:
         # Chinese has no spaces: "请用中文" is one token; a short message naming one language
         # in Han characters is a request unless it is about studying (学).
         codes = {m.code for m in han}
-        if len(codes) == 1 and len(text) <= 12 and "学" not in text and "课" not in text:
+        if len(codes) == 1 and len(text) <= 12 and not any(ch in text for ch in _HAN_BLOCKERS):
             return han[0]
         return None
     codes = {m.code for m in mentions}
@@ -80,5 +84,9 @@ def explicit_language(text: str | None) -> LanguageMention | None:
         return None
     others = [f for j, f in enumerate(folded) if j not in covered]
     if adverbial or all(f in lex.cues for f in others):
+        return mentions[0]
+    # A verb or noun that asks for a language ("write", "parla", "اكتب", "language") carries
+    # the request; other words may be ones we do not know ("hermano", "amico", "bro").
+    if any(f in lex.request_verbs for f in others):
         return mentions[0]
     return None

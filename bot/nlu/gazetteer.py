@@ -53,6 +53,78 @@ _CYRILLIC_ENDINGS = {
 }
 
 
+# Spelling variation in Indic and Arabic-script transliterations of Italian names: long and short
+# vowels, aspirated or not, retroflex or dental t/d, doubled consonants (फ़ोज्जा/फोजा, ਬਾਰਲੇੱਟਾ/
+# ਬਾਰਲੇਟਾ, ٹارانٹو/تارانتو, گالیپولی/غاليبولي). Town names are compared in this loose form after the
+# exact lookup fails. The scripts with case endings or prefixes get those stripped too.
+_LOOSE_SCRIPTS = ("devanagari", "bengali", "gurmukhi", "arabic")
+_LOOSE_MAP = str.maketrans(
+    {
+        # Devanagari
+        "ी": "ि", "ू": "ु", "ई": "इ", "ऊ": "उ", "ै": "े", "ौ": "ो", "ॉ": "ो", "ँ": "ं", "ऍ": "ए",
+        "ऐ": "ए", "ऑ": "ओ", "ण": "न", "ट": "त", "ठ": "त", "थ": "त", "ड": "द", "ढ": "द", "ध": "द",
+        "ख": "क", "घ": "ग", "छ": "च", "झ": "ज", "भ": "ब", "व": "ब", "श": "स", "ष": "स", "य": None,
+        "ि": None, "इ": None,
+        # Bengali
+        "ী": "ি", "ূ": "ু", "ঈ": "ই", "ঊ": "উ", "ৈ": "ে", "ৌ": "ো", "ঁ": "ং", "ণ": "ন", "ট": "ত",
+        "ঠ": "ত", "থ": "ত", "ড": "দ", "ঢ": "দ", "ধ": "দ", "খ": "ক", "ঘ": "গ", "ছ": "চ", "ঝ": "জ",
+        "ভ": "ব", "শ": "স", "ষ": "স", "য": None, "ি": None, "ই": None, "অ": "আ", "ঙ": "ন",
+        # Gurmukhi
+        "ੀ": "ਿ", "ੂ": "ੁ", "ਈ": "ਇ", "ਊ": "ਉ", "ੈ": "ੇ", "ੌ": "ੋ", "ਂ": "ੰ", "ਣ": "ਨ", "ਟ": "ਤ",
+        "ਠ": "ਤ", "ਥ": "ਤ", "ਡ": "ਦ", "ਢ": "ਦ", "ਧ": "ਦ", "ਖ": "ਕ", "ਘ": "ਗ", "ਛ": "ਚ", "ਝ": "ਜ",
+        "ਭ": "ਬ", "ਵ": "ਬ", "ੱ": None, "ਯ": None, "ਿ": None, "ਇ": None, "ੲ": None,
+        # Arabic script: Urdu/Pashto/Persian letters and the ways Arabic writes g, p, v, ch
+        "ٹ": "ت", "ټ": "ت", "ط": "ت", "ڈ": "د", "ډ": "د", "ڑ": "ر", "ړ": "ر", "ں": "ن", "ڼ": "ن",
+        "ے": "ی", "ۍ": "ی", "ې": "ی", "ئ": "ی", "ھ": "ه", "ہ": "ه", "گ": "غ", "ګ": "غ", "ق": "غ",
+        "پ": "ب", "ڤ": "ف", "ۆ": "و", "ؤ": "و", "آ": "ا", "أ": "ا", "إ": "ا", "ٱ": "ا",
+        "ص": "س", "ث": "س", "ذ": "ز", "ض": "د", "ظ": "ز", "ژ": "ج", "ی": None,
+        "\u200c": None, "\u200d": None,
+    }
+)
+_LOOSE_PAIRS = (("تش", "چ"), ("دج", "ج"), ("ودو", "و"))
+# Case endings or postpositions glued to a town: বারিতে, ফোজ্জায়, বারির (bn); ਬਾਰੀਓਂ (pa).
+_LOOSE_SUFFIXES = {
+    "bengali": ("তে", "েতে", "য়ে", "য়", "এ", "ের", "র", "কে", "ে", "েই", "ও"),
+    "devanagari": ("में", "मे", "से", "का", "की", "के"),
+    "gurmukhi": ("ਵਿੱਚ", "ਦੇ", "ਦਾ", "ਦੀ", "ਤੋਂ", "ਓਂ"),
+    "arabic": ("میں", "سے", "کے", "کی", "کا", "ی", "ه", "ا"),
+}
+# Short loose forms are everyday words ("बार" = time, "ত্রাণ" = relief ~ Trani): exact only.
+LOOSE_MIN_LEN = 5
+# A one-letter difference is forgiven only in long names, with the first and last letters right
+# (as for Latin script): "ناخدو" (we take) is not Nardò, "ਲਾਤੀਨਾ" (Latina) not Galatina.
+LOOSE_FUZZY_MIN_LEN = 6
+
+
+def _folded_suffixes() -> dict[str, tuple[str, ...]]:
+    return {s: tuple(sorted({key(x) for x in xs}, key=len, reverse=True))
+            for s, xs in _LOOSE_SUFFIXES.items()}
+
+
+def loose_key(word: str) -> str:
+    """Loose form of a folded word in an Indic or Arabic script (see ``_LOOSE_MAP``)."""
+    out = word.translate(_LOOSE_MAP).translate(_LOOSE_MAP)  # twice: ी → ि → nothing
+    for old, new in _LOOSE_PAIRS:
+        out = out.replace(old, new)
+    collapsed = []
+    for ch in out:
+        if not collapsed or collapsed[-1] != ch:
+            collapsed.append(ch)
+    out = "".join(collapsed)
+    # Final -a is written ا, ه or left out in Persian and Urdu transliterations.
+    if out and script_of(out[0]) == "arabic":
+        out = out.rstrip("اه") or out
+    return out
+
+
+def _loose_script(words: tuple[str, ...]) -> str | None:
+    scripts = {script_of(w[0]) for w in words if w}
+    if len(scripts) == 1:
+        script = scripts.pop()
+        return script if script in _LOOSE_SCRIPTS else None
+    return None
+
+
 @dataclass(frozen=True)
 class Entry:
     """What a phrase means: entity type, canonical value, and how to treat it."""
@@ -96,6 +168,8 @@ class Gazetteer:
     fuzzy: dict[str, set[str]] = field(default_factory=dict)
     han: list[tuple[str, Entry]] = field(default_factory=list)
     place_cues: frozenset[str] = frozenset()
+    loose: dict[tuple[str, ...], Entry] = field(default_factory=dict)
+    loose_fuzzy: dict[str, list[tuple[str, Entry]]] = field(default_factory=dict)
 
     def add(self, phrase: str, entry: Entry, fuzzy: bool = False) -> None:
         """Index ``phrase``; ``fuzzy`` also forgives one typo in it."""
@@ -108,6 +182,13 @@ class Gazetteer:
             return
         # The first source wins: official names before aliases, towns before lexicon words.
         self.phrases.setdefault(words, entry)
+        script = _loose_script(words) if entry.entity == CITY else None
+        if script:
+            loose = tuple(loose_key(w) for w in words)
+            if sum(map(len, loose)) >= LOOSE_MIN_LEN:
+                self.loose.setdefault(loose, entry)
+            if len(loose) == 1 and len(loose[0]) >= LOOSE_FUZZY_MIN_LEN:
+                self.loose_fuzzy.setdefault(script, []).append((loose[0], entry))
         if len(words) == 1:
             word = words[0]
             for ending_from, endings in _CYRILLIC_ENDINGS.items():
@@ -192,8 +273,50 @@ def gazetteer() -> Gazetteer:
     return _gazetteer
 
 
+_SUFFIXES = _folded_suffixes()
+
+
+def _loose_lookup(gaz: Gazetteer, words: tuple[str, ...]) -> Entry | None:
+    """Town names in Indic or Arabic script, spelt loosely, with glued endings or prefixes."""
+    script = _loose_script(words)
+    if script is None:
+        return None
+    loose = tuple(loose_key(w) for w in words)
+    entry = gaz.loose.get(loose) if sum(map(len, loose)) >= LOOSE_MIN_LEN else None
+    if entry is not None or len(words) > 1:
+        return entry
+    word = words[0]
+    forms = [word]
+    if script == "arabic" and word[0] in _ARABIC_PREFIXES:
+        forms.append(word[1:])
+    forms += [f[: -len(s)] for f in list(forms) for s in _SUFFIXES[script] if
+              f.endswith(s) and len(f) - len(s) >= 3]
+    for form in forms[1:]:
+        lk = loose_key(form)
+        entry = gaz.phrases.get((form,))
+        if entry is None and len(lk) >= LOOSE_MIN_LEN:
+            entry = gaz.loose.get((lk,))
+        if entry is not None:
+            return entry
+    # One letter more, less or different in a long name: another transliteration of it.
+    for form in forms:
+        lk = loose_key(form)
+        if len(lk) < LOOSE_FUZZY_MIN_LEN:
+            continue
+        found = {
+            e
+            for name, e in gaz.loose_fuzzy.get(script, ())
+            if name[0] == lk[0] and name[-1] == lk[-1] and _osa_distance_le1(lk, name)
+        }
+        if len(found) == 1:
+            return found.pop()
+    return None
+
+
 def _lookup(gaz: Gazetteer, words: tuple[str, ...], fuzzy: bool) -> Entry | None:
     entry = gaz.phrases.get(words)
+    if entry is None:
+        entry = _loose_lookup(gaz, words)
     if entry is None and len(words) == 1:
         word = words[0]
         if word and script_of(word[0]) == "arabic" and word[0] in _ARABIC_PREFIXES:

@@ -59,6 +59,10 @@ LATIN = ("it", "en", "fr", "es", "sq", "ro")
 WEAK_SOURCES = frozenset({"too_short", "no_letters", "romanized", "unsupported", "mixed"})
 # Confidence reported with a weak source: below any switching threshold.
 WEAK_CONFIDENCE = 0.3
+# A Latin-script message of which fewer than this share of words is in any of our word lists
+# is reported with at most UNKNOWN_WORDS_CONFIDENCE (below the switching threshold).
+UNKNOWN_WORDS_SHARE = 0.34
+UNKNOWN_WORDS_CONFIDENCE = 0.6
 
 _SCRIPT_LANGUAGE = {"gurmukhi": "pa", "bengali": "bn", "devanagari": "hi", "han": "zh"}
 _UK_LETTERS = set("іїєґІЇЄҐ")
@@ -313,6 +317,32 @@ def _word_votes(words: list[str], table: dict[str, frozenset[str]]) -> dict[str,
     return {lang: 4.0 * n / len(words) + 0.6 * n for lang, n in votes.items()}
 
 
+# Nigerian Pidgin grammar that English does not have, in words English shares: "go" as the
+# future ("how i go register", "my wife go come"), "no" before a verb ("i no get"), "am" as the
+# object at the end ("renew am"), "o" closing a sentence ("morning o").
+_PRONOUNS = frozenset({"i", "we", "you", "e", "dem", "una", "he", "she", "they", "im", "wife",
+                       "husband", "pikin", "oga", "person", "pesin"})
+_AFTER_ENGLISH_GO = frozenset({"to", "there", "back", "home", "out", "in", "and", "with", "for",
+                               "every", "by", "on", "at", "now", "today", "tomorrow", "away",
+                               "into", "abroad", "ahead", "first", "alone", "too", "please"})
+_NOT_BEFORE_FINAL_AM = frozenset({"i", "im", "nu", "eu", "ca", "sa", "si", "nici", "here",
+                                  "who", "what", "where", "how"})
+
+
+def _pidgin_grammar(words: list[str]) -> bool:
+    for i, word in enumerate(words[:-1]):
+        after = words[i + 1]
+        if word in _PRONOUNS and after == "go" and i + 2 < len(words):
+            if words[i + 2] not in _AFTER_ENGLISH_GO:
+                return True
+        if word in ("i", "you", "we", "they") and after == "no" and i + 2 < len(words):
+            if words[i + 2] not in ("longer", "more", "one", "idea", "problem", "way"):
+                return True
+    if len(words) >= 2 and words[-1] == "am" and words[-2] not in _NOT_BEFORE_FINAL_AM:
+        return True
+    return len(words) >= 2 and words[-1] == "o"
+
+
 def _romanized_variety(words: list[str]) -> str | None:
     lex = lexicon()
     hits: dict[str, int] = {}
@@ -325,13 +355,20 @@ def _romanized_variety(words: list[str]) -> str | None:
     )
     bigrams = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
     for word in words + bigrams:
+        # A word that is also a word of a supported language ("nga" is Albanian for "from" and
+        # Wolof for "you") is only weak evidence of a variety.
+        shared = word in lex.latin or word in lex.courtesy
         for variety, weight in lex.romanized.get(word, {}).items():
+            weight = min(weight, 1) if shared else weight
             hits[variety] = hits.get(variety, 0) + weight
             if weight >= 2:
                 strong.add(variety)
     if arabizi:
         hits["ar-Latn"] = hits.get("ar-Latn", 0) + 2
         strong.add("ar-Latn")
+    if _pidgin_grammar(words):
+        hits["pcm"] = hits.get("pcm", 0) + 2
+        strong.add("pcm")
     candidates = {v: n for v, n in hits.items() if v in strong and n >= 2}
     return max(candidates, key=candidates.__getitem__) if candidates else None
 
@@ -446,6 +483,12 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
         return _result(guess, min(conf, WEAK_CONFIDENCE), "too_short")
     if removed_italian and len(words) <= 2 and conf < 0.8:
         return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
+    known = sum(1 for w in words if w in lex.latin or w in lex.courtesy)
+    if known / len(words) < UNKNOWN_WORDS_SHARE:
+        # Most words are in no supported language's list: romanized Urdu or Bengali, Wolof or
+        # Pidgin that lid.176 reads as English or Italian ("office khola ache"). Keep the
+        # guess, but not sure enough to switch a conversation's language.
+        conf = min(conf, UNKNOWN_WORDS_CONFIDENCE)
     return finish(code, conf, "fasttext" if agreed else "lexicon")
 
 

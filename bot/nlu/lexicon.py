@@ -27,6 +27,7 @@ class Lexicon:
     explicit_forms: dict[str, str]
     language_names: dict[str, str]
     cues: frozenset[str]
+    request_verbs: frozenset[str]
     blockers: frozenset[str]
 
 
@@ -47,13 +48,13 @@ def _single(groups: dict[str | None, list[str]]) -> dict[str, str | None]:
 
 
 def _weighted(groups: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, int]]:
-    """Word → {variety: weight}: strong words and two-word entries count 2, weak ones 1."""
+    """Word → {variety: weight}: strong words and phrases count 2, weak ones 1."""
     out: dict[str, dict[str, int]] = {}
     for variety, lists in groups.items():
         for strength, words in lists.items():
             for word in words:
                 key = fold(str(word))
-                weight = 2 if strength == "strong" or " " in key else 1
+                weight = 2 if strength == "strong" else 1
                 slot = out.setdefault(key, {})
                 slot[variety] = max(slot.get(variety, 0), weight)
     return out
@@ -81,5 +82,6 @@ def lexicon() -> Lexicon:
         explicit_forms={k: v for k, v in _single(data["explicit_forms"]).items() if v},
         language_names={k: v for k, v in _single(data["language_names"]).items() if v},
         cues=frozenset(fold(str(w)) for w in data["language_cues"]),
+        request_verbs=frozenset(fold(str(w)) for w in data["language_request_verbs"]),
         blockers=frozenset(fold(str(w)) for w in data["language_blockers"]),
     )
