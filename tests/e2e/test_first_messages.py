@@ -39,8 +39,9 @@ def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]
 # Model of 2026-11-22 (config.yml with concept features, data/ at this commit): 135 of 144 right.
 KNOWN_MISSES: dict[str, str] = {
     "en-health_care": "'without a permit' pulls it to ask_residence_permit (1.0)",
-    "es-residence_registration": "'empadrono en el comune' read as a town alone (inform)",
-    "ur-residence_permit": "transliterated پرمیسو not recognised: nlu_fallback, no service named",
+    "sq-employment": "'si regjistrohem në centro per l'impiego' read as inform (0.90)",
+    "ro-employment": "'unde mă înscriu la centro per l'impiego' read as ask_office_location "
+                     "(0.99): the office's address, no procedure",
     "ur-residence_registration": "transliterated ریزیڈنسا not recognised: read as inform",
     "bn-housing": "'ভাড়া বাসা' (rented flat) read as report_emergency (0.41)",
     "zh-family_reunification": "家庭团聚 not recognised: read as inform",
