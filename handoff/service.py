@@ -386,11 +386,7 @@ class Handoff:
                  .where(t.messages.c.ticket_id == ticket.id,
                         t.messages.c.author.in_(("person", "bot", "mediator")))
                  .order_by(t.messages.c.id.desc()).limit(count))
-        if conn is not None:
-            rows = conn.execute(query).all()
-        else:
-            with self.store.engine.connect() as own:
-                rows = own.execute(query).all()
+        rows = self.store.rows(query, conn)
         icons = {"person": "👤", "bot": "🤖", "mediator": "🧑‍💼"}
         return "\n".join(f"{icons[a]} {_clip(text, 300)}" for a, text in reversed(rows))
 

@@ -236,36 +236,29 @@ class HandoffStore:
             row = conn.execute(sa.select(t.mediators).where(where)).first()
         return _mediator(row) if row else None
 
+    def rows(self, query: Any, conn: Connection | None = None) -> list[Any]:
+        """Run a SELECT inside the caller's transaction, or on a connection of its own."""
+        if conn is not None:
+            return conn.execute(query).all()
+        with self.engine.connect() as own:
+            return own.execute(query).all()
+
     def mediators(self, conn: Connection | None = None) -> list[Mediator]:
         """Every registered mediator, active or not."""
-        query = sa.select(t.mediators).order_by(t.mediators.c.id)
-        if conn is not None:
-            return [_mediator(r) for r in conn.execute(query)]
-        with self.engine.connect() as own:
-            return [_mediator(r) for r in own.execute(query)]
+        return [_mediator(r) for r in
+                self.rows(sa.select(t.mediators).order_by(t.mediators.c.id), conn)]
 
     # --- tickets --------------------------------------------------------------------------
 
     def ticket(self, ticket_id: int, conn: Connection | None = None) -> Ticket | None:
-        query = sa.select(t.tickets).where(t.tickets.c.id == ticket_id)
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
-        return _ticket(row) if row else None
+        found = self.rows(sa.select(t.tickets).where(t.tickets.c.id == ticket_id), conn)
+        return _ticket(found[0]) if found else None
 
     def open_ticket_for(self, person: str, conn: Connection | None = None) -> Ticket | None:
         """The person's waiting or claimed ticket, if any."""
-        query = sa.select(t.tickets).where(
-            t.tickets.c.person == person, t.tickets.c.status.in_(OPEN_STATES)
-        )
-        if conn is not None:
-            row = conn.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
-        return _ticket(row) if row else None
+        found = self.rows(sa.select(t.tickets).where(
+            t.tickets.c.person == person, t.tickets.c.status.in_(OPEN_STATES)), conn)
+        return _ticket(found[0]) if found else None
 
     def tickets(self, statuses: Sequence[str] = OPEN_STATES, limit: int = 200) -> list[Ticket]:
         """Tickets in these states, the most urgent first, then the oldest."""
@@ -452,32 +445,26 @@ class HandoffStore:
     def rate(self, person: str, rating: int, announce: Announce = _none) -> Change | None:
         """Record the person's 1–5 rating of the ticket just closed; None if none awaits one."""
         with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(t.tickets)
-                .where(t.tickets.c.person == person, t.tickets.c.awaiting_rating.is_(True))
-                .order_by(t.tickets.c.id.desc())
-            ).first()
-            if row is None:
+            rated = self.awaiting_rating(person, conn)
+            if rated is None:
                 return None
             conn.execute(
-                sa.update(t.tickets).where(t.tickets.c.id == row.id)
+                sa.update(t.tickets).where(t.tickets.c.id == rated.id)
                 .values(rating=rating, rated_at=time.time(), awaiting_rating=False)
             )
-            _event(conn, row.id, "rated", detail=str(rating))
-            ticket = self.ticket(row.id, conn)
+            _event(conn, rated.id, "rated", detail=str(rating))
+            ticket = self.ticket(rated.id, conn)
             assert ticket is not None
             holder = self.mediator(ticket.mediator_id) if ticket.mediator_id else None
             return Change(ticket, outgoing=_queue(conn, announce(conn, ticket, holder)))
 
-    def awaiting_rating(self, person: str) -> Ticket | None:
+    def awaiting_rating(self, person: str, conn: Connection | None = None) -> Ticket | None:
         """The ticket whose rating the person was just asked for, if any."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(t.tickets)
-                .where(t.tickets.c.person == person, t.tickets.c.awaiting_rating.is_(True))
-                .order_by(t.tickets.c.id.desc())
-            ).first()
-        return _ticket(row) if row else None
+        found = self.rows(
+            sa.select(t.tickets)
+            .where(t.tickets.c.person == person, t.tickets.c.awaiting_rating.is_(True))
+            .order_by(t.tickets.c.id.desc()).limit(1), conn)
+        return _ticket(found[0]) if found else None
 
     def skip_rating(self, person: str) -> None:
         """The person wrote something else: stop waiting for a rating."""
