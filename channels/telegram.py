@@ -430,17 +430,20 @@ def _media_notice(message: Any) -> str | None:
 async def send_to_person(
     pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
     *, settings: Settings | None = None, store: ChannelStore | None = None,
+    bots: BotHolder | None = None,
 ) -> None:
     """Send to a person by pseudonym, outside any webhook (Telegram has no time window).
 
     Raises :class:`UnknownRecipient` (address unknown or erased), :class:`RecipientUnreachable`
-    (the person blocked the bot) or :class:`DeliveryError`.
+    (the person blocked the bot) or :class:`DeliveryError`. ``bots``: a long-lived holder (the
+    handoff relay); without it one is opened and closed for this call.
     """
     settings = settings or get_settings()
     if not is_configured(settings):
         raise DeliveryError("the Telegram channel is not configured")
-    bots = BotHolder(settings)
+    holder = bots or BotHolder(settings)
     try:
-        await TelegramOutput(bots, store or get_store()).deliver(pseudonym_id, text, buttons)
+        await TelegramOutput(holder, store or get_store()).deliver(pseudonym_id, text, buttons)
     finally:
-        await bots.aclose()
+        if bots is None:
+            await holder.aclose()

@@ -48,7 +48,7 @@ from channels.mediators import (
     start_relay,
     whatsapp_mediator,
 )
-from channels.store import ChannelStore, get_store
+from channels.store import ChannelStore, Contact, get_store
 
 logger = logging.getLogger(__name__)
 
@@ -383,31 +383,44 @@ def window_open(last_inbound_at: float | None, now: float | None = None) -> bool
     return (now or time.time()) - last_inbound_at < WINDOW_SECONDS
 
 
-async def send_to_person(
-    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
-    *, settings: Settings | None = None, store: ChannelStore | None = None,
-) -> None:
-    """Send to a person by pseudonym, outside any webhook.
+async def writable_contact(pseudonym_id: str, store: ChannelStore) -> Contact:
+    """The person's WhatsApp contact, if a free-form message may go to them now.
 
-    Raises :class:`WindowClosed` when the person last wrote more than 24 hours ago (send an
-    approved template instead, or tell the mediator), :class:`UnknownRecipient` when the address
-    is unknown or erased, and :class:`DeliveryError` when Twilio refuses the message.
+    Raises :class:`UnknownRecipient` (unknown or erased) or :class:`WindowClosed` (the person
+    last wrote more than 24 hours ago).
     """
-    settings = settings or get_settings()
-    if not is_configured(settings):
-        raise DeliveryError("the WhatsApp channel is not configured")
-    store = store or get_store()
     contact = await store.alookup(pseudonym_id)
     if contact is None or contact.channel != CHANNEL:
         raise UnknownRecipient(f"no WhatsApp address for {pseudonym_id}")
     if not window_open(contact.last_inbound_at):
         raise WindowClosed(f"{pseudonym_id} last wrote more than 24 hours ago")
-    api = TwilioMessages.from_settings(settings)
+    return contact
+
+
+async def send_to_person(
+    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
+    *, settings: Settings | None = None, store: ChannelStore | None = None,
+    api: TwilioMessages | None = None,
+) -> None:
+    """Send to a person by pseudonym, outside any webhook.
+
+    Raises :class:`WindowClosed` when the person last wrote more than 24 hours ago (send an
+    approved template instead, or tell the mediator), :class:`UnknownRecipient` when the address
+    is unknown or erased, and :class:`DeliveryError` when Twilio refuses the message. ``api``: a
+    long-lived client (the handoff relay); without it one is opened and closed for this call.
+    """
+    settings = settings or get_settings()
+    if not is_configured(settings):
+        raise DeliveryError("the WhatsApp channel is not configured")
+    store = store or get_store()
+    await writable_contact(pseudonym_id, store)
+    client = api or TwilioMessages.from_settings(settings)
     try:
-        output = WhatsAppOutput(api, store)
+        output = WhatsAppOutput(client, store)
         if buttons:
             await store.aset_options(pseudonym_id, [button_payload(b) for b in buttons])
             text = render_numbered(text, buttons)
         await output.deliver(pseudonym_id, text)
     finally:
-        await api.aclose()
+        if api is None:
+            await client.aclose()

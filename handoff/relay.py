@@ -32,8 +32,6 @@ from channels.common import (
     RecipientUnreachable,
     UnknownRecipient,
     WindowClosed,
-    button_payload,
-    render_numbered,
 )
 from channels.store import ChannelStore, get_store
 from handoff.service import Handoff
@@ -201,32 +199,29 @@ class Relay:
         person = row.address
         text = row.payload.get("text") or ""
         buttons = row.payload.get("buttons") or []
+        copy = row.payload.get("copy") if row.payload.get("kind") == "copy" else None
         if person.startswith("wa-"):
-            from channels.whatsapp import WhatsAppOutput, window_open
+            from channels import whatsapp
 
-            contact = await self.channel_store.alookup(person)
-            if contact is None:
-                raise UnknownRecipient(f"no WhatsApp address for {person}")
-            if not window_open(contact.last_inbound_at):
-                raise WindowClosed(f"{person} last wrote more than 24 hours ago")
-            if row.payload.get("kind") == "copy":
+            if copy:
+                # A closed window is reported as such (template, or the mediator told) first.
+                await whatsapp.writable_contact(person, self.channel_store)
                 raise DeliveryError("files cannot be passed to WhatsApp", status=415)
-            if buttons:
-                await self.channel_store.aset_options(person, [button_payload(b) for b in buttons])
-                text = render_numbered(text, buttons)
-            await WhatsAppOutput(self._twilio_api(), self.channel_store).deliver(person, text)
+            await whatsapp.send_to_person(person, text, buttons, settings=self.settings,
+                                          store=self.channel_store, api=self._twilio_api())
         elif person.startswith("tg-"):
-            from channels.telegram import TelegramOutput, _call
+            from channels import telegram
 
-            output = TelegramOutput(self._bot_holder(), self.channel_store)
-            copy = row.payload.get("copy")
-            if row.payload.get("kind") == "copy" and copy:
-                chat_id = await output._chat_id(person)
+            if copy:
+                chat_id = await telegram.TelegramOutput(
+                    self._bot_holder(), self.channel_store)._chat_id(person)
                 bot = self._bot_holder().get()
-                await _call(lambda: bot.copy_message(chat_id, copy["from_chat_id"],
-                                                     copy["message_id"]), person)
+                await telegram._call(lambda: bot.copy_message(
+                    chat_id, copy["from_chat_id"], copy["message_id"]), person)
             else:
-                await output.deliver(person, text, buttons or None)
+                await telegram.send_to_person(person, text, buttons or None,
+                                              settings=self.settings, store=self.channel_store,
+                                              bots=self._bot_holder())
         else:
             raise UnknownRecipient(f"{person} cannot be written to outside a turn")
 
