@@ -325,6 +325,16 @@ _PRONOUNS = frozenset({"i", "we", "you", "e", "dem", "una", "he", "she", "they",
 _AFTER_ENGLISH_GO = frozenset({"to", "there", "back", "home", "out", "in", "and", "with", "for",
                                "every", "by", "on", "at", "now", "today", "tomorrow", "away",
                                "into", "abroad", "ahead", "first", "alone", "too", "please"})
+# "i get a job", "can i get help": English "get"; "i get problem" is Pidgin "I have".
+_AFTER_ENGLISH_GET = frozenset({"a", "an", "the", "to", "it", "my", "your", "his", "her", "our",
+                                "their", "this", "that", "these", "those", "some", "any", "back",
+                                "up", "out", "in", "on", "off", "there", "here", "home",
+                                "married", "paid", "sick", "better", "worse", "lost", "ready",
+                                "used", "started", "rid", "through", "help", "me", "him", "them",
+                                "us", "into", "one", "more", "all", "from", "what", "another",
+                                "free", "information", "info", "angry", "tired", "hurt"})
+_ENGLISH_AUXILIARIES = frozenset({"can", "could", "do", "did", "will", "would", "should", "may",
+                                  "might", "to", "shall", "must", "cant", "dont", "didnt"})
 _NOT_BEFORE_FINAL_AM = frozenset({"i", "im", "nu", "eu", "ca", "sa", "si", "nici", "here",
                                   "who", "what", "where", "how"})
 
@@ -332,6 +342,16 @@ _NOT_BEFORE_FINAL_AM = frozenset({"i", "im", "nu", "eu", "ca", "sa", "si", "nici
 def _pidgin_grammar(words: list[str]) -> bool:
     for i, word in enumerate(words[:-1]):
         after = words[i + 1]
+        if (
+            word in _PRONOUNS
+            and after == "get"
+            and i + 2 < len(words)
+            and words[i + 2] not in _AFTER_ENGLISH_GET
+            and (i == 0 or words[i - 1] not in _ENGLISH_AUXILIARIES)
+        ):
+            return True  # "i get problem", "we get two pikin": to have
+        if word in ("tell", "talk", "told") and i + 2 < len(words) and words[i + 2] == "say":
+            return True  # "dem tell me say": that
         if word in _PRONOUNS and after == "go" and i + 2 < len(words):
             if words[i + 2] not in _AFTER_ENGLISH_GO:
                 return True
@@ -341,6 +361,22 @@ def _pidgin_grammar(words: list[str]) -> bool:
     if len(words) >= 2 and words[-1] == "am" and words[-2] not in _NOT_BEFORE_FINAL_AM:
         return True
     return len(words) >= 2 and words[-1] == "o"
+
+
+def _romanized_words(words: list[str]) -> bool:
+    """Whether ``words`` hold a word or two-word phrase of a romanized variety with a word in
+    no supported language's lists ("dey", "mujhe"; not "i get"), or Pidgin grammar."""
+    lex = lexicon()
+
+    def foreign(word: str) -> bool:
+        return word not in lex.latin and word not in lex.courtesy
+
+    bigrams = [pair for pair in zip(words, words[1:], strict=False)]
+    return (
+        any(w in lex.romanized and foreign(w) for w in words)
+        or any(" ".join(p) in lex.romanized and any(map(foreign, p)) for p in bigrams)
+        or _pidgin_grammar(words)
+    )
 
 
 def _romanized_variety(words: list[str]) -> str | None:
@@ -395,6 +431,8 @@ def _arabic_script(
     else:
         candidates, default = ("ar", "fa", "ps", "ur"), "ar"
     votes[default] = votes.get(default, 0.0) + 1.5
+    markers = sum(1 for k in keys if k in lex.pashto_markers)
+    votes["ps"] = votes.get("ps", 0.0) + 1.5 * markers
     code, conf, agreed = _choose(candidates, text, keys, votes, hint, country)
     return code, conf, ("script" if code == default else "lexicon")
 
@@ -484,6 +522,11 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
     if removed_italian and len(words) <= 2 and conf < 0.8:
         return _result(code, min(conf, WEAK_CONFIDENCE), "too_short")
     known = sum(1 for w in words if w in lex.latin or w in lex.courtesy)
+    if _romanized_words(words):
+        # Too little for a variety, but a word of one ("i get problem for house", "mujhe
+        # permesso"): English or Italian to read, yet not sure enough to switch a conversation
+        # that a Pidgin or Urdu writer has been having in another language.
+        conf = min(conf, UNKNOWN_WORDS_CONFIDENCE)
     if known / len(words) < UNKNOWN_WORDS_SHARE:
         # Most words are in no supported language's list: romanized Urdu or Bengali, Wolof or
         # Pidgin that lid.176 reads as English or Italian ("office khola ache"). Keep the

@@ -23,6 +23,7 @@ class Lexicon:
     cyrillic: dict[str, frozenset[str]]
     arabic_script: dict[str, frozenset[str]]
     arabic_courtesy: frozenset[str]
+    pashto_markers: frozenset[str]
     romanized: dict[str, dict[str, int]]
     explicit_forms: dict[str, str]
     language_names: dict[str, str]
@@ -78,6 +79,7 @@ def lexicon() -> Lexicon:
             {k: v for k, v in data["arabic_script"].items() if k is not None}, fold=key
         ),
         arabic_courtesy=frozenset(key(str(w)) for w in data["arabic_script"][None]),
+        pashto_markers=frozenset(key(str(w)) for w in data["pashto_markers"]),
         romanized=_weighted(data["romanized"]),
         explicit_forms={k: v for k, v in _single(data["explicit_forms"]).items() if v},
         language_names={k: v for k, v in _single(data["language_names"]).items() if v},

@@ -276,3 +276,40 @@ def test_a_request_verb_carries_the_request_among_unknown_words(text, code):
 )
 def test_a_mediator_a_course_or_a_negation_is_not_a_request(text):
     assert detect(text)["source"] != "explicit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "زه کار لتوم",  # "I am looking for work", Pashto without ټ
+        "زما ماشوم شوونزي ته ولیژم",  # ښ ځ ږ typed as ش ز ژ
+        "سلام چنگه یاست",
+        "وکیل ته ارتیا لرم",
+    ],
+)
+def test_pashto_typed_on_a_persian_keyboard_is_pashto(text):
+    assert detect(text)["code"] == "ps"
+
+
+@pytest.mark.parametrize(
+    "text", ["من میخواهم اقامت بگیرم", "وکیل مجانی کجا پیدا کنم", "داکتر میخواهم"]
+)
+def test_persian_and_dari_stay_persian(text):
+    assert detect(text)["code"] == "fa"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i get problem with my landlord", "dem tell me say i must wait for answer"],
+)
+def test_pidgin_grammar_in_english_words_is_not_confident_english(text):
+    result = detect(text)
+    assert not (result["code"] == "en" and result["confidence"] >= 0.8)
+
+
+@pytest.mark.parametrize(
+    "text", ["can i get help with my permit", "how do i get my permit", "i get a job offer"]
+)
+def test_english_get_stays_confident_english(text):
+    result = detect(text)
+    assert result["code"] == "en" and result["confidence"] >= 0.8
