@@ -178,6 +178,15 @@ class KnowledgeAction(Action, ABC):
         dispatcher.utter_message(response="utter_answer_ask_city")
         return [SlotSet(SLOT_PENDING_QUESTION, pending), SlotSet(SLOT_FAILED_TURNS, 0)]
 
+    def answer_for_town(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, service: str
+    ) -> list[EventType]:
+        """Answer ``service`` for the person's town, or ask for the town and keep the question."""
+        comune = self.comune(tracker)
+        if comune is None:
+            return [SlotSet(SLOT_SERVICE, service), *self.ask_city(dispatcher, service)]
+        return self.answer_service(dispatcher, tracker, service, comune)
+
     def answer_service(
         self,
         dispatcher: CollectingDispatcher,
@@ -331,10 +340,7 @@ class ActionAnswerService(KnowledgeAction):
         if service is None:
             dispatcher.utter_message(response="utter_answer_ask_service")
             return []
-        comune = self.comune(tracker)
-        if comune is None:
-            return [SlotSet(SLOT_SERVICE, service), *self.ask_city(dispatcher, service)]
-        return self.answer_service(dispatcher, tracker, service, comune)
+        return self.answer_for_town(dispatcher, tracker, service)
 
 
 class ActionAnswerAspect(KnowledgeAction):
@@ -348,6 +354,16 @@ class ActionAnswerAspect(KnowledgeAction):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         aspect = intent if intent in ASPECT_INTENTS else "ask_office_location"
+        named = self.named_service(tracker)
+        if (
+            aspect != "ask_documents_needed"
+            and named
+            and named != tracker.get_slot(SLOT_SERVICE)
+        ):
+            # "caut de lucru, unde mă înscriu la centro per l'impiego?": where or when, about a
+            # service the conversation has not discussed yet, is a question about that service.
+            # Its answer has the office's address and opening too, and the procedure besides.
+            return self.answer_for_town(dispatcher, tracker, named)
         return self.answer_aspect(dispatcher, tracker, aspect)
 
 

@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS, SLOT_SERVICE
+from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
 from actions.handoff import MediatorRequest
 from bot.kb.vocabulary import SERVICES
 from handoff.service import RELAYABLE_CHANNELS
@@ -61,10 +61,7 @@ class ActionHandleFallback(MediatorRequest):
         if named:
             # Unsure of the intent, but the message names a service ("cerere de cetățenie"):
             # answer that rather than ask to rephrase.
-            comune = self.comune(tracker)
-            if comune is None:
-                return [SlotSet(SLOT_SERVICE, named), *self.ask_city(dispatcher, named)]
-            return self.answer_service(dispatcher, tracker, named, comune)
+            return self.answer_for_town(dispatcher, tracker, named)
         if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
             if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
                 # A mediator is called at once (the ticket's message says so).

@@ -194,3 +194,44 @@ async def test_two_services_named_leave_it_to_the_intent(kb: KnowledgeBase) -> N
         {},
     )
     assert slots(events)["service"] == "health_care"
+
+
+async def test_where_question_about_a_new_service_gets_the_whole_answer(kb: KnowledgeBase) -> None:
+    # "Where do I sign up?" with the job centre named, first thing in a conversation: the
+    # address alone would leave the person without the procedure they came for.
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerAspect(kb, clock=lambda: WEDNESDAY_MORNING).run(
+        dispatcher,
+        tracker(
+            "looking for work, where is the job centre? I live in Lecce",
+            "ask_office_location",
+            [{"entity": "service", "value": "employment"}, *city("Lecce")],
+            language="en",
+        ),
+        {},
+    )
+    assert "utter_answer_summary" in responses(dispatcher)
+    assert render("utter_answer_steps_header", "en") in cards(dispatcher)
+    assert slots(events)["service"] == "employment"
+
+
+async def test_where_question_about_the_service_just_discussed_gets_the_address(
+    kb: KnowledgeBase,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerAspect(kb, clock=lambda: WEDNESDAY_MORNING).run(
+        dispatcher,
+        tracker(
+            "where is the office for the permesso?",
+            "ask_office_location",
+            [{"entity": "service", "value": "residence_permit"}],
+            language="en",
+            service="residence_permit",
+            office="questura-lecce-immigrazione",
+            city="Nardò",
+        ),
+        {},
+    )
+    assert "utter_answer_summary" not in responses(dispatcher)
+    assert "Questura di Lecce" in cards(dispatcher)
+    assert render("utter_answer_steps_header", "en") not in cards(dispatcher)

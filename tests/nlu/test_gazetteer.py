@@ -159,3 +159,33 @@ def test_offsets_point_at_what_was_written():
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "🙂" * 500, "x" * 10_000])
 def test_garbage_yields_no_entities(text):
     assert entities(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("我想找工作", "employment"),
+        ("ищу работу в Бари", "employment"),
+        ("نوکری تلاش کر رہا ہوں", "employment"),
+        ("আমার উকিল দরকার", "legal_aid"),
+        ("мне нужна прописка", "residence_registration"),
+        ("孩子入学需要什么", "school_enrollment"),
+        ("স্কুলে ভর্তি করাতে চাই", "school_enrollment"),
+        ("كيف أحصل على البطاقة الصحية", "health_care"),
+        ("cherche un logement pas cher", "housing"),
+        ("学意大利语在哪里", "italian_course"),
+        ("نیاز به کد مالیاتی دارم", "tax_code"),
+        ("मुझे नागरिकता चाहिए", "citizenship"),
+    ],
+)
+def test_services_are_named_in_everyday_words_of_every_script(text, value):
+    # A service named outranks a classifier unsure of a language it saw few examples of.
+    assert ("service", value) in [(e["entity"], e["value"]) for e in entities(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["il mio datore di lavoro non mi paga", "vivo in una casa con altri", "I work at a school"],
+)
+def test_topic_words_shared_by_several_services_name_none(text):
+    assert [e for e in entities(text) if e["entity"] == "service"] == []
