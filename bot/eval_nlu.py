@@ -512,6 +512,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_language(args: argparse.Namespace) -> int:
+    """Score the language detector alone on the held-out set: seconds, no training.
+
+    The detector is not trained, so this gives the language rows of ``bot eval nlu`` (the same
+    examples, leaked ones left out the same way) while working on ``bot/nlu/language.py``.
+    """
+    from bot.nlu.language import detect
+
+    examples = load_test_set(Path(args.test_dir))
+    train_texts = {
+        m.get("text").strip().casefold() for m in load_nlu_data(Path(args.data)).intent_examples
+    }
+    examples = [e for e in examples if e.text.strip().casefold() not in train_texts]
+    if not examples:
+        print(f"error: no test examples in {args.test_dir}/*.yml", file=sys.stderr)
+        return 1
+    results = [(e, detect(e.text)) for e in examples]
+    for label, subset in (
+        ("all", results),
+        (
+            f"1–{SHORT_MAX_WORDS} words",
+            [r for r in results if 1 <= len(r[0].text.split()) <= SHORT_MAX_WORDS],
+        ),
+    ):
+        marks = [language_correct(e.language, r) for e, r in subset]
+        strict = sum(m[0] for m in marks) / len(marks)
+        effective = sum(m[1] for m in marks) / len(marks)
+        print(f"{label}: n={len(marks)} effective={effective:.4f} strict={strict:.4f}")
+    errors = Counter(
+        (e.language, r.get("code") or "None")
+        for e, r in results
+        if not language_correct(e.language, r)[1]
+    )
+    print("errors (expected → detected):")
+    for (expected, got), n in errors.most_common():
+        print(f"  {expected} → {got}: {n}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bot eval nlu``."""
     eval_parser = subparsers.add_parser("eval", help="evaluate the assistant")
@@ -542,3 +581,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "instead of the test set",
     )
     nlu.set_defaults(func=run)
+    lang = eval_sub.add_parser(
+        "language", help="the language detector alone on tests/nlu/heldout/ (no training)"
+    )
+    lang.add_argument("--data", default=str(PROJECT_ROOT / "data"), help="training data")
+    lang.add_argument("--test-dir", default=str(TEST_DIR), help="held-out <language>.yml files")
+    lang.set_defaults(func=run_language)

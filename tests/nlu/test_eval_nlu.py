@@ -77,3 +77,25 @@ def test_test_set_language_comes_from_file_name_or_block_metadata(tmp_path: Path
         ("fr", "j'habite à Nardo"),
     ]
     assert examples[2].cities == ["Nardò"]
+
+
+def test_eval_language_scores_the_detector_without_training(tmp_path: Path, capsys):
+    test_dir, data = tmp_path / "heldout", tmp_path / "data"
+    test_dir.mkdir()
+    data.mkdir()
+    (test_dir / "uk.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: thank\n  examples: |\n    - Дуже дякую\n'
+        "    - Щиро дякую вам за допомогу\n",
+        encoding="utf-8",
+    )
+    # A test message also in the training data is left out, as in `bot eval nlu`.
+    (data / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: thank\n  examples: |\n    - Щиро дякую вам за допомогу\n',
+        encoding="utf-8",
+    )
+    args = build_parser().parse_args(
+        ["eval", "language", "--test-dir", str(test_dir), "--data", str(data)]
+    )
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "all: n=1 effective=1.0000 strict=1.0000" in out
