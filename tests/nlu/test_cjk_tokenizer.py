@@ -22,7 +22,8 @@ def test_chinese_is_split_into_characters_with_offsets():
 
 def test_mixed_chinese_and_latin_keep_their_offsets():
     text = "福贾的questura在哪里"
-    assert [t for t, _, _ in tokens(text)] == ["福", "贾", "的", "questura", "在", "哪", "里"]
+    # 福贾 (Foggia) is a town: one token (see the masking test below).
+    assert [t for t, _, _ in tokens(text)] == ["福贾", "的", "questura", "在", "哪", "里"]
     assert all(text[s:e] == t for t, s, e in tokens(text))
 
 
@@ -35,3 +36,20 @@ def test_other_languages_tokenize_as_whitespace_tokenizer():
         "di",
         "Bari",
     ]
+
+
+def lemmas(text):
+    tokenizer = CJKWhitespaceTokenizer(CJKWhitespaceTokenizer.get_default_config())
+    return [t.lemma for t in tokenizer.tokenize(Message(data={"text": text}), "text")]
+
+
+def test_towns_become_one_masked_token_so_no_town_stands_for_an_intent():
+    # Which comune someone lives in says nothing about what they ask.
+    assert lemmas("cerco una stanza a Massafra") == ["cerco", "una", "stanza", "a", "__city__"]
+    assert lemmas("vivo a San Vito dei Normanni") == ["vivo", "a", "__city__"]
+    assert lemmas("我住在福贾") == ["我", "住", "在", "__city__"]
+    assert tokens("vivo a San Vito dei Normanni")[-1] == ("San Vito dei Normanni", 7, 28)
+
+
+def test_words_that_are_towns_only_in_a_place_context_are_kept():
+    assert lemmas("salve, ho bisogno") == ["salve", "ho", "bisogno"]
