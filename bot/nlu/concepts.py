@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
+from bot.nlu.fingerprint import SourcesFingerprint
 from bot.nlu.gazetteer import CITY, Entry, Gazetteer, find
 from bot.nlu.lexicon import LEXICON_FILE
 
@@ -75,7 +76,7 @@ def concept_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class ConceptFeaturizer(SparseFeaturizer, GraphComponent):
+class ConceptFeaturizer(SourcesFingerprint, SparseFeaturizer, GraphComponent):
     """Sparse sequence and sentence features: which concepts each token and message hold."""
 
     @staticmethod

@@ -33,6 +33,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
+from bot.nlu.fingerprint import SourcesFingerprint
 from bot.nlu.lexicon import LEXICON_FILE
 from bot.nlu.text import Token, key, sanitize, script_of, tokenize
 from bot.settings import PROJECT_ROOT
@@ -394,7 +395,7 @@ def entities(text: str | None) -> list[dict[str, Any]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
+class GazetteerEntityExtractor(SourcesFingerprint, GraphComponent, EntityExtractorMixin):
     """Adds ``city``, ``office``, ``service`` and ``language`` entities; needs no training.
 
     Offsets refer to the message text after :func:`bot.nlu.text.sanitize`, which equals the

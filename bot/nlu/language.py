@@ -45,6 +45,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
+from bot.nlu.fingerprint import SourcesFingerprint
 from bot.nlu.lexicon import lexicon
 from bot.nlu.text import key, sanitize, script_counts, tokenize
 
@@ -364,8 +365,11 @@ def _pidgin_grammar(words: list[str]) -> bool:
 
 
 def _romanized_words(words: list[str]) -> bool:
-    """Whether ``words`` hold a word or two-word phrase of a romanized variety with a word in
-    no supported language's lists ("dey", "mujhe"; not "i get"), or Pidgin grammar."""
+    """Whether ``words`` hold a romanized variety's word, or Pidgin grammar.
+
+    A two-word phrase counts when one of its words is in no supported language's lists ("dey
+    find" does, "i get" does not).
+    """
     lex = lexicon()
 
     def foreign(word: str) -> bool:
@@ -536,7 +540,7 @@ def detect(text: str | None, metadata: dict[str, Any] | None = None) -> dict[str
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(SourcesFingerprint, GraphComponent):
     """Adds ``language`` to every message; stateless, so it needs no training."""
 
     @classmethod

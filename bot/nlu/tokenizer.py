@@ -24,6 +24,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.fingerprint import SourcesFingerprint
 from bot.nlu.text import sanitize, script_of
 
 CITY_LEMMA = "__city__"
@@ -49,7 +50,7 @@ def _split_han(token: Token) -> list[Token]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class CJKWhitespaceTokenizer(WhitespaceTokenizer):
+class CJKWhitespaceTokenizer(SourcesFingerprint, WhitespaceTokenizer):
     """``WhitespaceTokenizer`` plus one token per Han character."""
 
     @staticmethod
