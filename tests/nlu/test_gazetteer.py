@@ -169,6 +169,7 @@ def test_garbage_yields_no_entities(text):
         ("نوکری تلاش کر رہا ہوں", "employment"),
         ("আমার উকিল দরকার", "legal_aid"),
         ("мне нужна прописка", "residence_registration"),
+        ("quiero empadronarme", "residence_registration"),
         ("孩子入学需要什么", "school_enrollment"),
         ("স্কুলে ভর্তি করাতে চাই", "school_enrollment"),
         ("كيف أحصل على البطاقة الصحية", "health_care"),
