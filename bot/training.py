@@ -32,7 +32,8 @@ def _input_files(root: Path) -> list[Path]:
             files.extend(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                # Documentation (bot/nlu/README.md) does not shape the model.
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".md")
             )
     return sorted(files)
 

@@ -32,6 +32,7 @@ def test_hash_is_stable_and_follows_every_input(project: Path) -> None:
     first = training.inputs_hash(project)
     assert training.inputs_hash(project) == first
     (project / "README.md").write_text("not a model input")
+    (project / "bot" / "nlu" / "README.md").write_text("documentation: not a model input")
     assert training.inputs_hash(project) == first
 
     nlu = next((project / "data" / "nlu").glob("*.yml"))
