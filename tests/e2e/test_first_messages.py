@@ -1,10 +1,11 @@
 """First messages in every Tier-1 language get the right office and procedure, in that language.
 
-Each message of ``first_messages.yml`` (one per language and service, naming the person's town)
-is sent in a new conversation over the REST channel of the running assistant. The replies must
-name an office that serves that service for that comune, show one of that service's procedures
-in the message's language. Where the knowledge base knows no such office (some comuni have no
-listed CPIA yet), the reply must say so honestly, in that language, instead of naming another.
+Each message of ``first_messages.yml`` and of ``first_messages_unseen.yml`` (one per language and
+service in each, naming the person's town) is sent in a new conversation over the REST channel
+of the running assistant. The replies must name an office that serves that service for that
+comune, show one of that service's procedures in the message's language. Where the knowledge
+base knows no such office (some comuni have no listed CPIA yet), the reply must say so
+honestly, in that language, instead of naming another.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from tests.stack import Stack, post_json
 
 pytestmark = pytest.mark.e2e
 
-CASES = yaml.safe_load((Path(__file__).parent / "first_messages.yml").read_text("utf-8"))[
-    "messages"
+# first_messages.yml: the issue's set. first_messages_unseen.yml: a second set written later by
+# someone who had not read the training data or the lexicon (see its header).
+FILES = {"": "first_messages.yml", "unseen:": "first_messages_unseen.yml"}
+CASES = [
+    {**case, "set": prefix}
+    for prefix, name in FILES.items()
+    for case in yaml.safe_load((Path(__file__).parent / name).read_text("utf-8"))["messages"]
 ]
 
 
@@ -36,23 +42,24 @@ def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]
 
 # Messages the current model still gets wrong, each with what goes wrong. strict: the day one
 # is answered right, its test fails until it is taken off this list.
-# Model of 2026-11-22 (config.yml with concept features, data/ at this commit): 135 of 144 right.
+# Model of 2026-12-06 (config.yml, data/ and bot/nlu/ at this commit): first_messages.yml 144 of
+# 144 right (its nine earlier misses were studied while the lexicon's service words were
+# written); first_messages_unseen.yml, which that work did not see, 139 of 144.
 KNOWN_MISSES: dict[str, str] = {
-    "en-health_care": "'without a permit' pulls it to ask_residence_permit (1.0)",
-    "sq-employment": "'si regjistrohem në centro per l'impiego' read as inform (0.90)",
-    "ro-employment": "'unde mă înscriu la centro per l'impiego' read as ask_office_location "
-                     "(0.99): the office's address, no procedure",
-    "ur-residence_registration": "transliterated ریزیڈنسا not recognised: read as inform",
-    "bn-housing": "'ভাড়া বাসা' (rented flat) read as report_emergency (0.41)",
-    "zh-family_reunification": "家庭团聚 not recognised: read as inform",
-    "zh-italian_course": "意大利语课 not recognised: read as inform",
-    "zh-school_enrollment": "上学 报名 not recognised: nlu_fallback, no service named",
-    "zh-housing": "租房 not recognised: nlu_fallback, no service named",
+    "unseen:it-asylum": "fleeing and fear of going back, no asylum word: nlu_fallback (0.40)",
+    "unseen:it-health_care": "a child's fever and no doctor read as report_emergency (0.94); "
+    "the emergency numbers come first, the health procedure never",
+    "unseen:ru-housing": "'ищем квартиру' (looking for a flat) with 'без детей' (no children) "
+    "read as ask_school_enrollment (1.0)",
+    "unseen:bn-legal_aid": "'Maglie' (also Italian for sweaters) needs a place word before it; "
+    "in Bengali script none is recognised, so no town and the town is asked for",
+    "unseen:zh-family_reunification": "'把老婆孩子从国内接过来' (bring wife and child over) "
+    "read as inform (1.0)",
 }
 
 
 def _case_id(case: dict) -> str:
-    return f"{case['language']}-{case['service']}"
+    return f"{case['set']}{case['language']}-{case['service']}"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +80,7 @@ def test_first_message_gets_the_right_office_and_procedure_in_its_language(
 ) -> None:
     replies = post_json(
         f"{stack.base_url}/webhooks/rest/webhook",
-        {"sender": f"first-{case['language']}-{case['service']}", "message": case["text"]},
+        {"sender": f"first-{_case_id(case)}", "message": case["text"]},
     )
     text = "\n".join(r.get("text", "") for r in replies)
 
