@@ -83,6 +83,9 @@ def ensure_model(root: Path = PROJECT_ROOT, force: bool = False) -> Path:
         "--fixed-model-name",
         target.name[: -len(".tar.gz")],
     ]
+    if force:
+        # From scratch: without it Rasa restores unchanged components from .rasa/cache.
+        command.append("--force")
     subprocess.run(command, cwd=root, check=True)
     cached.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(target, cached)

@@ -74,3 +74,7 @@ def test_changed_inputs_are_trained_and_cached(
     target = training.ensure_model(project)
     assert len(calls) == 1 and "train" in calls[0]
     assert (get_settings().model_cache_dir / target.name).read_bytes() == b"fresh model"
+    # Rasa's own cache is used for a normal training, skipped for a forced one (from scratch).
+    assert "--force" not in calls[0]
+    training.ensure_model(project, force=True)
+    assert len(calls) == 2 and "--force" in calls[1]
