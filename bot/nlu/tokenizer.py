@@ -54,6 +54,11 @@ class CJKWhitespaceTokenizer(SourcesFingerprint, WhitespaceTokenizer):
     """``WhitespaceTokenizer`` plus one token per Han character."""
 
     @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """``WhitespaceTokenizer``'s options, plus ``mask_towns`` (on unless set to false)."""
+        return {**WhitespaceTokenizer.get_default_config(), "mask_towns": True}
+
+    @staticmethod
     def not_supported_languages() -> list[str] | None:
         """Every language: Chinese is the reason this class exists."""
         return None
@@ -63,7 +68,9 @@ class CJKWhitespaceTokenizer(SourcesFingerprint, WhitespaceTokenizer):
         tokens = [
             part for token in super().tokenize(message, attribute) for part in _split_han(token)
         ]
-        return _mask_towns(message.get(attribute) or "", tokens) if attribute == TEXT else tokens
+        if attribute != TEXT or not self._config.get("mask_towns", True):
+            return tokens
+        return _mask_towns(message.get(attribute) or "", tokens)
 
 
 def _mask_towns(text: str, tokens: list[Token]) -> list[Token]:

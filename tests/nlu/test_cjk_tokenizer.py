@@ -53,3 +53,10 @@ def test_towns_become_one_masked_token_so_no_town_stands_for_an_intent():
 
 def test_words_that_are_towns_only_in_a_place_context_are_kept():
     assert lemmas("salve, ho bisogno") == ["salve", "ho", "bisogno"]
+
+
+def test_town_masking_can_be_turned_off_in_the_config():
+    config = {**CJKWhitespaceTokenizer.get_default_config(), "mask_towns": False}
+    tokenizer = CJKWhitespaceTokenizer(config)
+    got = tokenizer.tokenize(Message(data={"text": "vivo a Nardò"}), "text")
+    assert [t.lemma for t in got] == ["vivo", "a", "Nardò"]
