@@ -375,7 +375,7 @@ def _romanized_words(words: list[str]) -> bool:
     def foreign(word: str) -> bool:
         return word not in lex.latin and word not in lex.courtesy
 
-    bigrams = [pair for pair in zip(words, words[1:], strict=False)]
+    bigrams = list(zip(words, words[1:], strict=False))
     return (
         any(w in lex.romanized and foreign(w) for w in words)
         or any(" ".join(p) in lex.romanized and any(map(foreign, p)) for p in bigrams)

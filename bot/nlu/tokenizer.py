@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.fingerprint import SourcesFingerprint
+from bot.nlu.gazetteer import CITY, find
 from bot.nlu.text import sanitize, script_of
 
 CITY_LEMMA = "__city__"
@@ -51,7 +52,7 @@ def _split_han(token: Token) -> list[Token]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class CJKWhitespaceTokenizer(SourcesFingerprint, WhitespaceTokenizer):
-    """``WhitespaceTokenizer`` plus one token per Han character."""
+    """``WhitespaceTokenizer`` plus one token per Han character and one per town."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -75,8 +76,6 @@ class CJKWhitespaceTokenizer(SourcesFingerprint, WhitespaceTokenizer):
 
 def _mask_towns(text: str, tokens: list[Token]) -> list[Token]:
     """Merge the tokens of each town the gazetteer finds into one ``__city__`` token."""
-    from bot.nlu.gazetteer import CITY, find
-
     if sanitize(text) != text:
         return tokens  # the gazetteer's offsets would not point into this text
     spans = [(m.start, m.end) for m in find(text) if m.entry.entity == CITY]
