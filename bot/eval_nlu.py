@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,12 @@ def load_test_set(test_dir: Path = TEST_DIR) -> list[Example]:
         data = load_data(str(path))
         examples.extend(_example(m, path.stem) for m in data.intent_examples)
     return examples
+
+
+def _seen_in(train_data: Any) -> Callable[[Example], bool]:
+    """Whether a test example appears verbatim (case aside) among the training examples."""
+    texts = {m.get("text").strip().casefold() for m in train_data.intent_examples}
+    return lambda example: example.text.strip().casefold() in texts
 
 
 def load_nlu_data(path: Path) -> Any:
@@ -430,8 +437,8 @@ def run(args: argparse.Namespace) -> int:
     if not examples:
         print(f"error: no test examples in {test_dir}/*.yml", file=sys.stderr)
         return 1
-    train_texts = {m.get("text").strip().casefold() for m in train_data.intent_examples}
-    leaked = [e.text for e in examples if e.text.strip().casefold() in train_texts]
+    seen = _seen_in(train_data)
+    leaked = [e.text for e in examples if seen(e)]
     if leaked and not args.keep_leaked:
         # A test message the model was trained on measures memory, not understanding.
         print(
@@ -439,7 +446,7 @@ def run(args: argparse.Namespace) -> int:
             f"left out of the scores (--keep-leaked keeps them), e.g. {leaked[:3]}",
             file=sys.stderr,
         )
-        examples = [e for e in examples if e.text.strip().casefold() not in train_texts]
+        examples = [e for e in examples if not seen(e)]
     elif leaked:
         print(
             f"warning: {len(leaked)} test messages also appear in the training data",
@@ -520,11 +527,8 @@ def run_language(args: argparse.Namespace) -> int:
     """
     from bot.nlu.language import detect
 
-    examples = load_test_set(Path(args.test_dir))
-    train_texts = {
-        m.get("text").strip().casefold() for m in load_nlu_data(Path(args.data)).intent_examples
-    }
-    examples = [e for e in examples if e.text.strip().casefold() not in train_texts]
+    seen = _seen_in(load_nlu_data(Path(args.data)))
+    examples = [e for e in load_test_set(Path(args.test_dir)) if not seen(e)]
     if not examples:
         print(f"error: no test examples in {args.test_dir}/*.yml", file=sys.stderr)
         return 1
