@@ -15,10 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_ROOT
+from bot.nlu.lexicon import TERRITORY_FILE
 
 NLU_DIR = Path(__file__).parent
-TERRITORY_FILE = PROJECT_ROOT / "knowledge" / "territory.yml"
 
 
 @lru_cache(maxsize=1)

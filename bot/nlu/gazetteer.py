@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -34,12 +35,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.explicit import explicit_language
 from bot.nlu.fingerprint import SourcesFingerprint
-from bot.nlu.lexicon import LEXICON_FILE
+from bot.nlu.lexicon import LEXICON_FILE, TERRITORY_FILE
 from bot.nlu.text import Token, key, sanitize, script_of, tokenize
-from bot.settings import PROJECT_ROOT
 from bot.territory import by_folded_name, comuni, fold
 
-TERRITORY_FILE = PROJECT_ROOT / "knowledge" / "territory.yml"
 EXTRACTOR = "GazetteerEntityExtractor"
 CITY, OFFICE, SERVICE, LANGUAGE = "city", "office", "service", "language"
 MAX_PHRASE = 6
@@ -345,11 +344,25 @@ def _in_place_context(tokens: list[Token], keys: list[str], i: int) -> bool:
 
 
 def find(text: str | None, gaz: Gazetteer | None = None) -> list[Match]:
-    """Entities named in ``text`` (sanitized first), left to right, never overlapping."""
+    """Entities named in ``text`` (sanitized first), left to right, never overlapping.
+
+    With the shared gazetteer the result is cached per text: the language detector, the
+    tokenizer, the concept featurizer and the entity extractor all ask it about each message.
+    """
+    if gaz is None:
+        return list(_find_shared(text or ""))
+    return _find(text, gaz)
+
+
+@lru_cache(maxsize=64)
+def _find_shared(text: str) -> tuple[Match, ...]:
+    return tuple(_find(text, gazetteer()))
+
+
+def _find(text: str | None, gaz: Gazetteer) -> list[Match]:
     text = sanitize(text)
     if not text:
         return []
-    gaz = gaz or gazetteer()
     tokens = tokenize(text)
     keys = [key(t.text) for t in tokens]
     matches: list[Match] = []

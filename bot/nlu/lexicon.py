@@ -9,9 +9,12 @@ from pathlib import Path
 import yaml
 
 from bot.nlu.text import key
+from bot.settings import PROJECT_ROOT
 from bot.territory import fold
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.yml")
+# Town aliases (other scripts, misspellings, frazioni), curated with the knowledge base.
+TERRITORY_FILE = PROJECT_ROOT / "knowledge" / "territory.yml"
 
 
 @dataclass(frozen=True)
