@@ -75,19 +75,13 @@ class Prediction:
     top_intent: str | None = None  # best intent other than nlu_fallback
 
 
-def _lang_of(message: Any) -> str | None:
-    """Return the language a block's ``metadata: {lang: ...}`` gives its examples, if any."""
-    metadata = message.get("metadata") or {}
-    intent_meta = metadata.get("intent") if isinstance(metadata, dict) else None
-    lang = (intent_meta or {}).get("lang") if isinstance(intent_meta, dict) else None
-    return str(lang) if lang else None
-
-
 def _example(message: Any, default_language: str) -> Example:
     cities = [
         str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == "city"
     ]
-    language = _lang_of(message) or default_language
+    from bot.nlu.profile import lang_of
+
+    language = lang_of(message) or default_language
     return Example(language, message.get("text"), message.get("intent"), cities)
 
 
@@ -519,21 +513,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_language(args: argparse.Namespace) -> int:
-    """Score the language detector alone on the held-out set: seconds, no training.
-
-    The detector is not trained, so this gives the language rows of ``bot eval nlu`` (the same
-    examples, leaked ones left out the same way) while working on ``bot/nlu/language.py``.
-    """
-    from bot.nlu.language import detect
-
-    seen = _seen_in(load_nlu_data(Path(args.data)))
-    examples = [e for e in load_test_set(Path(args.test_dir)) if not seen(e)]
-    if not examples:
-        print(f"error: no test examples in {args.test_dir}/*.yml", file=sys.stderr)
-        return 1
-    results = [(e, detect(e.text)) for e in examples]
-    for label, subset in (
+def _print_language_scores(label: str, results: list[tuple[Example, dict[str, Any]]]) -> None:
+    for part, subset in (
         ("all", results),
         (
             f"1–{SHORT_MAX_WORDS} words",
@@ -543,7 +524,11 @@ def run_language(args: argparse.Namespace) -> int:
         marks = [language_correct(e.language, r) for e, r in subset]
         strict = sum(m[0] for m in marks) / len(marks)
         effective = sum(m[1] for m in marks) / len(marks)
-        print(f"{label}: n={len(marks)} effective={effective:.4f} strict={strict:.4f}")
+        errors = sum(1 for m in marks if not m[1])
+        print(
+            f"{label} {part}: n={len(marks)} errors={errors} "
+            f"effective={effective:.4f} strict={strict:.4f}"
+        )
     errors = Counter(
         (e.language, r.get("code") or "None")
         for e, r in results
@@ -552,6 +537,62 @@ def run_language(args: argparse.Namespace) -> int:
     print("errors (expected → detected):")
     for (expected, got), n in errors.most_common():
         print(f"  {expected} → {got}: {n}")
+
+
+def _cross_validate_language(train_data: Any, folds: int) -> list[tuple[Example, dict]]:
+    """Each labelled training example detected with a profile fit on the other folds."""
+    import random
+
+    from bot.nlu.language import SUPPORTED, detect
+    from bot.nlu.profile import LanguageProfile, lang_of
+
+    labelled = [
+        (m.get("text"), lang_of(m))
+        for m in train_data.intent_examples
+        if lang_of(m) and m.get("text")
+    ]
+    order = list(range(len(labelled)))
+    random.Random(0).shuffle(order)
+    results = []
+    for k in range(folds):
+        held = set(order[k::folds])
+        profile = LanguageProfile.fit(
+            pair for i, pair in enumerate(labelled) if i not in held and pair[1] in SUPPORTED
+        )
+        for i in sorted(held):
+            text, lang = labelled[i]
+            results.append((Example(lang, text, None, []), detect(text, profile=profile)))
+    return results
+
+
+def run_language(args: argparse.Namespace) -> int:
+    """Score the language detector alone: seconds, no DIET training.
+
+    On the held-out set it gives the language rows of ``bot eval nlu`` (the same examples,
+    leaked ones left out the same way, the n-gram profile fit on the whole training data as
+    training does). With ``--folds K`` it scores the training data's own labelled examples
+    instead, each with a profile fit on the other folds: the development measure for tuning
+    the detector without looking at the held-out set.
+    """
+    from bot.nlu.language import SUPPORTED, detect
+    from bot.nlu.profile import LanguageProfile
+
+    train_data = load_nlu_data(Path(args.data))
+    if args.folds:
+        if args.folds < 2:
+            print("error: --folds needs at least 2", file=sys.stderr)
+            return 1
+        _print_language_scores(
+            f"training data, {args.folds}-fold", _cross_validate_language(train_data, args.folds)
+        )
+        return 0
+    seen = _seen_in(train_data)
+    examples = [e for e in load_test_set(Path(args.test_dir)) if not seen(e)]
+    if not examples:
+        print(f"error: no test examples in {args.test_dir}/*.yml", file=sys.stderr)
+        return 1
+    profile = LanguageProfile.from_training_data(train_data, SUPPORTED)
+    _print_language_scores("held-out", [(e, detect(e.text, profile=profile)) for e in examples])
     return 0
 
 
@@ -590,4 +631,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     lang.add_argument("--data", default=str(PROJECT_ROOT / "data"), help="training data")
     lang.add_argument("--test-dir", default=str(TEST_DIR), help="held-out <language>.yml files")
+    lang.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        metavar="K",
+        help="development only: K-fold cross-validation on the training data instead of the "
+        "test set",
+    )
     lang.set_defaults(func=run_language)

@@ -98,4 +98,25 @@ def test_eval_language_scores_the_detector_without_training(tmp_path: Path, caps
     )
     assert args.func(args) == 0
     out = capsys.readouterr().out
-    assert "all: n=1 effective=1.0000 strict=1.0000" in out
+    assert "held-out all: n=1 errors=0 effective=1.0000 strict=1.0000" in out
+
+
+def test_eval_language_folds_score_the_training_data_itself(tmp_path: Path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    blocks = {
+        "sq": ["kam nevoje per nje avokat", "ku eshte zyra e punes", "dua te mesoj italisht"],
+        "en": ["i need a lawyer", "where is the job centre", "i want to learn italian"],
+    }
+    text = 'version: "3.1"\nnlu:\n'
+    for lang, examples in blocks.items():
+        text += f"- intent: ask_legal_aid\n  metadata: {{lang: {lang}}}\n  examples: |\n"
+        text += "".join(f"    - {e}\n" for e in examples)
+    (data / "nlu.yml").write_text(text, encoding="utf-8")
+    args = build_parser().parse_args(["eval", "language", "--data", str(data), "--folds", "3"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    # Every labelled example is scored once, by a profile that never saw it.
+    assert "training data, 3-fold all: n=6 errors=0" in out
+    args = build_parser().parse_args(["eval", "language", "--data", str(data), "--folds", "1"])
+    assert args.func(args) == 1
