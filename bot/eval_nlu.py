@@ -522,6 +522,9 @@ def _print_language_scores(label: str, results: list[tuple[Example, dict[str, An
         ),
     ):
         marks = [language_correct(e.language, r) for e, r in subset]
+        if not marks:
+            print(f"{label} {part}: n=0")
+            continue
         strict = sum(m[0] for m in marks) / len(marks)
         effective = sum(m[1] for m in marks) / len(marks)
         errors = sum(1 for m in marks if not m[1])
@@ -578,13 +581,15 @@ def run_language(args: argparse.Namespace) -> int:
     from bot.nlu.profile import LanguageProfile
 
     train_data = load_nlu_data(Path(args.data))
-    if args.folds:
+    if args.folds is not None:
         if args.folds < 2:
             print("error: --folds needs at least 2", file=sys.stderr)
             return 1
-        _print_language_scores(
-            f"training data, {args.folds}-fold", _cross_validate_language(train_data, args.folds)
-        )
+        results = _cross_validate_language(train_data, args.folds)
+        if not results:
+            print(f"error: no examples with metadata: {{lang: ..}} in {args.data}", file=sys.stderr)
+            return 1
+        _print_language_scores(f"training data, {args.folds}-fold", results)
         return 0
     seen = _seen_in(train_data)
     examples = [e for e in load_test_set(Path(args.test_dir)) if not seen(e)]

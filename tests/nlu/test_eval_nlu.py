@@ -118,5 +118,14 @@ def test_eval_language_folds_score_the_training_data_itself(tmp_path: Path, caps
     out = capsys.readouterr().out
     # Every labelled example is scored once, by a profile that never saw it.
     assert "training data, 3-fold all: n=6 errors=0" in out
-    args = build_parser().parse_args(["eval", "language", "--data", str(data), "--folds", "1"])
+    for folds in ("1", "0"):
+        argv = ["eval", "language", "--data", str(data), "--folds", folds]
+        args = build_parser().parse_args(argv)
+        assert args.func(args) == 1
+    # Training data without language labels has nothing to cross-validate: an error, not a crash.
+    (data / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: thank\n  examples: |\n    - grazie\n', encoding="utf-8"
+    )
+    args = build_parser().parse_args(["eval", "language", "--data", str(data), "--folds", "3"])
     assert args.func(args) == 1
+    assert "no examples with metadata" in capsys.readouterr().err
