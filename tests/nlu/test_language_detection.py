@@ -319,3 +319,20 @@ def test_pidgin_grammar_in_english_words_is_not_confident_english(text):
 def test_english_get_stays_confident_english(text):
     result = detect(text)
     assert result["code"] == "en" and result["confidence"] >= 0.8
+
+
+@pytest.mark.parametrize(
+    "bare, standard",
+    [
+        ("i need doctor in bari", "i need a doctor in bari"),
+        ("i have problem with my boss", "i have a problem with my boss"),
+    ],
+)
+def test_english_without_articles_is_english_but_does_not_switch(bare, standard):
+    # Nigerian Pidgin and learner's English drop the article; the conversation keeps its
+    # language, while the same sentence in standard English switches it.
+    from actions.constants import LANGUAGE_SWITCH_CONFIDENCE
+
+    assert detect(bare)["code"] == "en"
+    assert detect(bare)["confidence"] < LANGUAGE_SWITCH_CONFIDENCE
+    assert detect(standard)["confidence"] >= LANGUAGE_SWITCH_CONFIDENCE
