@@ -547,13 +547,9 @@ def _cross_validate_language(train_data: Any, folds: int) -> list[tuple[Example,
     import random
 
     from bot.nlu.language import SUPPORTED, detect
-    from bot.nlu.profile import LanguageProfile, lang_of
+    from bot.nlu.profile import LanguageProfile, labelled_examples
 
-    labelled = [
-        (m.get("text"), lang_of(m))
-        for m in train_data.intent_examples
-        if lang_of(m) and m.get("text")
-    ]
+    labelled = labelled_examples(train_data)
     order = list(range(len(labelled)))
     random.Random(0).shuffle(order)
     results = []

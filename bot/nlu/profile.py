@@ -44,6 +44,16 @@ def lang_of(message: Any) -> str | None:
     return str(lang) if lang else None
 
 
+def labelled_examples(training_data: Any) -> list[tuple[str, str]]:
+    """``(text, language)`` of every example whose block names its language."""
+    pairs = []
+    for message in training_data.intent_examples:
+        lang, text = lang_of(message), message.get("text")
+        if lang and text:
+            pairs.append((text, lang))
+    return pairs
+
+
 @lru_cache(maxsize=1)
 def _analyzer() -> Any:
     from sklearn.feature_extraction.text import CountVectorizer
@@ -85,12 +95,7 @@ class LanguageProfile:
     def from_training_data(cls, training_data: Any, languages: Iterable[str]) -> LanguageProfile:
         """Fit on the examples of ``training_data`` whose block names one of ``languages``."""
         wanted = set(languages)
-        pairs = []
-        for message in training_data.intent_examples:
-            lang = lang_of(message)
-            if lang in wanted and message.get("text"):
-                pairs.append((message.get("text"), lang))
-        return cls.fit(pairs)
+        return cls.fit(pair for pair in labelled_examples(training_data) if pair[1] in wanted)
 
     def __bool__(self) -> bool:
         return bool(self._log_prior)
