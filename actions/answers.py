@@ -27,6 +27,8 @@ from actions.constants import (
     ENTITY_CITY,
     ENTITY_OFFICE,
     ENTITY_SERVICE,
+    HEALTH_SERVICE,
+    SAFETY,
     SERVICE_INTENT_PREFIX,
     SLOT_CITY,
     SLOT_FAILED_TURNS,
@@ -36,6 +38,8 @@ from actions.constants import (
     SLOT_PROCEDURE,
     SLOT_SERVICE,
     TIMEZONE,
+    TRUSTED_INTENT,
+    UNDOCUMENTED_PROCEDURES,
 )
 from actions.knowledge import shared_knowledge_base
 from bot.kb.queries import Comune, KnowledgeBase, Office, Procedure
@@ -100,32 +104,55 @@ class KnowledgeAction(Action, ABC):
         return None
 
     @staticmethod
-    def named_service(tracker: Tracker) -> str | None:
-        """The one service this message names (the gazetteer's curated keywords), if exactly one."""
+    def named_services(tracker: Tracker) -> set[str]:
+        """The services this message names (the gazetteer's curated keywords)."""
         named = {
             str(e["value"])
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == ENTITY_SERVICE and e.get("value") in SERVICES
         }
         named.discard("emergency")
+        return named
+
+    @classmethod
+    def named_service(cls, tracker: Tracker) -> str | None:
+        """The one service this message names, if exactly one."""
+        named = cls.named_services(tracker)
         return named.pop() if len(named) == 1 else None
+
+    @staticmethod
+    def undocumented(tracker: Tracker) -> bool:
+        """Whether the person says they have no papers (the parse's ``safety`` field)."""
+        return bool((tracker.latest_message.get(SAFETY) or {}).get("undocumented"))
 
     @classmethod
     def service(cls, tracker: Tracker) -> str | None:
         """The service this message is about, else the one the conversation is about.
 
-        A single service named in the message ("اللجوء", "律师", "codice fiscale") outranks the
-        classifier's intent, which generalises and so errs more on languages with little
-        training data; two services named leave it to the intent.
+        What is asked decides, not the words that tell the story ("non ho il permesso di
+        soggiorno, dove trovo un medico?"):
+
+        1. a person without papers who mentions care is asking about care, which for them is
+           STP care — never the Questura, whatever else the message names;
+        2. a service intent the classifier is sure of (``TRUSTED_INTENT``) stands;
+        3. otherwise a single service named in the message ("اللجوء", "律师", "codice fiscale")
+           outranks the classifier, which errs more on languages with little training data;
+        4. then the classifier's service intent, then the conversation's service.
         """
-        named = cls.named_service(tracker)
-        if named:
-            return named
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        if intent.startswith(SERVICE_INTENT_PREFIX):
-            candidate = intent[len(SERVICE_INTENT_PREFIX) :]
-            if candidate in SERVICES:
-                return candidate
+        named = cls.named_services(tracker)
+        if HEALTH_SERVICE in named and cls.undocumented(tracker):
+            return HEALTH_SERVICE
+        intent = tracker.latest_message.get("intent") or {}
+        name = str(intent.get("name") or "")
+        candidate = (
+            name[len(SERVICE_INTENT_PREFIX) :] if name.startswith(SERVICE_INTENT_PREFIX) else ""
+        )
+        if candidate in SERVICES and float(intent.get("confidence") or 0) >= TRUSTED_INTENT:
+            return candidate
+        if len(named) == 1:
+            return next(iter(named))
+        if candidate in SERVICES:
+            return candidate
         return tracker.get_slot(SLOT_SERVICE)
 
     @staticmethod
@@ -137,8 +164,13 @@ class KnowledgeAction(Action, ABC):
 
     # -------------------------------------------------------------- knowledge
 
-    def choose_procedure(self, service: str, language: str, text: str) -> Procedure | None:
+    def choose_procedure(
+        self, service: str, language: str, text: str, undocumented: bool = False
+    ) -> Procedure | None:
         """The procedure whose title and summary share most word stems with the message.
+
+        A person without papers gets the procedure meant for them when the service has one
+        (``UNDOCUMENTED_PROCEDURES``: STP care, not SSN registration).
 
         Stems are a word's first four letters, folded, so "scade", "scaduto" and "scadenza"
         meet; they are compared with the texts in the person's language and in Italian (people
@@ -148,6 +180,11 @@ class KnowledgeAction(Action, ABC):
         procedures = self.kb.procedures(service, language)
         if not procedures:
             return None
+        if undocumented:
+            meant = UNDOCUMENTED_PROCEDURES.get(service)
+            for procedure in procedures:
+                if procedure.id == meant:
+                    return procedure
         italian = {p.id: p for p in self.kb.procedures(service, "it")}
         asked = _stems(text)
 
@@ -196,7 +233,9 @@ class KnowledgeAction(Action, ABC):
     ) -> list[EventType]:
         """Summary, office with its opening, documents, steps, then the next questions."""
         language = self.language(tracker)
-        procedure = self.choose_procedure(service, language, tracker.latest_message.get("text"))
+        procedure = self.choose_procedure(
+            service, language, tracker.latest_message.get("text"), self.undocumented(tracker)
+        )
         office = self.office(service, comune, procedure)
         name = self.kb.service_name(service, language)
         if procedure:
@@ -306,7 +345,9 @@ class KnowledgeAction(Action, ABC):
             found = self.kb.procedure(service, language, tracker.get_slot(SLOT_PROCEDURE))
             if found:
                 return found
-        return self.choose_procedure(service, language, tracker.latest_message.get("text"))
+        return self.choose_procedure(
+            service, language, tracker.latest_message.get("text"), self.undocumented(tracker)
+        )
 
     def _current_office(
         self, tracker: Tracker, service: str | None, kind: str | None, comune: Comune | None
@@ -355,11 +396,7 @@ class ActionAnswerAspect(KnowledgeAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         aspect = intent if intent in ASPECT_INTENTS else "ask_office_location"
         named = self.named_service(tracker)
-        if (
-            aspect != "ask_documents_needed"
-            and named
-            and named != tracker.get_slot(SLOT_SERVICE)
-        ):
+        if aspect != "ask_documents_needed" and named and named != tracker.get_slot(SLOT_SERVICE):
             # "caut de lucru, unde mă înscriu la centro per l'impiego?": where or when, about a
             # service the conversation has not discussed yet, is a question about that service.
             # Its answer has the office's address and opening too, and the procedure besides.

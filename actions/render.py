@@ -14,7 +14,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
 
 from bot.kb.hours import Opening, WeeklySlot
-from bot.kb.queries import Office, Procedure
+from bot.kb.queries import EmergencyNumber, Office, Procedure
 from bot.messages import render
 
 # A message longer than this is split between list items (WhatsApp's own limit is 1600).
@@ -120,6 +120,11 @@ def office_lines(
     if notes:
         lines.append(render("utter_answer_line_notes", language, notes=notes))
     return lines
+
+
+def number_line(number: EmergencyNumber) -> str:
+    """One emergency number with what it is for, in one line."""
+    return f"🚨 {number.number} — {number.label}" + (f": {number.when}" if number.when else "")
 
 
 def provenance_lines(

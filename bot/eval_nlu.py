@@ -641,3 +641,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "test set",
     )
     lang.set_defaults(func=run_language)
+    from bot import eval_safety
+
+    eval_safety.register(eval_sub)

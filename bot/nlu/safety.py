@@ -352,8 +352,12 @@ def safety_lexicon() -> SafetyLexicon:
 
 def classify(
     text: str, intent: dict[str, Any] | None, lexicon: SafetyLexicon | None = None
-) -> dict[str, Any] | None:
-    """The ``safety`` field for a message and its classifier intent, or None if no danger."""
+) -> dict[str, Any]:
+    """The ``safety`` field for a message and its classifier intent (``classes`` empty: no danger).
+
+    ``undocumented`` is reported whatever the danger: a person without papers who asks for a
+    doctor must reach STP care, never the Questura (``actions/answers.py``).
+    """
     assessment = (lexicon or safety_lexicon()).assess(text or "")
     if assessment.classes:
         return assessment.as_dict("lexicon")
@@ -365,7 +369,12 @@ def classify(
         return Assessment(
             (GENERAL,), assessment.groups, assessment.undocumented, assessment.terms
         ).as_dict("classifier")
-    return None
+    return assessment.as_dict("none")
+
+
+def is_danger(verdict: dict[str, Any] | None) -> bool:
+    """Whether a ``safety`` field says the message is danger."""
+    return bool(verdict and verdict.get("classes"))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -404,7 +413,7 @@ class SafetyClassifier(SourcesFingerprint, GraphComponent, IntentClassifier):
             intent = message.get(INTENT)
             verdict = classify(message.get(TEXT) or "", intent, self.lexicon)
             message.set(SAFETY, verdict, add_to_output=True)
-            if verdict is None:
+            if not is_danger(verdict):
                 continue
             ranking = [
                 item

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -149,17 +151,63 @@ async def test_tier2_language_falls_back_with_a_note(kb: KnowledgeBase) -> None:
     assert "English" in cards(dispatcher) or "ਅੰਗਰੇਜ਼ੀ" in cards(dispatcher)
 
 
-async def test_a_service_named_in_the_message_outranks_a_wrong_intent(kb: KnowledgeBase) -> None:
+async def test_a_service_named_in_the_message_outranks_an_unsure_intent(
+    kb: KnowledgeBase,
+) -> None:
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "service", "value": "asylum"}, *city("Torremaggiore")]
     events = await ActionAnswerService(kb).run(
         dispatcher,
         tracker(
-            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities, language="ar"
+            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities,
+            confidence=0.6, language="ar",
         ),
         {},
     )
     assert slots(events)["service"] == "asylum"
+
+
+async def test_a_sure_intent_is_what_was_asked_whatever_the_story_names(
+    kb: KnowledgeBase,
+) -> None:
+    # "Permesso di soggiorno" is part of the story; the question is about a doctor.
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "service", "value": "residence_permit"}, *city("Lecce")]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "ho il permesso di soggiorno scaduto, a chi mi rivolgo per vedere un dottore?",
+            "ask_health_care", entities, confidence=0.89, language="it",
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "health_care"
+
+
+@pytest.mark.parametrize("intent", ["ask_residence_permit", "ask_health_care", "inform"])
+async def test_care_without_papers_is_stp_care_never_the_questura(
+    kb: KnowledgeBase, intent: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [
+        {"entity": "service", "value": "residence_permit"},
+        {"entity": "service", "value": "health_care"},
+        *city("Lecce"),
+    ]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "non ho il permesso di soggiorno, sto male, dove posso andare dal medico a Lecce?",
+            intent, entities, confidence=0.95, language="it",
+            safety={"classes": [], "undocumented": True},
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "health_care"
+    assert slots(events)["procedure"] == "health-stp-code"
+    office = kb.office(slots(events)["office"])
+    assert office is not None and office.kind != "questura"
+    assert "Questura" not in cards(dispatcher)
 
 
 async def test_town_with_a_named_service_read_as_inform_answers_the_service(

@@ -77,8 +77,10 @@ def test_classifier_intent_is_a_second_net(lexicon: SafetyLexicon) -> None:
     unsure = {"name": "report_emergency", "confidence": 0.2}
     assert classify("help please come", sure, lexicon)["classes"] == ["danger"]
     assert classify("help please come", sure, lexicon)["source"] == "classifier"
-    assert classify("help please come", unsure, lexicon) is None
+    assert classify("help please come", unsure, lexicon)["classes"] == []
     assert classify("ho dolore al petto", None, lexicon)["source"] == "lexicon"
+    calm = classify("sono senza permesso, dove trovo un medico", None, lexicon)
+    assert (calm["classes"], calm["undocumented"]) == ([], True)
 
 
 @pytest.mark.parametrize(
