@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
