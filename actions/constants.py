@@ -20,6 +20,9 @@ SLOT_OFFICE = "office"
 SLOT_PROCEDURE = "procedure"
 SLOT_PENDING_QUESTION = "pending_question"
 SLOT_FAILED_TURNS = "failed_turns"
+SLOT_FAQ = "faq"  # the FAQ entry answered last
+# pending_question when a service was answered without its office: "office:<service>".
+OFFICE_PENDING = "office:"
 
 # The parse's danger verdict (bot/nlu/safety.py: SAFETY); a plain string so the action server
 # does not import the NLU component and Rasa with it.
@@ -28,6 +31,7 @@ SAFETY = "safety"
 ENTITY_CITY = "city"
 ENTITY_SERVICE = "service"
 ENTITY_OFFICE = "office"
+ENTITY_FAQ = "faq_id"  # a suggested FAQ question chosen with its button
 
 # Intents that ask about one aspect of an office rather than a service.
 ASPECT_INTENTS = ("ask_opening_hours", "ask_office_location", "ask_documents_needed")

@@ -63,11 +63,19 @@ class ActionHandleFallback(MediatorRequest):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        choice = self.faq_choice(tracker)
+        if choice.answer:
+            events = self.answer_faq(dispatcher, tracker, choice.answer)
+            if events is not None:
+                return events
         named = self.named_service(tracker)
         if named:
             # Unsure of the intent, but the message names a service ("cerere de cetățenie"):
             # answer that rather than ask to rephrase.
             return self.answer_for_town(dispatcher, tracker, named)
+        if choice.suggestions and float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) < 2:
+            # Close to some curated questions: offer them (and a mediator) before "rephrase".
+            return self.suggest_faq(dispatcher, tracker, choice.suggestions)
         if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
             if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
                 # A mediator is called at once (the ticket's message says so).

@@ -64,15 +64,20 @@ async def test_closed_office_says_when_it_opens_next(kb: KnowledgeBase) -> None:
     assert "Closed now. It opens again Thu, Nov 26 14:30 (by appointment only)." in text
 
 
-async def test_question_without_town_asks_once_then_answers_when_town_arrives(
+async def test_question_without_town_is_answered_first_then_the_office_when_town_arrives(
     kb: KnowledgeBase,
 ) -> None:
     first = CollectingDispatcher()
     events = await ActionAnswerService(kb).run(
         first, tracker("necesito el código fiscal", "ask_tax_code", language="es"), {}
     )
-    assert responses(first) == ["utter_answer_ask_city"]
-    assert slots(events)["pending_question"] == "tax_code"
+    # What to do, the documents and the steps come at once; the town only names the office.
+    assert responses(first)[0] == "utter_answer_summary_general"
+    assert responses(first)[-1] == "utter_answer_ask_city_for_office"
+    assert "utter_answer_ask_city" not in responses(first)
+    procedure = kb.procedure("tax_code", "es", slots(events)["procedure"])
+    assert procedure is not None and procedure.steps[0] in cards(first)
+    assert slots(events)["pending_question"] == "office:tax_code"
 
     second = CollectingDispatcher()
     events = await ActionHandleInform(kb).run(
@@ -82,12 +87,14 @@ async def test_question_without_town_asks_once_then_answers_when_town_arrives(
             "inform",
             city("Nardò"),
             language="es",
-            pending_question="tax_code",
+            pending_question="office:tax_code",
             service="tax_code",
+            procedure=slots(events)["procedure"],
         ),
         {},
     )
     assert "Agenzia" in cards(second)
+    assert procedure.steps[0] not in cards(second)  # not repeated
     assert slots(events)["pending_question"] is None
     assert slots(events)["city"] == "Nardò"
 
