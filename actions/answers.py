@@ -20,26 +20,35 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import render
+from actions import faq, render
 from actions.constants import (
     ASPECT_INTENTS,
     DEFAULT_LANGUAGE,
     ENTITY_CITY,
+    ENTITY_FAQ,
     ENTITY_OFFICE,
     ENTITY_SERVICE,
+    HEALTH_SERVICE,
+    OFFICE_PENDING,
+    SAFETY,
     SERVICE_INTENT_PREFIX,
     SLOT_CITY,
     SLOT_FAILED_TURNS,
+    SLOT_FAQ,
     SLOT_LANGUAGE,
     SLOT_OFFICE,
     SLOT_PENDING_QUESTION,
     SLOT_PROCEDURE,
     SLOT_SERVICE,
     TIMEZONE,
+    TRUSTED_INTENT,
+    UNDOCUMENTED_PROCEDURES,
 )
+from actions.faq import FaqChoice
 from actions.knowledge import shared_knowledge_base
 from bot.kb.queries import Comune, KnowledgeBase, Office, Procedure
 from bot.kb.vocabulary import SERVICES
+from bot.messages import render_with_buttons
 from bot.territory import fold
 
 _WORD = re.compile(r"\w{4,}")
@@ -100,32 +109,55 @@ class KnowledgeAction(Action, ABC):
         return None
 
     @staticmethod
-    def named_service(tracker: Tracker) -> str | None:
-        """The one service this message names (the gazetteer's curated keywords), if exactly one."""
+    def named_services(tracker: Tracker) -> set[str]:
+        """The services this message names (the gazetteer's curated keywords)."""
         named = {
             str(e["value"])
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == ENTITY_SERVICE and e.get("value") in SERVICES
         }
         named.discard("emergency")
+        return named
+
+    @classmethod
+    def named_service(cls, tracker: Tracker) -> str | None:
+        """The one service this message names, if exactly one."""
+        named = cls.named_services(tracker)
         return named.pop() if len(named) == 1 else None
+
+    @staticmethod
+    def undocumented(tracker: Tracker) -> bool:
+        """Whether the person says they have no papers (the parse's ``safety`` field)."""
+        return bool((tracker.latest_message.get(SAFETY) or {}).get("undocumented"))
 
     @classmethod
     def service(cls, tracker: Tracker) -> str | None:
         """The service this message is about, else the one the conversation is about.
 
-        A single service named in the message ("اللجوء", "律师", "codice fiscale") outranks the
-        classifier's intent, which generalises and so errs more on languages with little
-        training data; two services named leave it to the intent.
+        What is asked decides, not the words that tell the story ("non ho il permesso di
+        soggiorno, dove trovo un medico?"):
+
+        1. a person without papers who mentions care is asking about care, which for them is
+           STP care — never the Questura, whatever else the message names;
+        2. a service intent the classifier is sure of (``TRUSTED_INTENT``) stands;
+        3. otherwise a single service named in the message ("اللجوء", "律师", "codice fiscale")
+           outranks the classifier, which errs more on languages with little training data;
+        4. then the classifier's service intent, then the conversation's service.
         """
-        named = cls.named_service(tracker)
-        if named:
-            return named
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        if intent.startswith(SERVICE_INTENT_PREFIX):
-            candidate = intent[len(SERVICE_INTENT_PREFIX) :]
-            if candidate in SERVICES:
-                return candidate
+        named = cls.named_services(tracker)
+        if HEALTH_SERVICE in named and cls.undocumented(tracker):
+            return HEALTH_SERVICE
+        intent = tracker.latest_message.get("intent") or {}
+        name = str(intent.get("name") or "")
+        candidate = (
+            name[len(SERVICE_INTENT_PREFIX) :] if name.startswith(SERVICE_INTENT_PREFIX) else ""
+        )
+        if candidate in SERVICES and float(intent.get("confidence") or 0) >= TRUSTED_INTENT:
+            return candidate
+        if len(named) == 1:
+            return next(iter(named))
+        if candidate in SERVICES:
+            return candidate
         return tracker.get_slot(SLOT_SERVICE)
 
     @staticmethod
@@ -137,8 +169,13 @@ class KnowledgeAction(Action, ABC):
 
     # -------------------------------------------------------------- knowledge
 
-    def choose_procedure(self, service: str, language: str, text: str) -> Procedure | None:
+    def choose_procedure(
+        self, service: str, language: str, text: str, undocumented: bool = False
+    ) -> Procedure | None:
         """The procedure whose title and summary share most word stems with the message.
+
+        A person without papers gets the procedure meant for them when the service has one
+        (``UNDOCUMENTED_PROCEDURES``: STP care, not SSN registration).
 
         Stems are a word's first four letters, folded, so "scade", "scaduto" and "scadenza"
         meet; they are compared with the texts in the person's language and in Italian (people
@@ -148,6 +185,11 @@ class KnowledgeAction(Action, ABC):
         procedures = self.kb.procedures(service, language)
         if not procedures:
             return None
+        if undocumented:
+            meant = UNDOCUMENTED_PROCEDURES.get(service)
+            for procedure in procedures:
+                if procedure.id == meant:
+                    return procedure
         italian = {p.id: p for p in self.kb.procedures(service, "it")}
         asked = _stems(text)
 
@@ -181,11 +223,37 @@ class KnowledgeAction(Action, ABC):
     def answer_for_town(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, service: str
     ) -> list[EventType]:
-        """Answer ``service`` for the person's town, or ask for the town and keep the question."""
+        """Answer ``service`` for the person's town; without one, all but the office first.
+
+        What does not depend on the town (what to do, the documents, the steps) is never held
+        back behind "which town?": it comes at once, and the town is asked only to name the
+        office (the answer waits in ``pending_question`` as ``office:<service>``).
+        """
         comune = self.comune(tracker)
-        if comune is None:
+        if comune is not None:
+            return self.answer_service(dispatcher, tracker, service, comune)
+        language = self.language(tracker)
+        procedure = self.choose_procedure(
+            service, language, tracker.latest_message.get("text"), self.undocumented(tracker)
+        )
+        if procedure is None:
             return [SlotSet(SLOT_SERVICE, service), *self.ask_city(dispatcher, service)]
-        return self.answer_service(dispatcher, tracker, service, comune)
+        name = self.kb.service_name(service, language)
+        dispatcher.utter_message(
+            response="utter_answer_summary_general",
+            service_name=name.text if name else service,
+            title=procedure.title,
+            summary=procedure.summary,
+        )
+        self.send_procedure(dispatcher, procedure, language)
+        dispatcher.utter_message(response="utter_answer_ask_city_for_office")
+        return [
+            SlotSet(SLOT_SERVICE, service),
+            SlotSet(SLOT_PROCEDURE, procedure.id),
+            SlotSet(SLOT_OFFICE, None),
+            SlotSet(SLOT_PENDING_QUESTION, OFFICE_PENDING + service),
+            SlotSet(SLOT_FAILED_TURNS, 0),
+        ]
 
     def answer_service(
         self,
@@ -196,7 +264,9 @@ class KnowledgeAction(Action, ABC):
     ) -> list[EventType]:
         """Summary, office with its opening, documents, steps, then the next questions."""
         language = self.language(tracker)
-        procedure = self.choose_procedure(service, language, tracker.latest_message.get("text"))
+        procedure = self.choose_procedure(
+            service, language, tracker.latest_message.get("text"), self.undocumented(tracker)
+        )
         office = self.office(service, comune, procedure)
         name = self.kb.service_name(service, language)
         if procedure:
@@ -207,30 +277,27 @@ class KnowledgeAction(Action, ABC):
                 title=procedure.title,
                 summary=procedure.summary,
             )
-        if office:
-            opening = self.kb.opening(office.id, self._clock())
-            notes = self.kb.office_notes(office.id, language)
-            self.say(
-                dispatcher,
-                render.office_lines(office, language, notes=notes.text if notes else None)
-                + render.opening_lines(opening, language)
-                + render.provenance_lines(office.checked, office.source, office.verified, language),
-            )
-        else:
-            dispatcher.utter_message(response="utter_answer_no_office", city=comune.name)
+        self.send_office(dispatcher, office, comune, language)
         if procedure:
-            self.send_documents(dispatcher, procedure, language)
-            header = render.render("utter_answer_steps_header", language)
-            for text in render.list_messages(header, procedure.steps, numbered=True):
-                dispatcher.utter_message(response="utter_answer_card", card=text)
-            self.say(
-                dispatcher,
-                render.provenance_lines(
-                    procedure.checked, procedure.source, procedure.verified, language
-                )
-                + render.fallback_line(procedure, language),
-            )
+            self.send_procedure(dispatcher, procedure, language)
         dispatcher.utter_message(response="utter_answer_next")
+        return self.answered(service, comune, office, procedure)
+
+    def answer_office_only(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, service: str, comune: Comune
+    ) -> list[EventType]:
+        """The office for a service whose procedure was already given, now that the town is."""
+        language = self.language(tracker)
+        procedure = self._current_procedure(tracker, service, language)
+        office = self.office(service, comune, procedure)
+        self.send_office(dispatcher, office, comune, language)
+        dispatcher.utter_message(response="utter_answer_next")
+        return self.answered(service, comune, office, procedure)
+
+    @staticmethod
+    def answered(
+        service: str, comune: Comune, office: Office | None, procedure: Procedure | None
+    ) -> list[EventType]:
         return [
             SlotSet(SLOT_SERVICE, service),
             SlotSet(SLOT_CITY, comune.name),
@@ -239,6 +306,124 @@ class KnowledgeAction(Action, ABC):
             SlotSet(SLOT_PENDING_QUESTION, None),
             SlotSet(SLOT_FAILED_TURNS, 0),
         ]
+
+    def send_office(
+        self,
+        dispatcher: CollectingDispatcher,
+        office: Office | None,
+        comune: Comune,
+        language: str,
+    ) -> None:
+        """The office card (contacts, opening now and next, provenance), or an honest no."""
+        if office is None:
+            dispatcher.utter_message(response="utter_answer_no_office", city=comune.name)
+            return
+        opening = self.kb.opening(office.id, self._clock())
+        notes = self.kb.office_notes(office.id, language)
+        self.say(
+            dispatcher,
+            render.office_lines(office, language, notes=notes.text if notes else None)
+            + render.opening_lines(opening, language)
+            + render.provenance_lines(office.checked, office.source, office.verified, language),
+        )
+
+    def send_procedure(
+        self, dispatcher: CollectingDispatcher, procedure: Procedure, language: str
+    ) -> None:
+        """Documents, numbered steps, and where the procedure's facts come from."""
+        self.send_documents(dispatcher, procedure, language)
+        header = render.render("utter_answer_steps_header", language)
+        for text in render.list_messages(header, procedure.steps, numbered=True):
+            dispatcher.utter_message(response="utter_answer_card", card=text)
+        self.say(
+            dispatcher,
+            render.provenance_lines(
+                procedure.checked, procedure.source, procedure.verified, language
+            )
+            + render.fallback_line(procedure, language),
+        )
+
+    # -------------------------------------------------------------- FAQ
+
+    def faq_choice(self, tracker: Tracker) -> FaqChoice:
+        return faq.choose(
+            tracker.latest_message, tracker.get_slot(SLOT_SERVICE), tracker.get_slot(SLOT_FAQ)
+        )
+
+    def answer_faq(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str
+    ) -> list[EventType] | None:
+        """The curated answer first; then the office if the town is known, else the offer.
+
+        With the town known, the office the answer points to comes with the related
+        procedure's title and summary (its documents and steps are one button away).
+        """
+        language = self.language(tracker)
+        entry = self.kb.faq(entry_id, language)
+        if entry is None:
+            return None
+        self.say(
+            dispatcher,
+            [f"❓ {entry.question}", entry.answer]
+            + render.provenance_lines(
+                entry.checked,
+                entry.sources[0] if entry.sources else None,
+                entry.verified,
+                language,
+            )
+            + render.fallback_line(entry, language),
+        )
+        events: list[EventType] = [
+            SlotSet(SLOT_FAQ, entry.id),
+            SlotSet(SLOT_SERVICE, entry.service),
+            SlotSet(SLOT_PROCEDURE, entry.procedure),
+            SlotSet(SLOT_FAILED_TURNS, 0),
+        ]
+        if not entry.office_kinds and not entry.procedure:
+            return events
+        comune = self.comune(tracker)
+        if comune is None:
+            dispatcher.utter_message(response="utter_answer_ask_city_for_office")
+            return [*events, SlotSet(SLOT_PENDING_QUESTION, OFFICE_PENDING + entry.service)]
+        procedure = (
+            self.kb.procedure(entry.service, language, entry.procedure) if entry.procedure else None
+        )
+        office = next(
+            (
+                found
+                for kind in entry.office_kinds
+                if (found := self.kb.office_for(entry.service, comune.istat, kind))
+            ),
+            None,
+        ) or self.office(entry.service, comune, procedure)
+        if procedure:
+            name = self.kb.service_name(entry.service, language)
+            dispatcher.utter_message(
+                response="utter_answer_summary",
+                service_name=name.text if name else entry.service,
+                city=comune.name,
+                title=procedure.title,
+                summary=procedure.summary,
+            )
+        self.send_office(dispatcher, office, comune, language)
+        dispatcher.utter_message(response="utter_answer_next")
+        return [*events, *self.answered(entry.service, comune, office, procedure)]
+
+    def suggest_faq(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, entries: tuple[str, ...]
+    ) -> list[EventType]:
+        """The closest questions as buttons, and a mediator beside them."""
+        language = self.language(tracker)
+        buttons = []
+        for entry_id in entries:
+            entry = self.kb.faq(entry_id, language)
+            if entry:
+                buttons.append(
+                    {"title": entry.question, "payload": f'/inform{{"faq_id": "{entry_id}"}}'}
+                )
+        _, mediator = render_with_buttons("utter_fallback_offer_mediator", language)
+        dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons + mediator)
+        return []
 
     @staticmethod
     def send_documents(
@@ -306,7 +491,9 @@ class KnowledgeAction(Action, ABC):
             found = self.kb.procedure(service, language, tracker.get_slot(SLOT_PROCEDURE))
             if found:
                 return found
-        return self.choose_procedure(service, language, tracker.latest_message.get("text"))
+        return self.choose_procedure(
+            service, language, tracker.latest_message.get("text"), self.undocumented(tracker)
+        )
 
     def _current_office(
         self, tracker: Tracker, service: str | None, kind: str | None, comune: Comune | None
@@ -328,7 +515,7 @@ class KnowledgeAction(Action, ABC):
 
 
 class ActionAnswerService(KnowledgeAction):
-    """A question about one of the twelve services."""
+    """A question about one of the twelve services: its FAQ answer, else its procedure."""
 
     def name(self) -> str:
         return "action_answer_service"
@@ -336,8 +523,15 @@ class ActionAnswerService(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        choice = self.faq_choice(tracker)
+        if choice.answer:
+            events = self.answer_faq(dispatcher, tracker, choice.answer)
+            if events is not None:
+                return events
         service = self.service(tracker)
         if service is None:
+            if choice.suggestions:
+                return self.suggest_faq(dispatcher, tracker, choice.suggestions)
             dispatcher.utter_message(response="utter_answer_ask_service")
             return []
         return self.answer_for_town(dispatcher, tracker, service)
@@ -355,11 +549,7 @@ class ActionAnswerAspect(KnowledgeAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         aspect = intent if intent in ASPECT_INTENTS else "ask_office_location"
         named = self.named_service(tracker)
-        if (
-            aspect != "ask_documents_needed"
-            and named
-            and named != tracker.get_slot(SLOT_SERVICE)
-        ):
+        if aspect != "ask_documents_needed" and named and named != tracker.get_slot(SLOT_SERVICE):
             # "caut de lucru, unde mă înscriu la centro per l'impiego?": where or when, about a
             # service the conversation has not discussed yet, is a question about that service.
             # Its answer has the office's address and opening too, and the procedure besides.
@@ -368,7 +558,7 @@ class ActionAnswerAspect(KnowledgeAction):
 
 
 class ActionHandleInform(KnowledgeAction):
-    """The person gave their town: answer the question waiting for it, or ask what they need."""
+    """The person gave their town, or chose a suggested question: answer what was waiting."""
 
     def name(self) -> str:
         return "action_handle_inform"
@@ -376,16 +566,37 @@ class ActionHandleInform(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        chosen = next(
+            (
+                str(e["value"])
+                for e in tracker.latest_message.get("entities", [])
+                if e.get("entity") == ENTITY_FAQ and e.get("value")
+            ),
+            None,
+        )
+        if chosen:
+            events = self.answer_faq(dispatcher, tracker, chosen)
+            if events is not None:
+                return events
         comune = self.comune(tracker)
         if comune is None:
+            choice = self.faq_choice(tracker)
+            if choice.answer:
+                events = self.answer_faq(dispatcher, tracker, choice.answer)
+                if events is not None:
+                    return events
             dispatcher.utter_message(response="utter_answer_city_unknown")
             return []
-        pending = tracker.get_slot(SLOT_PENDING_QUESTION)
+        pending = tracker.get_slot(SLOT_PENDING_QUESTION) or ""
         named = self.named_service(tracker)
         if named and named != tracker.get_slot(SLOT_SERVICE):
             # "I live in Trani and need a free lawyer" read as a town alone: a service
             # named in the message is the question.
             return self.answer_service(dispatcher, tracker, named, comune)
+        if pending.startswith(OFFICE_PENDING) and pending[len(OFFICE_PENDING) :] in SERVICES:
+            return self.answer_office_only(
+                dispatcher, tracker, pending[len(OFFICE_PENDING) :], comune
+            )
         if pending in SERVICES:
             return self.answer_service(dispatcher, tracker, pending, comune)
         if pending in ASPECT_INTENTS:

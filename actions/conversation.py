@@ -4,9 +4,10 @@
   messages the assistant did not understand.
 - ``action_handle_fallback``: the first failure asks to rephrase with the likely topics as
   buttons; the second offers a mediator.
-- ``action_report_emergency``: the emergency numbers first, before anything else, then the
-  offer of a mediator. If the knowledge base cannot be read, the numbers still go out from the
-  message catalogue.
+- ``action_report_emergency``: the emergency numbers for the kind of danger first, before
+  anything else, then the help for that kind (care without papers, the anti-violence and
+  anti-trafficking routes...), then a mediator with priority. If the knowledge base cannot be
+  read, the numbers still go out from the message catalogue.
 - ``action_delete_my_data``: confirms the erasure; the tracker store
   (``bot/tracker_store.py``) deletes the conversation when it sees this action ran.
 """
@@ -20,9 +21,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constants import SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
+from actions import render
+from actions.constants import SAFETY, SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
 from actions.handoff import MediatorRequest
-from bot.kb.vocabulary import SERVICES
+from bot.kb.queries import Comune, Office
+from bot.kb.vocabulary import DANGER_CLASSES, DANGER_GENERAL, SERVICES
 from handoff.service import RELAYABLE_CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,9 @@ FALLBACK_INTENT = "nlu_fallback"
 # Offered when the classifier has no likely service to suggest.
 DEFAULT_OPTIONS = ("residence_permit", "health_care", "tax_code", "employment")
 MAX_OPTIONS = 4
+DANGERS = (*DANGER_CLASSES, DANGER_GENERAL)
+# Help for at most this many kinds of danger in one message: the numbers cover them all.
+MAX_DANGERS = 2
 
 
 class ActionCountFailures(Action):
@@ -57,11 +63,19 @@ class ActionHandleFallback(MediatorRequest):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        choice = self.faq_choice(tracker)
+        if choice.answer:
+            events = self.answer_faq(dispatcher, tracker, choice.answer)
+            if events is not None:
+                return events
         named = self.named_service(tracker)
         if named:
             # Unsure of the intent, but the message names a service ("cerere de cetățenie"):
             # answer that rather than ask to rephrase.
             return self.answer_for_town(dispatcher, tracker, named)
+        if choice.suggestions and float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) < 2:
+            # Close to some curated questions: offer them (and a mediator) before "rephrase".
+            return self.suggest_faq(dispatcher, tracker, choice.suggestions)
         if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
             if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
                 # A mediator is called at once (the ticket's message says so).
@@ -95,34 +109,78 @@ class ActionHandleFallback(MediatorRequest):
 
 
 class ActionReportEmergency(MediatorRequest):
-    """Numbers first; then a mediator is called with priority (offered, where none can come)."""
+    """Danger: the numbers first, then the help for its kind, then a mediator with priority.
+
+    The kind comes from the parse's ``safety`` field (``bot/nlu/safety.py``); a message the
+    classifier alone read as an emergency is the general ``danger``. Nothing here asks for a
+    town: a town the conversation already knows only adds the nearest office the help names.
+    If the knowledge base cannot be read, the numbers still go out from the message catalogue.
+    """
 
     def name(self) -> str:
         return "action_report_emergency"
+
+    @staticmethod
+    def dangers(tracker: Tracker) -> tuple[list[str], bool]:
+        """The danger classes of this message, most urgent first, and "no papers"."""
+        safety = tracker.latest_message.get(SAFETY) or {}
+        classes = [c for c in safety.get("classes") or () if c in DANGERS]
+        return classes or [DANGER_GENERAL], bool(safety.get("undocumented"))
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = self.language(tracker)
+        classes, undocumented = self.dangers(tracker)
         try:
-            numbers = self.kb.emergency_numbers(language)
+            self.send_help(dispatcher, tracker, language, classes, undocumented)
         except Exception:  # the numbers must go out whatever is wrong with the database
-            logger.exception("emergency numbers unavailable from the knowledge base")
-            numbers = ()
-        if numbers:
-            lines = [
-                f"🚨 {n.number} — {n.label}" + (f": {n.when}" if n.when else "") for n in numbers
-            ]
-            dispatcher.utter_message(
-                response="utter_emergency_numbers_intro", numbers="\n".join(lines)
-            )
-        else:
+            logger.exception("emergency help unavailable from the knowledge base")
             dispatcher.utter_message(response="utter_emergency_numbers_static")
         if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
             await self.open_ticket(dispatcher, tracker, "emergency")
         else:
             dispatcher.utter_message(response="utter_emergency_offer_mediator")
         return [SlotSet(SLOT_FAILED_TURNS, 0)]
+
+    def send_help(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        language: str,
+        classes: list[str],
+        undocumented: bool,
+    ) -> None:
+        """Numbers of every danger named (each with what it is for), then each one's help."""
+        helps = [h for h in (self.kb.safety_help(c, language) for c in classes) if h]
+        numbers = {n.id: n for n in self.kb.emergency_numbers(language)}
+        wanted = list(dict.fromkeys(n for h in helps for n in h.numbers)) or list(numbers)
+        lines = [render.number_line(numbers[n]) for n in wanted if n in numbers]
+        if not lines:
+            raise LookupError("no emergency numbers in the knowledge base")
+        dispatcher.utter_message(response="utter_emergency_numbers_intro", numbers="\n".join(lines))
+        comune = self.comune(tracker)
+        for help_ in helps[:MAX_DANGERS]:
+            text = [help_.text]
+            if undocumented and help_.undocumented:
+                text.append(help_.undocumented)
+            if not help_.verified:
+                text += render.provenance_lines(None, help_.source, False, language)
+            self.say(dispatcher, text)
+            office = self.help_office(help_.office_kinds, comune)
+            if office:
+                self.say(dispatcher, render.office_lines(office, language, location_only=True))
+
+    def help_office(self, kinds: tuple[str, ...], comune: Comune | None) -> Office | None:
+        """The office of a kind the help names for the town already known, if any."""
+        if comune is None:
+            return None
+        for kind in kinds:
+            for service in SERVICES:
+                found = self.kb.office_for(service, comune.istat, kind)
+                if found:
+                    return found
+        return None
 
 
 class ActionDeleteMyData(Action):

@@ -52,8 +52,13 @@ class MediatorRequest(KnowledgeAction):
         comune = self.comune(tracker)
         try:
             opened = await asyncio.to_thread(
-                self._handoff().request, tracker.sender_id, channel, language, reason,
-                topic=self.service(tracker), comune=comune.name if comune else None,
+                self._handoff().request,
+                tracker.sender_id,
+                channel,
+                language,
+                reason,
+                topic=self.service(tracker),
+                comune=comune.name if comune else None,
                 province=comune.province if comune else None,
                 transcript=transcript(tracker),
             )
@@ -62,8 +67,9 @@ class MediatorRequest(KnowledgeAction):
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return None
         if reason == "emergency" and opened.created:
-            dispatcher.utter_message(response="utter_handoff_emergency_opened",
-                                     ticket=opened.ticket.label)
+            dispatcher.utter_message(
+                response="utter_handoff_emergency_opened", ticket=opened.ticket.label
+            )
         else:
             dispatcher.utter_message(response=opened.response, **opened.values)
         return opened

@@ -14,7 +14,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
 
 from bot.kb.hours import Opening, WeeklySlot
-from bot.kb.queries import Office, Procedure
+from bot.kb.queries import EmergencyNumber, FaqAnswer, Office, Procedure
 from bot.messages import render
 
 # A message longer than this is split between list items (WhatsApp's own limit is 1600).
@@ -122,6 +122,11 @@ def office_lines(
     return lines
 
 
+def number_line(number: EmergencyNumber) -> str:
+    """One emergency number with what it is for, in one line."""
+    return f"🚨 {number.number} — {number.label}" + (f": {number.when}" if number.when else "")
+
+
 def provenance_lines(
     checked: dt.date | None, source: str | None, verified: bool, language: str
 ) -> list[str]:
@@ -141,11 +146,11 @@ def provenance_lines(
     return lines
 
 
-def fallback_line(procedure: Procedure, language: str) -> list[str]:
-    """The one-line note when a procedure is shown in another language than the person's."""
-    if not procedure.fell_back:
+def fallback_line(text: Procedure | FaqAnswer, language: str) -> list[str]:
+    """The one-line note when a text is shown in another language than the person's."""
+    if not text.fell_back:
         return []
-    name = Locale.parse(_locale(procedure.language)).get_display_name(_locale(language))
+    name = Locale.parse(_locale(text.language)).get_display_name(_locale(language))
     return [render("utter_answer_line_language_fallback", language, fallback_language=name)]
 
 

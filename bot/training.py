@@ -1,7 +1,8 @@
 """Train the Rasa model only when its inputs change.
 
 The model is keyed by a SHA-256 of everything that shapes it: ``config.yml``, the domain, the
-training data, the custom NLU components' source and the locked dependency versions. A model
+training data, the custom NLU components' source and word lists, the FAQ the retriever learns
+(``knowledge/faq``) and the locked dependency versions. A model
 for a key is kept in a cache outside the work tree (``MODEL_CACHE_DIR``), so a fresh clone on a
 machine that already trained the same inputs (CI, a second checkout) reuses it. Training itself
 is deterministic: every randomised component in ``config.yml`` has a fixed ``random_seed``.
@@ -18,7 +19,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, get_settings
 
 # Paths, relative to the project root, whose content determines the trained model.
-MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "requirements.lock")
+MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "knowledge/faq", "requirements.lock")
 MODELS_DIR = PROJECT_ROOT / "models"
 
 

@@ -39,6 +39,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 1
     print(f"ok: {len(content.offices)} offices, {len(content.procedures)} procedures, "
           f"{len(content.services)} services, {len(content.numbers)} emergency numbers, "
+          f"{len(content.help)} safety help, {len(content.faq)} FAQ entries, "
           f"{len(content.aliases)} comune aliases")
     return 0
 

@@ -45,6 +45,12 @@ LABELS: dict[str, str] = {
     "kb_procedure_steps": "procedure steps",
     "kb_procedure_documents": "procedure documents",
     "kb_emergency_numbers": "emergency numbers",
+    "kb_safety_help": "safety help",
+    "kb_safety_help_numbers": "safety help numbers",
+    "kb_safety_help_office_kinds": "safety help office kinds",
+    "kb_faq": "FAQ entries",
+    "kb_faq_office_kinds": "FAQ office kinds",
+    "kb_faq_sources": "FAQ sources",
     "kb_texts": "texts",
 }
 
@@ -93,7 +99,8 @@ def _put(rows: Rows, table: sa.Table, row: dict[str, Any]) -> None:
 
 
 def _provenance(rec: Any) -> dict[str, Any]:
-    return {"source": rec.source, "checked": rec.checked, "verified": bool(rec.verified)}
+    return {"source": rec.source, "source_date": rec.source_date, "checked": rec.checked,
+            "verified": bool(rec.verified)}
 
 
 def desired_rows(content: Content) -> Rows:
@@ -107,14 +114,16 @@ def desired_rows(content: Content) -> Rows:
                                    "ambito_id": None})
         _put(rows, schema.comune_names, {
             "folded": territory.fold(comune.name), "istat": comune.istat, "name": comune.name,
-            "official": True, "source": ISTAT_SOURCE, "checked": None, "verified": True})
+            "official": True, "source": ISTAT_SOURCE, "source_date": None, "checked": None,
+            "verified": True})
     for alias in content.aliases:
         folded = territory.fold(alias.name)
         if (folded,) in rows[schema.comune_names]:
             continue  # the official name itself, or an alias already given
         _put(rows, schema.comune_names, {
             "folded": folded, "istat": alias.istat, "name": alias.name, "official": False,
-            "source": alias.source, "checked": alias.checked, "verified": False})
+            "source": alias.source, "source_date": None, "checked": alias.checked,
+            "verified": False})
 
     given = {s.id: s for s in content.services}
     for position, sid in enumerate(SERVICES, 1):
@@ -122,7 +131,7 @@ def desired_rows(content: Content) -> Rows:
         _put(rows, schema.services, {
             "id": sid, "position": position, "file": service.file if service else None,
             **(_provenance(service) if service else
-               {"source": None, "checked": None, "verified": False})})
+               {"source": None, "source_date": None, "checked": None, "verified": False})})
 
     for o in content.offices:
         _put(rows, schema.offices, {
@@ -162,6 +171,27 @@ def desired_rows(content: Content) -> Rows:
         _put(rows, schema.emergency_numbers, {"id": e.id, "number": e.number,
                                               "position": e.position, "file": e.file,
                                               **_provenance(e)})
+
+    for h in content.help:
+        _put(rows, schema.safety_help, {"id": h.id, "danger": h.danger,
+                                        "procedure_id": h.procedure, "position": h.position,
+                                        "file": h.file, **_provenance(h)})
+        for n, number in enumerate(h.numbers, 1):
+            _put(rows, schema.safety_help_numbers, {"help_id": h.id, "position": n,
+                                                    "number_id": number})
+        for n, kind in enumerate(h.office_kinds, 1):
+            _put(rows, schema.safety_help_office_kinds, {"help_id": h.id, "position": n,
+                                                         "kind": kind})
+
+    for f in content.faq:
+        _put(rows, schema.faq, {"id": f.id, "service_id": f.service,
+                                "procedure_id": f.procedure, "position": f.position,
+                                "file": f.file, **_provenance(f)})
+        for n, kind in enumerate(f.office_kinds, 1):
+            _put(rows, schema.faq_office_kinds, {"faq_id": f.id, "position": n, "kind": kind})
+        for n, (url, when) in enumerate(f.sources, 1):
+            _put(rows, schema.faq_sources, {"faq_id": f.id, "position": n, "url": url,
+                                            "date": when})
 
     for ref in iter_texts(content):
         for language, text in ref.texts.items():

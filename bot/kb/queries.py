@@ -123,6 +123,44 @@ class EmergencyNumber:
     verified: bool
 
 
+@dataclass(frozen=True)
+class FaqAnswer:
+    """An FAQ entry with its question and answer in one language of the chain."""
+
+    id: str
+    service: str
+    question: str
+    answer: str
+    language: str
+    requested_language: str
+    fell_back: bool
+    office_kinds: tuple[str, ...]
+    procedure: str | None
+    sources: tuple[str, ...]
+    source_date: dt.date | None
+    checked: dt.date | None
+    verified: bool
+
+
+@dataclass(frozen=True)
+class SafetyHelp:
+    """What a person in one kind of danger is told after the numbers, in one language."""
+
+    id: str
+    danger: str
+    numbers: tuple[str, ...]  # emergency-number ids, most relevant first
+    text: str
+    undocumented: str  # "" when the record has none
+    language: str
+    requested_language: str
+    fell_back: bool
+    procedure: str | None
+    office_kinds: tuple[str, ...]
+    source: str | None
+    checked: dt.date | None
+    verified: bool
+
+
 @dataclass
 class _Snapshot:
     """Everything read from the database at one revision."""
@@ -139,6 +177,8 @@ class _Snapshot:
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service → kinds to try
     procedures: dict[str, list[dict]] = field(default_factory=dict)  # service → records
     numbers: list[dict] = field(default_factory=list)
+    faq: dict[str, dict] = field(default_factory=dict)  # id → record, in file order
+    help: dict[str, dict] = field(default_factory=dict)  # danger → record
     texts: dict[tuple[str, str, int], dict[str, str]] = field(default_factory=dict)
 
 
@@ -300,6 +340,19 @@ class KnowledgeBase:
             snap.kinds = {service: tuple(ks) for service, ks in kinds.items()}
             snap.numbers = rows(schema.emergency_numbers, schema.emergency_numbers.c.file,
                                 schema.emergency_numbers.c.position)
+            for r in rows(schema.faq, schema.faq.c.file, schema.faq.c.position):
+                snap.faq[r["id"]] = {**r, "office_kinds": [], "sources": []}
+            for r in rows(schema.faq_office_kinds):
+                snap.faq[r["faq_id"]]["office_kinds"].append(r["kind"])
+            for r in rows(schema.faq_sources):
+                snap.faq[r["faq_id"]]["sources"].append(r["url"])
+            helps = {r["id"]: {**r, "numbers": [], "office_kinds": []}
+                     for r in rows(schema.safety_help)}
+            for r in rows(schema.safety_help_numbers):
+                helps[r["help_id"]]["numbers"].append(r["number_id"])
+            for r in rows(schema.safety_help_office_kinds):
+                helps[r["help_id"]]["office_kinds"].append(r["kind"])
+            snap.help = {r["danger"]: r for r in helps.values()}
         hours.warm_up(snap.patron.values())
         return snap
 
@@ -439,6 +492,46 @@ class KnowledgeBase:
             if procedure_id is None or proc.id == procedure_id:
                 return proc
         return None
+
+    def faq_ids(self, service: str | None = None) -> tuple[str, ...]:
+        """Ids of the FAQ entries (of one service), in file order."""
+        return tuple(fid for fid, rec in self._data().faq.items()
+                     if service is None or rec["service_id"] == service)
+
+    def faq(self, entry_id: str, language: str) -> FaqAnswer | None:
+        """An FAQ entry with question and answer in one language of the chain."""
+        snap = self._data()
+        rec = snap.faq.get(entry_id)
+        if rec is None:
+            return None
+        keys = [(entry_id, "question", 0), (entry_id, "answer", 0)]
+        code = self._language_for(keys, language)
+        question, answer = (snap.texts.get(k, {}).get(code, "") for k in keys)
+        return FaqAnswer(
+            id=entry_id, service=rec["service_id"], question=question, answer=answer,
+            language=code, requested_language=language, fell_back=code != language,
+            office_kinds=tuple(rec["office_kinds"]), procedure=rec["procedure_id"],
+            sources=tuple(rec["sources"]), source_date=rec["source_date"],
+            checked=rec["checked"], verified=rec["verified"])
+
+    def safety_help(self, danger: str, language: str) -> SafetyHelp | None:
+        """The help for one danger class in one language of the chain (None if not curated)."""
+        snap = self._data()
+        rec = snap.help.get(danger)
+        if rec is None:
+            return None
+        hid = rec["id"]
+        keys = [(hid, "text", 0)]
+        if (hid, "undocumented", 0) in snap.texts:
+            keys.append((hid, "undocumented", 0))
+        code = self._language_for(keys, language)
+        return SafetyHelp(
+            id=hid, danger=danger, numbers=tuple(rec["numbers"]),
+            text=snap.texts.get((hid, "text", 0), {}).get(code, ""),
+            undocumented=snap.texts.get((hid, "undocumented", 0), {}).get(code, ""),
+            language=code, requested_language=language, fell_back=code != language,
+            procedure=rec["procedure_id"], office_kinds=tuple(rec["office_kinds"]),
+            source=rec["source"], checked=rec["checked"], verified=rec["verified"])
 
     def emergency_numbers(self, language: str) -> tuple[EmergencyNumber, ...]:
         """Return the national numbers in file order, each in one language of the chain."""

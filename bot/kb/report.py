@@ -25,6 +25,8 @@ _FACT_TABLES = (
     ("office", schema.offices),
     ("procedure", schema.procedures),
     ("emergency", schema.emergency_numbers),
+    ("safety", schema.safety_help),
+    ("faq", schema.faq),
 )
 
 
@@ -87,6 +89,10 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
             "offices": count(schema.offices),
             "procedures": count(schema.procedures),
             "emergency_numbers": count(schema.emergency_numbers),
+            "faq": count(schema.faq),
+            "faq_by_service": dict(conn.execute(
+                sa.select(schema.faq.c.service_id, sa.func.count())
+                .group_by(schema.faq.c.service_id)).all()),
             "coverage": coverage,
             "translations": translations,
             "texts": len(italian),
@@ -103,7 +109,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"comuni: {report['comuni']}   provinces: {report['provinces']}   "
         f"offices: {report['offices']}   procedures: {report['procedures']}   "
-        f"emergency numbers: {report['emergency_numbers']}",
+        f"emergency numbers: {report['emergency_numbers']}   FAQ entries: {report['faq']}",
         "",
         "coverage (offices serving each service, per province; '-' = none):",
         f"  {'service':<24}" + "".join(f"{code:>5}" for code in provinces),
@@ -111,6 +117,9 @@ def format_report(report: dict[str, Any]) -> str:
     for service, per_province in report["coverage"].items():
         cells = "".join(f"{per_province[code] or '-':>5}" for code in provinces)
         lines.append(f"  {service:<24}{cells}")
+    lines += ["", "FAQ entries per service:"]
+    lines += [f"  {service:<24}{report['faq_by_service'].get(service, 0):>5}"
+              for service in SERVICES if service in report["coverage"]]
     lines += ["", f"translations (share of {report['texts']} Italian texts translated):"]
     for lang, share in report["translations"].items():
         tier = "tier 1" if lang in TIER1 else "tier 2"

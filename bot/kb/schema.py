@@ -31,6 +31,7 @@ VERSION_TABLE = "kb_alembic_version"
 def _provenance() -> list[sa.Column]:
     return [
         sa.Column("source", sa.Text, nullable=True),
+        sa.Column("source_date", sa.Date, nullable=True),  # the source's own date
         sa.Column("checked", sa.Date, nullable=True),
         sa.Column("verified", sa.Boolean, nullable=False, default=False),
     ]
@@ -198,6 +199,65 @@ emergency_numbers = sa.Table(
     *_provenance(),
 )
 
+# What a person in one kind of danger is told after the numbers (knowledge/safety.yml).
+safety_help = sa.Table(
+    "kb_safety_help",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("danger", sa.String(20), nullable=False, unique=True),
+    sa.Column("procedure_id", sa.String(100), sa.ForeignKey("kb_procedures.id"), nullable=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("file", sa.String(200), nullable=True),
+    *_provenance(),
+)
+
+safety_help_numbers = sa.Table(
+    "kb_safety_help_numbers",
+    metadata,
+    sa.Column("help_id", sa.String(100), sa.ForeignKey("kb_safety_help.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("number_id", sa.String(100), sa.ForeignKey("kb_emergency_numbers.id"),
+              nullable=False),
+)
+
+safety_help_office_kinds = sa.Table(
+    "kb_safety_help_office_kinds",
+    metadata,
+    sa.Column("help_id", sa.String(100), sa.ForeignKey("kb_safety_help.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+)
+
+# Specific questions with short sourced answers (knowledge/faq/<service>.yml); the question and
+# answer words are texts(field="question"/"answer").
+faq = sa.Table(
+    "kb_faq",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("service_id", sa.String(40), sa.ForeignKey("kb_services.id"), nullable=False),
+    sa.Column("procedure_id", sa.String(100), sa.ForeignKey("kb_procedures.id"), nullable=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("file", sa.String(200), nullable=True),
+    *_provenance(),
+)
+
+faq_office_kinds = sa.Table(
+    "kb_faq_office_kinds",
+    metadata,
+    sa.Column("faq_id", sa.String(100), sa.ForeignKey("kb_faq.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+)
+
+faq_sources = sa.Table(
+    "kb_faq_sources",
+    metadata,
+    sa.Column("faq_id", sa.String(100), sa.ForeignKey("kb_faq.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("date", sa.Date, nullable=True),
+)
+
 texts = sa.Table(
     "kb_texts",
     metadata,
@@ -230,5 +290,11 @@ LOAD_ORDER: tuple[sa.Table, ...] = (
     procedure_steps,
     procedure_documents,
     emergency_numbers,
+    safety_help,
+    safety_help_numbers,
+    safety_help_office_kinds,
+    faq,
+    faq_office_kinds,
+    faq_sources,
     texts,
 )

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from bot import territory
-from bot.kb.vocabulary import LANGUAGES, OFFICE_KINDS, SERVICES, WEEKDAYS
+from bot.kb.vocabulary import (
+    DANGER_CLASSES,
+    DANGER_GENERAL,
+    LANGUAGES,
+    OFFICE_KINDS,
+    SERVICES,
+    WEEKDAYS,
+)
 from bot.kb.yamlsource import LineDict, LineList, YamlError, load_yaml
 
 Text = dict[str, str]  # ISO 639-1 code → text; "it" always present
@@ -48,6 +55,7 @@ class Record:
     line: int
     position: int  # 1-based order inside its file
     source: str | None = None
+    source_date: dt.date | None = None  # the source's own date, when it shows one
     checked: dt.date | None = None
     verified: bool = False
 
@@ -124,6 +132,36 @@ class EmergencyNumber(Record):
 
 
 @dataclass
+class FaqEntry(Record):
+    """A specific question people ask, with a short sourced answer (``faq/<service>.yml``).
+
+    ``variants`` are other ways people ask it, per language (``xx``: romanized and other
+    written forms): training examples for retrieval, not texts anyone reads, so they are
+    neither exported for translators nor loaded into the database.
+    """
+
+    service: str = ""
+    question: Text = field(default_factory=dict)
+    variants: dict[str, list[str]] = field(default_factory=dict)
+    answer: Text = field(default_factory=dict)
+    office_kinds: list[str] = field(default_factory=list)
+    procedure: str | None = None
+    sources: list[tuple[str, dt.date | None]] = field(default_factory=list)
+
+
+@dataclass
+class SafetyHelp(Record):
+    """What a person in one kind of danger is told after the numbers (``safety.yml``)."""
+
+    danger: str = ""
+    numbers: list[str] = field(default_factory=list)  # emergency-number ids, in order
+    text: Text = field(default_factory=dict)
+    undocumented: Text = field(default_factory=dict)  # added when they say they have no papers
+    procedure: str | None = None
+    office_kinds: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Alias:
     """Another way people write a comune's name (other script, old spelling)."""
 
@@ -144,6 +182,8 @@ class Content:
     procedures: list[Procedure] = field(default_factory=list)
     numbers: list[EmergencyNumber] = field(default_factory=list)
     aliases: list[Alias] = field(default_factory=list)
+    faq: list[FaqEntry] = field(default_factory=list)
+    help: list[SafetyHelp] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -186,6 +226,13 @@ def iter_texts(content: Content) -> Iterator[TextRef]:
         yield TextRef("emergency", e.id, "label", 0, e.label, e.file, e.line)
         if e.when:
             yield TextRef("emergency", e.id, "when", 0, e.when, e.file, e.line)
+    for h in content.help:
+        yield TextRef("safety", h.id, "text", 0, h.text, h.file, h.line)
+        if h.undocumented:
+            yield TextRef("safety", h.id, "undocumented", 0, h.undocumented, h.file, h.line)
+    for f in content.faq:
+        yield TextRef("faq", f.id, "question", 0, f.question, f.file, f.line)
+        yield TextRef("faq", f.id, "answer", 0, f.answer, f.file, f.line)
 
 
 # --------------------------------------------------------------------------- field checking
@@ -282,9 +329,15 @@ class _Checker:
             return None
         return result
 
-    def provenance(self, rec: LineDict, record: Record, what: str, required: bool) -> None:
-        record.source = self.string(rec, "source", what, required)
+    def provenance(self, rec: LineDict, record: Record, what: str, required: bool,
+                   source_key: bool = True) -> None:
+        """``source_key=False``: the record lists ``sources`` and has set ``source`` itself."""
+        if source_key:
+            record.source = self.string(rec, "source", what, required)
+            record.source_date = self.date(rec, "source_date", what, required=False)
         record.checked = self.date(rec, "checked", what, required)
+        if record.source_date and record.checked and record.source_date > record.checked:
+            self.error(rec.line_of("source_date"), "source_date is later than checked")
         verified = self.value(rec, "verified", bool, what, required)
         record.verified = bool(verified)
         if record.verified and not record.source:
@@ -332,7 +385,7 @@ class _Territory:
 
 # --------------------------------------------------------------------------- records
 
-_PROVENANCE = ("source", "checked", "verified")
+_PROVENANCE = ("source", "source_date", "checked", "verified")
 _OFFICE_KEYS = (
     "id", "kind", "services", "name", "comune", "address", "map_url", "phone", "email", "pec",
     "website", "booking_url", "serves", "hours", "closures", "notes", *_PROVENANCE,
@@ -343,6 +396,12 @@ _PROCEDURE_KEYS = (
 _SERVICE_KEYS = ("id", "name", *_PROVENANCE)
 _NUMBER_KEYS = ("id", "number", "label", "when", *_PROVENANCE)
 _ALIAS_KEYS = ("comune", "names", "source", "checked")
+_FAQ_KEYS = ("id", "service", "question", "variants", "answer", "office_kinds", "procedure",
+             "sources", "checked", "verified")
+_HELP_KEYS = ("id", "danger", "numbers", "text", "undocumented", "procedure", "office_kinds",
+              *_PROVENANCE)
+# Variants may also be written in forms without an ISO code (romanized Urdu, Pidgin, Wolof).
+_VARIANT_LANGUAGES = (*LANGUAGES, "xx")
 
 
 def _record_id(check: _Checker, rec: LineDict, what: str) -> str | None:
@@ -505,13 +564,7 @@ def _procedure(check: _Checker, rec: LineDict, file: str, pos: int) -> Procedure
     proc.service = service or ""
     proc.title = check.text(rec, "title", what, required=True) or {}
     proc.summary = check.text(rec, "summary", what, required=True) or {}
-    kinds = _list_of(check, rec, "office_kinds", what)
-    for i, kind in enumerate(kinds):
-        if kind not in OFFICE_KINDS:
-            check.error(kinds.line_of(i), f"unknown office kind {kind!r}"
-                        f"{_suggest(str(kind), list(OFFICE_KINDS))}")
-        elif kind not in proc.office_kinds:
-            proc.office_kinds.append(kind)
+    proc.office_kinds = _office_kinds(check, rec, what)
     for key in ("steps", "documents"):
         items = _list_of(check, rec, key, what, required=key == "steps")
         texts = [check.text_value(item, f"{what} {key} #{i + 1}", items.line_of(i))
@@ -519,6 +572,84 @@ def _procedure(check: _Checker, rec: LineDict, file: str, pos: int) -> Procedure
         setattr(proc, key, [t for t in texts if t is not None])
     check.provenance(rec, proc, what, required=True)
     return proc
+
+
+def _office_kinds(check: _Checker, rec: LineDict, what: str) -> list[str]:
+    result: list[str] = []
+    kinds = _list_of(check, rec, "office_kinds", what)
+    for i, kind in enumerate(kinds):
+        if kind not in OFFICE_KINDS:
+            check.error(kinds.line_of(i), f"unknown office kind {kind!r}"
+                        f"{_suggest(str(kind), list(OFFICE_KINDS))}")
+        elif kind not in result:
+            result.append(kind)
+    return result
+
+
+def _faq(check: _Checker, rec: LineDict, file: str, pos: int, service: str) -> FaqEntry:
+    check.keys(rec, _FAQ_KEYS, "FAQ entry")
+    entry = FaqEntry(id=_record_id(check, rec, "FAQ entry") or "", file=file, line=rec.line,
+                     position=pos)
+    what = f"FAQ entry {entry.id!r}" if entry.id else "FAQ entry"
+    given = check.string(rec, "service", what, required=True)
+    if given is not None and given != service:
+        check.error(rec.line_of("service"), f"service {given!r} in the file of {service!r}: "
+                    f"move the entry to faq/{given}.yml or correct the service")
+    entry.service = service
+    entry.question = check.text(rec, "question", what, required=True) or {}
+    entry.answer = check.text(rec, "answer", what, required=True) or {}
+    variants = check.value(rec, "variants", dict, what, required=True)
+    for lang, texts in (variants or {}).items():
+        line = variants.line_of(lang)
+        if lang not in _VARIANT_LANGUAGES:
+            check.error(line, f"unknown language {lang!r} in the variants of {what}"
+                        f"{_suggest(str(lang), list(_VARIANT_LANGUAGES))}")
+        elif not isinstance(texts, list) or not all(
+                isinstance(t, str) and t.strip() for t in texts):
+            check.error(line, f"variants of {what} in {lang!r} must be a list of texts")
+        else:
+            entry.variants[lang] = [t.strip() for t in texts]
+    if variants is not None and not entry.variants.get("it"):
+        check.error(rec.line_of("variants"), f"{what} needs at least one Italian variant")
+    entry.office_kinds = _office_kinds(check, rec, what)
+    entry.procedure = check.string(rec, "procedure", what) or None
+    for i, item in enumerate(_list_of(check, rec, "sources", what)):
+        if not isinstance(item, LineDict):
+            check.error(rec.line_of("sources"), f"source #{i + 1} of {what} must be a mapping "
+                        "with url and (optional) date")
+            continue
+        check.keys(item, ("url", "date"), f"source #{i + 1} of {what}")
+        url = check.url(item, "url", f"source #{i + 1} of {what}")
+        if not url and "url" not in item:
+            check.error(item.line, f"source #{i + 1} of {what} is missing 'url'")
+        when = check.date(item, "date", f"source #{i + 1} of {what}", required=False)
+        if url:
+            entry.sources.append((url, when))
+    if entry.sources:
+        entry.source, entry.source_date = entry.sources[0]
+    check.provenance(rec, entry, what, required=True, source_key=False)
+    return entry
+
+
+def _help(check: _Checker, rec: LineDict, file: str, pos: int) -> SafetyHelp:
+    check.keys(rec, _HELP_KEYS, "safety help")
+    item = SafetyHelp(id=_record_id(check, rec, "safety help") or "", file=file, line=rec.line,
+                      position=pos)
+    what = f"safety help {item.id!r}" if item.id else "safety help"
+    danger = check.string(rec, "danger", what, required=True)
+    known = (*DANGER_CLASSES, DANGER_GENERAL)
+    if danger is not None and danger not in known:
+        check.error(rec.line_of("danger"), f"unknown danger {danger!r} (expected one of "
+                    f"{', '.join(known)})")
+    item.danger = danger or ""
+    numbers = _list_of(check, rec, "numbers", what, required=True)
+    item.numbers = [str(n) for n in numbers]
+    item.text = check.text(rec, "text", what, required=True) or {}
+    item.undocumented = check.text(rec, "undocumented", what, required=False) or {}
+    item.procedure = check.string(rec, "procedure", what) or None
+    item.office_kinds = _office_kinds(check, rec, what)
+    check.provenance(rec, item, what, required=True)
+    return item
 
 
 def _service(check: _Checker, rec: LineDict, file: str, pos: int) -> Service:
@@ -567,16 +698,18 @@ def _aliases(check: _Checker, terr: _Territory, rec: LineDict, file: str) -> lis
 
 # Where each kind of file lives, and its one top-level key.
 _TOP_KEY = {"territory": "aliases", "services": "services", "emergency": "numbers",
-            "offices": "offices", "procedures": "procedures"}
+            "safety": "help", "offices": "offices", "procedures": "procedures", "faq": "faq"}
 
 
 def _file_kind(rel: Path) -> str | None:
     parts = rel.parts
     if len(parts) == 1 and rel.suffix == ".yml" and rel.stem in ("territory", "services",
-                                                                  "emergency"):
+                                                                  "emergency", "safety"):
         return rel.stem
     if len(parts) == 2 and rel.suffix == ".yml" and parts[0] in ("offices", "procedures"):
         return parts[0]
+    if len(parts) == 2 and rel.suffix == ".yml" and parts[0] == "faq" and rel.stem in SERVICES:
+        return "faq"
     return None
 
 
@@ -605,7 +738,8 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
         kind = _file_kind(rel)
         if kind is None:
             check.error(1, "not a knowledge file: expected territory.yml, services.yml, "
-                        "emergency.yml, offices/<name>.yml or procedures/<name>.yml")
+                        "emergency.yml, safety.yml, offices/<name>.yml, procedures/<name>.yml "
+                        "or faq/<service>.yml")
             continue
         try:
             data = load_yaml(path)
@@ -638,6 +772,10 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
                 content.services.append(_service(check, rec, file, pos))
             elif kind == "emergency":
                 content.numbers.append(_number(check, rec, file, pos))
+            elif kind == "safety":
+                content.help.append(_help(check, rec, file, pos))
+            elif kind == "faq":
+                content.faq.append(_faq(check, rec, file, pos, rel.stem))
             else:
                 content.aliases.extend(_aliases(check, terr, rec, file))
     _cross_checks(root, content, problems, terr)
@@ -651,7 +789,7 @@ def _cross_checks(root: Path, content: Content, problems: list[Problem],
 
     seen: dict[str, Record] = {}
     records: list[Record] = [*content.services, *content.offices, *content.procedures,
-                             *content.numbers]
+                             *content.numbers, *content.help, *content.faq]
     for rec in records:
         if not rec.id:
             continue
@@ -661,6 +799,22 @@ def _cross_checks(root: Path, content: Content, problems: list[Problem],
                                     f"{where(first)}:{first.line})"))
         else:
             seen[rec.id] = rec
+    procedures = {p.id for p in content.procedures}
+    numbers = {n.id for n in content.numbers}
+    for rec in [*content.faq, *content.help]:
+        if rec.procedure and rec.procedure not in procedures:
+            problems.append(Problem(where(rec), rec.line, f"unknown procedure {rec.procedure!r}"
+                                    f"{_suggest(rec.procedure, sorted(procedures))}"))
+    dangers: dict[str, SafetyHelp] = {}
+    for item in content.help:
+        for number in item.numbers:
+            if number not in numbers:
+                problems.append(Problem(where(item), item.line, f"unknown emergency number "
+                                        f"{number!r}{_suggest(number, sorted(numbers))}"))
+        first_help = dangers.setdefault(item.danger, item)
+        if first_help is not item:
+            problems.append(Problem(where(item), item.line, f"danger {item.danger!r} has help "
+                                    f"already (at {where(first_help)}:{first_help.line})"))
     # An alias must point at one comune only, and not at a name that is another comune's.
     claimed: dict[str, Alias] = {}
     for alias in content.aliases:

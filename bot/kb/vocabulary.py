@@ -39,6 +39,18 @@ OFFICE_KINDS: tuple[str, ...] = (
     "other",
 )
 
+# Danger the safety layer recognises (bot/nlu/safety.py), in the order their help is given when
+# one message holds several; ``danger`` is the classifier's verdict when no word list says which.
+DANGER_CLASSES: tuple[str, ...] = (
+    "medical",
+    "self_harm",
+    "violence",
+    "minor",
+    "exploitation",
+    "fire_danger",
+)
+DANGER_GENERAL = "danger"
+
 TIER1: tuple[str, ...] = ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh")
 TIER2: tuple[str, ...] = ("pa", "hi", "fa", "ps")
 LANGUAGES: tuple[str, ...] = TIER1 + TIER2

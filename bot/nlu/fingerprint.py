@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlu.lexicon import TERRITORY_FILE
+from bot.settings import PROJECT_ROOT
 
 NLU_DIR = Path(__file__).parent
+# The FAQ the retriever learns (bot/nlu/faq.py); editors change it without touching code.
+FAQ_DIR = PROJECT_ROOT / "knowledge" / "faq"
 
 
 @lru_cache(maxsize=1)
 def sources_fingerprint() -> str:
-    """SHA-256 of the NLU components' code and word lists, and of the town aliases."""
+    """SHA-256 of the NLU components' code and word lists, the town aliases and the FAQ."""
     digest = hashlib.sha256()
     files = sorted(p for p in NLU_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".yml"))
-    for path in [*files, TERRITORY_FILE]:
+    for path in [*files, TERRITORY_FILE, *sorted(FAQ_DIR.glob("*.yml"))]:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -11,13 +11,16 @@ def tracker(
     intent: str | None = None,
     entities: list[dict[str, Any]] | None = None,
     ranking: list[dict[str, Any]] | None = None,
+    confidence: float = 0.9,
+    safety: dict[str, Any] | None = None,
     **slots: Any,
 ) -> Tracker:
     latest = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
+        "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "intent_ranking": ranking or [],
+        "safety": safety,
     }
     return Tracker("person", slots, latest, [], False, None, {}, "action_listen")
 

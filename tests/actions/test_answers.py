@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -63,15 +64,20 @@ async def test_closed_office_says_when_it_opens_next(kb: KnowledgeBase) -> None:
     assert "Closed now. It opens again Thu, Nov 26 14:30 (by appointment only)." in text
 
 
-async def test_question_without_town_asks_once_then_answers_when_town_arrives(
+async def test_question_without_town_is_answered_first_then_the_office_when_town_arrives(
     kb: KnowledgeBase,
 ) -> None:
     first = CollectingDispatcher()
     events = await ActionAnswerService(kb).run(
         first, tracker("necesito el código fiscal", "ask_tax_code", language="es"), {}
     )
-    assert responses(first) == ["utter_answer_ask_city"]
-    assert slots(events)["pending_question"] == "tax_code"
+    # What to do, the documents and the steps come at once; the town only names the office.
+    assert responses(first)[0] == "utter_answer_summary_general"
+    assert responses(first)[-1] == "utter_answer_ask_city_for_office"
+    assert "utter_answer_ask_city" not in responses(first)
+    procedure = kb.procedure("tax_code", "es", slots(events)["procedure"])
+    assert procedure is not None and procedure.steps[0] in cards(first)
+    assert slots(events)["pending_question"] == "office:tax_code"
 
     second = CollectingDispatcher()
     events = await ActionHandleInform(kb).run(
@@ -81,12 +87,14 @@ async def test_question_without_town_asks_once_then_answers_when_town_arrives(
             "inform",
             city("Nardò"),
             language="es",
-            pending_question="tax_code",
+            pending_question="office:tax_code",
             service="tax_code",
+            procedure=slots(events)["procedure"],
         ),
         {},
     )
     assert "Agenzia" in cards(second)
+    assert procedure.steps[0] not in cards(second)  # not repeated
     assert slots(events)["pending_question"] is None
     assert slots(events)["city"] == "Nardò"
 
@@ -149,17 +157,63 @@ async def test_tier2_language_falls_back_with_a_note(kb: KnowledgeBase) -> None:
     assert "English" in cards(dispatcher) or "ਅੰਗਰੇਜ਼ੀ" in cards(dispatcher)
 
 
-async def test_a_service_named_in_the_message_outranks_a_wrong_intent(kb: KnowledgeBase) -> None:
+async def test_a_service_named_in_the_message_outranks_an_unsure_intent(
+    kb: KnowledgeBase,
+) -> None:
     dispatcher = CollectingDispatcher()
     entities = [{"entity": "service", "value": "asylum"}, *city("Torremaggiore")]
     events = await ActionAnswerService(kb).run(
         dispatcher,
         tracker(
-            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities, language="ar"
+            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities,
+            confidence=0.6, language="ar",
         ),
         {},
     )
     assert slots(events)["service"] == "asylum"
+
+
+async def test_a_sure_intent_is_what_was_asked_whatever_the_story_names(
+    kb: KnowledgeBase,
+) -> None:
+    # "Permesso di soggiorno" is part of the story; the question is about a doctor.
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "service", "value": "residence_permit"}, *city("Lecce")]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "ho il permesso di soggiorno scaduto, a chi mi rivolgo per vedere un dottore?",
+            "ask_health_care", entities, confidence=0.89, language="it",
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "health_care"
+
+
+@pytest.mark.parametrize("intent", ["ask_residence_permit", "ask_health_care", "inform"])
+async def test_care_without_papers_is_stp_care_never_the_questura(
+    kb: KnowledgeBase, intent: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [
+        {"entity": "service", "value": "residence_permit"},
+        {"entity": "service", "value": "health_care"},
+        *city("Lecce"),
+    ]
+    events = await ActionAnswerService(kb).run(
+        dispatcher,
+        tracker(
+            "non ho il permesso di soggiorno, sto male, dove posso andare dal medico a Lecce?",
+            intent, entities, confidence=0.95, language="it",
+            safety={"classes": [], "undocumented": True},
+        ),
+        {},
+    )
+    assert slots(events)["service"] == "health_care"
+    assert slots(events)["procedure"] == "health-stp-code"
+    office = kb.office(slots(events)["office"])
+    assert office is not None and office.kind != "questura"
+    assert "Questura" not in cards(dispatcher)
 
 
 async def test_town_with_a_named_service_read_as_inform_answers_the_service(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import (
@@ -10,22 +11,81 @@ from actions.conversation import (
     ActionReportEmergency,
 )
 from bot.kb.queries import KnowledgeBase
-from tests.actions.conftest import responses, tracker
+from tests.actions.conftest import cards, responses, tracker
 
 
 async def test_emergency_numbers_come_first(kb: KnowledgeBase) -> None:
+    # Danger of no known kind (the classifier's verdict): every number, then a mediator.
     dispatcher = CollectingDispatcher()
     await ActionReportEmergency(kb).run(
-        dispatcher, tracker("mi picchiano aiuto", "report_emergency", language="it"), {}
+        dispatcher, tracker("aiuto aiuto venite", "report_emergency", language="it"), {}
     )
     first = dispatcher.messages[0]
     assert first["response"] == "utter_emergency_numbers_intro"
-    for number in ("112", "118", "1522", "800 290 290"):
+    for number in ("112", "118", "1522", "800 290 290", "115", "114"):
         assert number in first["numbers"]
     assert responses(dispatcher) == [
         "utter_emergency_numbers_intro",
+        "utter_answer_card",
         "utter_emergency_offer_mediator",
     ]
+
+
+@pytest.mark.parametrize(
+    ("danger", "first_number", "absent", "help_words"),
+    [
+        ("medical", "118", "1522", "pronto soccorso"),
+        ("violence", "1522", "800 290 290", "centro antiviolenza"),
+        ("exploitation", "800 290 290", "1522", "casi speciali"),
+        ("minor", "114", "800 290 290", "114"),
+        ("fire_danger", "115", "1522", "115"),
+        ("self_harm", "112", "800 290 290", "Non sei solo"),
+    ],
+)
+async def test_each_danger_gets_its_numbers_first_then_its_help(
+    kb: KnowledgeBase, danger: str, first_number: str, absent: str, help_words: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionReportEmergency(kb).run(
+        dispatcher,
+        tracker("...", "report_emergency", language="it", safety={"classes": [danger]}),
+        {},
+    )
+    numbers = dispatcher.messages[0]["numbers"].splitlines()
+    assert numbers[0].startswith(f"🚨 {first_number} — ")
+    assert all(absent not in line for line in numbers)
+    assert help_words in cards(dispatcher)
+    assert "utter_answer_ask_city" not in responses(dispatcher)
+
+
+async def test_care_without_papers_is_promised_without_police(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionReportEmergency(kb).run(
+        dispatcher,
+        tracker(
+            "no tengo papeles y tengo un dolor fuerte en el pecho", "report_emergency",
+            language="es", safety={"classes": ["medical"], "undocumented": True},
+            city="Lecce",
+        ),
+        {},
+    )
+    text = cards(dispatcher)
+    assert "STP" in text and "no te denuncia a la policía" in text
+    assert "Questura" not in text
+    assert "ASL" in text  # the STP office of the town already known, without asking for it
+
+
+async def test_two_dangers_in_one_message_get_both_helps(kb: KnowledgeBase) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionReportEmergency(kb).run(
+        dispatcher,
+        tracker("...", "report_emergency", language="en",
+                safety={"classes": ["medical", "exploitation"]}),
+        {},
+    )
+    numbers = dispatcher.messages[0]["numbers"]
+    assert "118" in numbers and "800 290 290" in numbers
+    assert "emergency room" in cards(dispatcher) and "casi speciali" in cards(dispatcher)
 
 
 async def test_emergency_numbers_go_out_even_without_the_knowledge_base() -> None:

@@ -27,13 +27,16 @@ def tracker_events(stack: Stack, sender: str) -> list[dict]:
         return json.loads(r.read())["events"]
 
 
-def test_question_without_town_then_the_town_alone_gets_the_answer(stack: Stack) -> None:
+def test_question_without_town_is_answered_then_the_town_alone_gets_the_office(
+    stack: Stack,
+) -> None:
     sender = "multi-turn-es"
     first = say(stack, sender, "necesito el código fiscal, ¿adónde voy?")
-    assert render("utter_answer_ask_city", "es") in first
+    assert render("utter_answer_documents_header", "es") in first
+    assert render("utter_answer_ask_city_for_office", "es") in first
+    assert render("utter_answer_ask_city", "es") not in first
     second = say(stack, sender, "Lecce")
     assert "Agenzia delle Entrate" in second
-    assert render("utter_answer_documents_header", "es") in second
 
 
 def test_follow_up_hours_apply_to_the_office_just_discussed(stack: Stack) -> None:

@@ -193,6 +193,45 @@ FILES: dict[str, str] = {
             checked: 2026-11-01
             verified: false
     """,  # noqa: E501
+    "safety.yml": """
+        help:
+          - id: safety-exploitation
+            danger: exploitation
+            numbers: [antitratta, emergency-112]
+            text: {it: "Il numero verde antitratta è gratuito e anonimo.", en: "The anti-trafficking line is free and anonymous."}
+            source: "https://www.osservatoriointerventitratta.it/"
+            checked: 2026-11-01
+            verified: true
+          - id: safety-medical
+            danger: medical
+            numbers: [emergency-112]
+            text: {it: "Al pronto soccorso ti curano.", en: "The emergency room treats you."}
+            undocumented: {it: "Anche senza permesso: nessuno ti segnala alla polizia."}
+            procedure: residence-permit-renewal
+            office_kinds: [questura]
+            source: ""
+            checked: 2026-11-01
+            verified: false
+    """,  # noqa: E501
+    "faq/residence_permit.yml": """
+        faq:
+          - id: permit-work-with-receipt
+            service: residence_permit
+            question: {it: "Posso lavorare con la ricevuta?", en: "Can I work with the receipt?", ar: "هل يمكنني العمل بالإيصال؟"}
+            variants:
+              it: ["posso lavorare col cedolino", "con la ricevuta delle poste posso lavorare?"]
+              en: ["can i work with the post office receipt"]
+              xx: ["receipt pe kaam kar sakta hu"]
+            answer: {it: "Sì, se hai chiesto il rinnovo in tempo.", en: "Yes, if you applied for renewal in time.", ar: "نعم، إذا طلبت التجديد في الوقت المحدد."}
+            office_kinds: [questura]
+            procedure: residence-permit-renewal
+            sources:
+              - url: "https://www.integrazionemigranti.gov.it/"
+                date: 2024-05-10
+              - url: "https://www.poliziadistato.it/"
+            checked: 2026-11-01
+            verified: true
+    """,  # noqa: E501
     "procedures/residence_registration.yml": """
         procedures:
           - id: residence-registration

@@ -24,22 +24,25 @@ def test_report_counts(knowledge: Path, engine: sa.engine.Engine) -> None:
         "BA": 3, "BT": 2, "BR": 1, "FG": 2, "LE": 2, "TA": 1}
     assert report["coverage"]["residence_registration"] == {
         "BA": 2, "BT": 1, "BR": 0, "FG": 0, "LE": 0, "TA": 0}
-    # 15 Italian texts; English has 12 of them, French 8, Albanian 4.
-    assert report["texts"] == 15
-    assert report["translations"]["en"] == round(12 / 15, 4)
-    assert report["translations"]["fr"] == round(8 / 15, 4)
-    assert report["translations"]["sq"] == round(4 / 15, 4)
+    # 20 Italian texts; English has 16 of them, French 8, Albanian 4.
+    assert report["texts"] == 20
+    assert report["translations"]["en"] == round(16 / 20, 4)
+    assert report["translations"]["fr"] == round(8 / 20, 4)
+    assert report["translations"]["sq"] == round(4 / 20, 4)
     assert report["translations"]["pa"] == 0.0
     # anagrafe-bari was checked on 2025-01-10: more than 180 days before 2026-11-21.
     assert report["stale"] == [{"kind": "office", "id": "anagrafe-bari",
                                 "file": "offices/ba.yml", "checked": "2025-01-10"}]
-    # 9 offices and 2 procedures are unverified; the two numbers are verified.
-    assert report["unverified"] == 11
-    assert report["unverified_by_kind"] == {"office": 9, "procedure": 2}
+    # 9 offices, 2 procedures and the medical help are unverified; the two numbers, the
+    # exploitation help and the FAQ entry are verified.
+    assert report["unverified"] == 12
+    assert report["unverified_by_kind"] == {"office": 9, "procedure": 2, "safety": 1}
+    assert (report["faq"], report["faq_by_service"]) == (1, {"residence_permit": 1})
     text = format_report(report)
     assert "comuni: 257   provinces: 6   offices: 9" in text
     assert "  residence_permit            3    2    1    2    2    1" in text
     assert "  offices/ba.yml: office anagrafe-bari (checked 2025-01-10)" in text
+    assert "  residence_permit            1" in text
 
 
 def test_cli_report_on_files_leaves_the_database_alone(knowledge: Path, tmp_path: Path) -> None:
@@ -73,4 +76,4 @@ def test_cli_load_reports_changes_then_nothing(knowledge: Path, tmp_path: Path) 
     assert broken.returncode == 1
     assert broken.stderr.splitlines()[-1] == "1 problem(s); nothing was written"
     migrate = bot("migrate")
-    assert migrate.stdout.strip() == "knowledge base tables at revision 0001"
+    assert migrate.stdout.strip() == "knowledge base tables at revision 0002"

@@ -38,7 +38,9 @@ def test_export_lists_every_text_with_its_translation(knowledge: Path) -> None:
     assert keys["questura-bari.closures.1"] == ["Chiuso la vigilia di Natale", ""]
     assert keys["residence_permit.name"] == ["Permesso di soggiorno", ""]
     assert "questura-bari.name" not in keys  # office names are proper names, Italian only
-    assert len(keys) == 15
+    assert keys["permit-work-with-receipt.answer"] == ["Sì, se hai chiesto il rinnovo in tempo.",
+                                                       ""]
+    assert len(keys) == 20
 
 
 def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path: Path,

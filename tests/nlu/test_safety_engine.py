@@ -1,0 +1,98 @@
+"""The safety matcher on a small lexicon written here: its rules, not the shipped word lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.safety import SafetyLexicon, SafetyLexiconError, classify
+
+LEXICON = """
+groups:
+  chest: {it: [petto], en: [chest], ar: [صدر], zh: [胸口]}
+  pain: {it: ["dolor*", fa male], en: ["pain*", "hurt*"], ar: [ألم, وجع]}
+  not_breathing: {it: [non respira], en: ["can't breathe", cannot breathe], xx: [saans nahi]}
+  heart_attack: {it: [infarto], fr: [crise cardiaque], ru: ["инфаркт*"]}
+  bleeding: {fr: ["saign*"], en: [bleeding], it: ["emorragi*"]}
+  birth: {fr: [accouche, "accouch*"]}
+  die: {en: [dying, die], it: ["muoio", "morire"]}
+  want: {en: [want to], it: [voglio]}
+  undocumented: {it: [senza permesso], en: [no papers]}
+classes:
+  medical:
+    alone: [not_breathing, heart_attack]
+    together:
+      - [pain, chest]
+      - [bleeding, birth]
+  self_harm:
+    together:
+      - [want, die]
+exclude:
+  en: [dying to]
+  it: [muoio dalla voglia]
+"""
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> SafetyLexicon:
+    return SafetyLexicon.from_yaml(LEXICON)
+
+
+@pytest.mark.parametrize(
+    "text, classes",
+    [
+        ("ho un forte DOLORE al petto", ("medical",)),
+        ("Tengo dolores en el pecho", ()),  # no Spanish words in this small lexicon
+        ("my chest hurts so much", ("medical",)),
+        ("mio padre non respira!!!", ("medical",)),
+        ("papa saans nahi le raha", ("medical",)),
+        ("il a fait un infarctus? non: une crise cardiaque", ("medical",)),
+        ("у него инфаркта симптомы", ("medical",)),  # stem with a case ending
+        ("عندي ألم في الصدر", ("medical",)),  # الصدر: the article is a prefix
+        ("我胸口很痛", ()),  # chest alone is not enough
+        ("ma femme accouche elle saigne beaucoup", ("medical",)),
+        ("i want to die", ("self_harm",)),
+        ("i am dying to learn italian, where is a course", ()),  # idiom
+        ("muoio dalla voglia di imparare", ()),
+        ("emorragia", ()),  # bleeding alone is a together-only group
+        ("mia moglie ha una emoragia e accouche", ("medical",)),  # one typo in a long word
+    ],
+)
+def test_classes(lexicon: SafetyLexicon, text: str, classes: tuple[str, ...]) -> None:
+    assert lexicon.assess(text).classes == classes
+
+
+def test_chinese_is_matched_inside_unspaced_text(lexicon: SafetyLexicon) -> None:
+    assert "chest" in lexicon.assess("我胸口很痛").groups
+
+
+def test_undocumented_is_context_not_danger(lexicon: SafetyLexicon) -> None:
+    verdict = lexicon.assess("sono senza permesso e ho dolore al petto")
+    assert verdict.classes == ("medical",)
+    assert verdict.undocumented
+    assert lexicon.assess("sono senza permesso, dove trovo un medico").classes == ()
+
+
+def test_classifier_intent_is_a_second_net(lexicon: SafetyLexicon) -> None:
+    sure = {"name": "report_emergency", "confidence": 0.93}
+    unsure = {"name": "report_emergency", "confidence": 0.2}
+    assert classify("help please come", sure, lexicon)["classes"] == ["danger"]
+    assert classify("help please come", sure, lexicon)["source"] == "classifier"
+    assert classify("help please come", unsure, lexicon)["classes"] == []
+    assert classify("ho dolore al petto", None, lexicon)["source"] == "lexicon"
+    calm = classify("sono senza permesso, dove trovo un medico", None, lexicon)
+    assert (calm["classes"], calm["undocumented"]) == ([], True)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("groups: {a: {it: [x]}}\nclasses: {medical: {alone: [b]}}", "group 'b'"),
+        ("groups: {a: {de: [x]}}", "unknown language 'de'"),
+        ("groups: {a: {it: ['ab*']}}", "stem"),
+        ("groups: {}\nclasses: {weather: {}}", "unknown classes"),
+        ("groups: [", "not valid YAML"),
+    ],
+)
+def test_broken_lexicon_is_refused_with_the_reason(text: str, problem: str) -> None:
+    with pytest.raises(SafetyLexiconError, match=problem.replace("*", r"\*")):
+        SafetyLexicon.from_yaml(text)
