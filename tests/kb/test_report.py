@@ -76,4 +76,4 @@ def test_cli_load_reports_changes_then_nothing(knowledge: Path, tmp_path: Path) 
     assert broken.returncode == 1
     assert broken.stderr.splitlines()[-1] == "1 problem(s); nothing was written"
     migrate = bot("migrate")
-    assert migrate.stdout.strip() == "knowledge base tables at revision 0002"
+    assert migrate.stdout.strip() == "knowledge base tables at revision 0003"
