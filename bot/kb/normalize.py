@@ -1,6 +1,6 @@
-"""Checking one field of a public register and writing it the way the knowledge base does.
+r"""Checking one field of a public register and writing it the way the knowledge base does.
 
-Registers are typed by many hands: "+39 080/3065111", "http://http:\\\\www.comune.veglie.le.it",
+Registers are typed by many hands: "+39 080/3065111", "http://http:\\www.comune.veglie.le.it",
 a website "http://password5", a PEC column holding a plain mailbox. Each function returns a
 :class:`Checked`: the value in the knowledge base's form, or ``""`` with the reason it was
 refused, plus a note when a mechanical repair was made (a doubled scheme, a missing "://", a
@@ -100,9 +100,9 @@ def phone(raw: str | None, prefix: str | None = None) -> Checked:
 
 
 def url(raw: str | None) -> Checked:
-    """A web address "https://host/path", with mechanical repairs reported.
+    r"""A web address "https://host/path", with mechanical repairs reported.
 
-    Repaired: a doubled scheme ("http://http:\\\\www..."), "https//", backslashes, a missing
+    Repaired: a doubled scheme ("http://http:\\www..."), "https//", backslashes, a missing
     scheme ("www.cpiabrindisi.edu.it" becomes https://...), upper-case host, trailing dot.
     Refused: an e-mail address in the website column, a host that is not a domain name
     ("http://password5").

@@ -461,7 +461,7 @@ class KnowledgeBase:
         return found[0] if found else None
 
     def nearest_offices(self, service: str, comune_istat: str, kind: str,
-                        limit: int = 3) -> tuple[Office, ...]:
+                        limit: int | None = 3) -> tuple[Office, ...]:
         """Offices of ``kind`` offering ``service``, nearest first, with ``distance_km`` set.
 
         For offices a person may attend wherever they live (a CPIA teaching site), distance
@@ -469,6 +469,7 @@ class KnowledgeBase:
         registers give no building coordinates): every site in the person's own comune is
         0 km away. Ties keep editors' offices before imported ones, then file order. Offices
         in a comune without coordinates are left out; none when the person's comune has none.
+        ``limit=None`` returns them all.
         """
         snap = self._data()
         here = snap.comuni.get(comune_istat)

@@ -470,7 +470,7 @@ def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, s
 
 def _address(read: _Reader, line: int, parsed: normalize.IpaAddress | None,
              comune: territory.Comune, comune_cap: str | None, raw: str) -> str:
-    """"Street, CAP Comune" from an IndicePA address, the CAP left out when it is not the comune's."""
+    """"Street, CAP Comune" from an IndicePA address; a CAP that is not the comune's left out."""
     if parsed is None:
         if not normalize.is_empty(raw):
             read.skip(line, INVALID, f"address {raw.strip()!r} has not the form "
