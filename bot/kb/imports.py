@@ -36,7 +36,7 @@ def import_report(merged: Merged) -> dict[str, Any]:
     by_register: dict[str, Counter] = {}
     for fs in merged.field_sources:
         by_register.setdefault(fs.register, Counter())[fs.field] += 1
-    created = Counter(files[j.office].kind for j in merged.joins if j.created)
+    created = Counter(o.kind for o in merged.content.offices if o.imported)
     cpia_rows = refs.rows.get(next((r.id for r in refs.registers.values() if r.role == "cpia"),
                                    ""), 0)
     return {
@@ -51,6 +51,7 @@ def import_report(merged: Merged) -> dict[str, Any]:
         "offices_created": dict(sorted(created.items())),
         "offices_completed": sorted(j.office for j in merged.joins if not j.created),
         "comuni_with_contact": len(comuni_with_contact(merged)),
+        "comuni_without_register_row": sorted(merged.uncovered),
         "comuni": len(territory.comuni()),
         "cpia": {
             "rows": cpia_rows,
@@ -92,7 +93,9 @@ def format_import_report(report: dict[str, Any]) -> str:
           for reg, fields in report["fields_by_register"].items()),
         f"offices created: {created}; curated offices completed: "
         f"{len(report['offices_completed'])}",
-        f"comuni with a contact route: {report['comuni_with_contact']}/{report['comuni']}",
+        f"comuni with a contact route: {report['comuni_with_contact']}/{report['comuni']}"
+        + (f" ({len(report['comuni_without_register_row'])} without any register row)"
+           if report["comuni_without_register_row"] else ""),
         f"CPIA rows: {report['cpia']['rows']}; sites used: {report['cpia']['sites_used']}; "
         f"prison sites excluded: {report['cpia']['prison_sites_excluded']}; other rows "
         f"skipped: {report['cpia']['other_rows_skipped']}",

@@ -32,6 +32,10 @@ from bot.kb.validate import Content, Office, Problem, read_knowledge
 
 CONTACT_FIELDS = ("address", "phone", "email", "pec", "website")
 
+# Every comune keeps a register of its residents: the Anagrafe exists even where no register
+# row says how to reach it.
+ANAGRAFE_LAW = "https://www.normattiva.it/uri-res/N2Ls?urn:nir:stato:legge:1954-12-24;1228"
+
 # Services an office created from a register offers (the curated offices of the same kind
 # offer these too).
 SERVICES_BY_KIND: dict[str, list[str]] = {
@@ -97,7 +101,7 @@ class Merged:
     joins: list[Join] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
     agreed: int = 0  # curated values the register confirms
-    problems: list[Problem] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # comuni no register row describes
 
     @property
     def registers(self) -> dict[str, Register]:
@@ -208,29 +212,36 @@ class _Merger:
     # ------------------------------------------------------------------ the registers
 
     def comuni(self) -> None:
-        if not (self.refs.by_role("comuni_contacts") or self.refs.by_role("comuni_townhalls")):
+        register = self.refs.by_role("comuni_contacts") or self.refs.by_role("comuni_townhalls")
+        if register is None:
             return
         for comune in territory.comuni():
             entry = self.refs.comuni.get(comune.istat)
             curated = next((o for o in self.offices if o.kind == "anagrafe"
                             and o.comune == comune.istat and o.serves_comuni == [comune.istat]),
                            None)
-            if entry is None:
-                if curated is None:
-                    self.result.problems.append(Problem(
-                        "reference", 0, f"no register row for {comune.name}: it has no "
-                        "Anagrafe office"))
-                continue
+            name = f"Comune di {comune.name} - Ufficio Anagrafe"
+            ident = f"anagrafe-{_slug(comune.name)}"
             if curated is not None:
-                self.fill(curated, entry)
+                if entry is not None:
+                    self.fill(curated, entry)
+            elif entry is not None:
+                self.create(entry, "anagrafe", ident, name)
             else:
-                self.create(entry, "anagrafe", f"anagrafe-{_slug(comune.name)}",
-                            f"Comune di {comune.name} - Ufficio Anagrafe")
+                # No register row: the Anagrafe still exists (every comune keeps one, L.
+                # 1228/1954), with nothing known about how to reach it.
+                self.result.uncovered.append(comune.istat)
+                self.created.append(Office(
+                    id=ident, file=register.file, line=1, position=0, source=ANAGRAFE_LAW,
+                    checked=None, verified=False, kind="anagrafe",
+                    services=list(SERVICES_BY_KIND["anagrafe"]), name=name,
+                    comune=comune.istat, serves_comuni=[comune.istat], imported=True))
+                self.ids.add(ident)
         for istat, (lat, lng, value) in self.refs.coordinates.items():
             self.result.coordinates[istat] = (lat, lng)
-            register = self.refs.registers[value.register]
+            source = self.refs.registers[value.register]
             self.result.field_sources.append(FieldSource(
-                "comune", istat, "coordinates", value.register, value.link, register.date,
+                "comune", istat, "coordinates", value.register, value.link, source.date,
                 value.line, False))
 
     def prefetture(self) -> None:
@@ -290,5 +301,4 @@ def read_merged(root: Path) -> tuple[Merged, list[Problem]]:
     refs = read_references(root)
     if refs.problems:
         return Merged(content, refs), problems + refs.problems
-    merged = merge(content, refs)
-    return merged, problems + merged.problems
+    return merge(content, refs), problems

@@ -159,11 +159,11 @@ def build_queue(merged: Merged, today: dt.date, root: str = "knowledge") -> list
             score=2 * top, id=register.id, kind="register", name=register.title, comune="",
             file=f"{root}/{register.file}", line=1,
             reasons=[f"register dated {register.date_label}, older than two years: "
-                     f"{count} imported fields of {len(users)} offices; replace the extract "
+                     f"{count} imported fields (offices: {len(users)}); replace the extract "
                      f"and its date in {root}/reference/registers.yml"],
             source=register.url, register=register.url,
             search="https://www.google.com/search?q="
-            + urllib.parse.quote_plus(f"{register.origin} open data")))
+            + urllib.parse.quote_plus(f"{register.origin or register.title} open data")))
     items.sort(key=lambda i: (-i.score, i.file, i.line))
     return items
 
