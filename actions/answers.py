@@ -4,7 +4,8 @@ The flow people expect: a question about a service ("il mio permesso scade, vivo
 gets what to do first, the office that serves their town (whether it is open now and when it
 next opens), the documents and the steps. Without a town the assistant asks for it once,
 remembers the question, and answers it when the town arrives ("Nardò"). Follow-ups ("and when is
-it open?", "what do I bring?") apply to the service and office just discussed.
+it open?", "what do I bring?") apply to the service and office just discussed. For a CPIA
+("where can I learn Italian") the nearest teaching site is proposed, with its distance.
 """
 
 from __future__ import annotations

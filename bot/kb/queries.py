@@ -61,7 +61,8 @@ class Office:
     """An office serving people for one or more services.
 
     ``match`` says how it was found for a comune by :meth:`KnowledgeBase.office_for`:
-    "comune", "ambito", "province" or "region" ("" when fetched by id).
+    "comune", "ambito", "province" or "region"; "distance" from
+    :meth:`KnowledgeBase.nearest_offices`; "" when fetched by id.
 
     ``map_url`` is the record's own link or, failing that, a map search for the address (empty
     when the address is unknown). Empty strings mean "not known", never "none".
