@@ -1,0 +1,223 @@
+"""At least once, never twice: failed turns retried, dead instances' deliveries taken over,
+replies already sent skipped, the database's absence bridged by the local spool.
+
+The channel runs in the test harness (a scripted bot instead of Rasa) with the inbox's timings
+shortened; the whole assistant under real faults is tests/faults/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from channel_fakes import twilio_form, twilio_signed
+from channel_harness import ScriptedBot, serve
+from sqlalchemy.exc import OperationalError
+
+from bot.settings import get_settings
+from channels import inbox as inbox_module
+from channels import store as store_module
+from channels.replies import digest
+from channels.spool import Spool
+from channels.store import DONE, channel_inbox
+
+PERSON = "whatsapp:+393331234567"
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """Retries, recovery rounds and leases in fractions of a second."""
+    monkeypatch.setattr(inbox_module, "RETRY_DELAYS", (0.05,))
+    monkeypatch.setattr(inbox_module, "RECOVERY_SECONDS", 0.05)
+    monkeypatch.setattr(store_module, "LEASE_SECONDS", 0.3)
+
+
+async def post(served, form):
+    body, headers = twilio_signed(served.url + "webhook", form)
+    async with served.http.post(served.url + "webhook", data=body, headers=headers) as resp:
+        return resp.status
+
+
+def state_of(store, sid: str) -> str | None:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            channel_inbox.select().where(channel_inbox.c.delivery_id == sid)).first().state
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+class Flaky(ScriptedBot):
+    """Sends two parts, then fails, ``failures`` times; then answers in three parts."""
+
+    def __init__(self, failures: int, error: BaseException | None = None):
+        super().__init__()
+        self.failures = failures
+        self.error = error or OperationalError("SELECT", {}, Exception("server closed"))
+
+    async def __call__(self, message):
+        self.received.append(message)
+        out = message.output_channel
+        await out.send_text_message(message.sender_id, "one")
+        await out.send_text_message(message.sender_id, "two")
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        await out.send_text_message(message.sender_id, "three")
+
+
+async def whatsapp_with(bot, store, start: bool = True):
+    from channels.whatsapp import WhatsAppInput
+
+    return await serve(WhatsAppInput(get_settings(), store=store), store, bot)
+
+
+@pytest.mark.parametrize("error", ["database", "action server"])
+async def test_a_failed_turn_is_retried_and_sends_nothing_twice(
+    channel_env, store, twilio_api, quick, error
+):
+    from bot.rasa_outages import TurnInterrupted
+
+    bot = Flaky(2, TurnInterrupted("action server unreachable") if error != "database" else None)
+    served, stop = await whatsapp_with(bot, store)
+    try:
+        assert await post(served, twilio_form("ciao", sender=PERSON, sid="SM" + "1" * 32)) == 200
+        await twilio_api.wait_for(3)
+        await until(lambda: state_of(store, "SM" + "1" * 32) == DONE)
+        assert [m["Body"] for m in twilio_api.messages] == ["one", "two", "three"]
+        assert len(bot.received) == 3
+        assert [m.sender_id for m in bot.received] == [bot.received[0].sender_id] * 3
+    finally:
+        await stop()
+
+
+def leave_as_dead_instance(store, sid: str, payload: dict, sent: list[str],
+                           unsure: str | None = None, age: float = 60.0) -> None:
+    """The rows a process killed in the middle of this delivery's turn leaves behind."""
+    claimed = store.claim("whatsapp", sid, payload)
+    assert claimed is not None
+    for part, text in enumerate(sent):
+        store.begin_reply("whatsapp", sid, part, 1, digest(text))
+        store.reply_sent("whatsapp", sid, part)
+    if unsure is not None:
+        store.begin_reply("whatsapp", sid, len(sent), 1, digest(unsure))
+    with store.engine.begin() as conn:
+        conn.execute(channel_inbox.update().where(channel_inbox.c.delivery_id == sid)
+                     .values(claimed_at=time.time() - age))
+
+
+def job(text: str, sid: str) -> dict:
+    return {"sid": sid, "from": PERSON, "order_key": PERSON, "text": text,
+            "media_types": [], "location": False}
+
+
+async def test_a_running_instance_takes_over_what_a_dead_one_left_half_sent(
+    channel_env, store, twilio_api, quick
+):
+    sid = "SM" + "2" * 32
+    leave_as_dead_instance(store, sid, job("ciao", sid), sent=["one"])
+    served, stop = await whatsapp_with(Flaky(0), store)
+    try:
+        await twilio_api.wait_for(2)
+        await until(lambda: state_of(store, sid) == DONE)
+        await asyncio.sleep(0.2)
+        assert [m["Body"] for m in twilio_api.messages] == ["two", "three"]
+    finally:
+        await stop()
+
+
+@pytest.mark.parametrize("twilio_has_it", [True, False])
+async def test_the_part_a_crash_left_in_doubt_is_sent_only_if_twilio_lacks_it(
+    channel_env, store, twilio_api, quick, twilio_has_it
+):
+    from channel_fakes import WHATSAPP_NUMBER
+
+    sid = "SM" + "3" * 32
+    leave_as_dead_instance(store, sid, job("ciao", sid), sent=["one"], unsure="two")
+    if twilio_has_it:  # the call went through; the process died before recording it
+        twilio_api.record({"To": PERSON, "From": WHATSAPP_NUMBER, "Body": "two"})
+    served, stop = await whatsapp_with(Flaky(0), store)
+    try:
+        await until(lambda: state_of(store, sid) == DONE)
+        await asyncio.sleep(0.2)
+        assert [m["Body"] for m in twilio_api.messages] == ["two", "three"]
+    finally:
+        await stop()
+
+
+async def test_with_the_database_down_messages_wait_on_disk_and_are_answered_in_order(
+    channel_env, store, twilio_api, quick, monkeypatch
+):
+    real_claim, down = store.claim, [True]
+
+    def claim(*args):
+        if down[0]:
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        return real_claim(*args)
+
+    monkeypatch.setattr(store, "claim", claim)
+    served, stop = await whatsapp_with(ScriptedBot(), store)
+    try:
+        for word in ("uno", "due", "tre"):
+            assert await post(served, twilio_form(word, sender=PERSON)) == 200
+        assert len(Spool(store.spool_dir).pending("whatsapp")) == 3
+        await asyncio.sleep(0.3)
+        assert twilio_api.messages == []
+        down[0] = False  # the database is back
+        await twilio_api.wait_for(3)
+        await asyncio.sleep(0.2)
+        assert [m["Body"] for m in twilio_api.messages] == ["echo: uno", "echo: due", "echo: tre"]
+        assert Spool(store.spool_dir).pending("whatsapp") == []
+    finally:
+        await stop()
+
+
+async def test_a_retry_keeps_the_option_the_first_try_chose(
+    channel_env, store, twilio_api, quick
+):
+    from channel_harness import BUTTONS
+
+    class ChoosesThenFails(ScriptedBot):
+        """Answers "options" with buttons; the next message fails once after new buttons."""
+
+        async def __call__(self, message):
+            self.received.append(message)
+            out = message.output_channel
+            await out.send_text_with_buttons(message.sender_id, "Where do you live?", BUTTONS)
+            if len(self.received) == 2:
+                raise OperationalError("UPDATE", {}, Exception("server closed"))
+
+    bot = ChoosesThenFails()
+    served, stop = await whatsapp_with(bot, store)
+    try:
+        await post(served, twilio_form("options", sender=PERSON))
+        await twilio_api.wait_for(1)
+        await post(served, twilio_form("2", sender=PERSON))
+        await bot.wait_for(3)
+        # The retry hands Rasa what the first try did, although the failed try had already
+        # stored new options ("2" would now mean something else).
+        assert [m.text for m in bot.received[1:]] == [BUTTONS[1]["payload"]] * 2
+    finally:
+        await stop()
+
+
+async def test_the_spool_keeps_whole_files_only(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.put("telegram", "5", {"text": "a"})
+    spool.put("whatsapp", "SM../../x", {"text": "b"})
+    (tmp_path / "spool" / ".half-written.tmp").write_text("{")
+    (tmp_path / "spool" / "0-whatsapp-broken.json").write_text("{")
+    assert [(k.delivery_id, k.payload) for k in spool.pending("whatsapp")] == [
+        ("SM../../x", {"text": "b"})]
+    assert all(p.parent == tmp_path / "spool" for p in (tmp_path / "spool").iterdir())
+    for item in spool.pending("telegram"):
+        spool.remove(item)
+    assert spool.pending("telegram") == []
+    assert json.loads(next((tmp_path / "spool").glob("*SM*.json")).read_text())["channel"] == (
+        "whatsapp")
