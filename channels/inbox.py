@@ -153,8 +153,10 @@ class Inbox:
             else:
                 self._order[key] = (lock, users - 1)
 
-    def _delivery(self, pending: PendingDelivery, retried: bool) -> Delivery:
-        replies = ReplyLog(self.store, self.channel, pending.delivery_id, pending.attempt)
+    def _delivery(self, pending: PendingDelivery, retried: bool,
+                  sent_here: set[int] | None = None) -> Delivery:
+        replies = ReplyLog(self.store, self.channel, pending.delivery_id, pending.attempt,
+                           sent_here)
         return Delivery(self.channel, pending.delivery_id, pending.payload, pending.attempt,
                         replies, retried)
 
@@ -166,10 +168,12 @@ class Inbox:
             return
         loop = asyncio.get_running_loop()
         started, tries = loop.time(), 0
+        sent_here: set[int] = set()  # parts the platform took, whether recorded or not
         while True:
             token = RETRYABLE_TURN.set(True)
             try:
-                await self.handler(app, self._delivery(pending, pending.attempt > 1 or tries > 0))
+                await self.handler(app, self._delivery(
+                    pending, pending.attempt > 1 or tries > 0, sent_here))
                 break
             except LeaseLost:
                 logger.warning("%s was taken over by another instance; stopping here", name)

@@ -7,11 +7,12 @@ or Rasa's own record of it, see ``channels.turns``). So each platform call of a 
 number, and ``channel_replies`` records it ``sending`` before the call and ``sent`` after; the
 retried turn skips the numbers already sent.
 
-One part can be in doubt: the one whose call was under way when the process died, recorded
-``sending`` with no outcome. The platform may or may not have it. The channel can be asked
-(``confirm``: WhatsApp lists the messages Twilio created for the person since the part began);
-a channel that cannot tell (Telegram has no such list) sends it again, the one case where a
-person may get a part twice.
+One part can be in doubt: the one whose call was under way when the try ended, recorded
+``sending`` with no outcome. If the process is still the same (the database went away just
+after the platform took the part), it remembers the part went out (``sent_here``, kept across
+the tries of a delivery). After a crash, the channel can be asked (``confirm``: WhatsApp lists
+the messages Twilio created for the person since the part began); a channel that cannot tell
+(Telegram has no such list) sends it again: the one case where a person may get a part twice.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ def digest(text: str) -> str:
 class ReplyLog:
     """The numbered reply parts of one try of one delivery's turn."""
 
-    def __init__(self, store: ChannelStore, channel: str, delivery_id: str, attempt: int):
+    def __init__(self, store: ChannelStore, channel: str, delivery_id: str, attempt: int,
+                 sent_here: set[int] | None = None):
         self.store = store
         self.channel = channel
         self.delivery_id = delivery_id
         self.attempt = attempt
+        self.sent_here = sent_here if sent_here is not None else set()
         self._next = 0
 
     def number_from(self, part: int) -> None:
@@ -74,6 +77,10 @@ class ReplyLog:
         if claim.state == TAKEN:
             raise LeaseLost(f"delivery {self.delivery_id} was taken over")
         if claim.state == UNSURE:
+            if part in self.sent_here:
+                logger.info("%s went out before the database failed; not again", where)
+                await self.store.areply_sent(*key)
+                return False
             if confirm is not None and await confirm(claim.began_at, content_digest):
                 logger.warning("%s reached the platform before the interruption; "
                                "not sent again", where)
@@ -88,5 +95,6 @@ class ReplyLog:
         except DeliveryError:
             await self.store.arelease_reply(*key)
             raise
+        self.sent_here.add(part)
         await self.store.areply_sent(*key)
         return True

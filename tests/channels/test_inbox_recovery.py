@@ -221,3 +221,35 @@ async def test_the_spool_keeps_whole_files_only(tmp_path):
     assert spool.pending("telegram") == []
     assert json.loads(next((tmp_path / "spool").glob("*SM*.json")).read_text())["channel"] == (
         "whatsapp")
+
+
+async def test_a_part_sent_just_before_the_database_failed_is_not_sent_again(
+    channel_env, store, telegram_api, quick, monkeypatch
+):
+    # Telegram cannot be asked what it has: the process itself must remember.
+    from channel_fakes import WEBHOOK_SECRET, telegram_text_update
+
+    from channels.telegram import TelegramInput
+
+    real, failures = store.reply_sent, [1]
+
+    def reply_sent(*key):
+        if key[2] == 1 and failures[0]:  # "two" went out, then the database went away
+            failures[0] -= 1
+            raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        return real(*key)
+
+    monkeypatch.setattr(store, "reply_sent", reply_sent)
+    served, stop = await serve(TelegramInput(get_settings(), store=store), store, Flaky(0))
+    try:
+        async with served.http.post(
+            served.url + "webhook", data=json.dumps(telegram_text_update("ciao")),
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                     "Content-Type": "application/json"}) as resp:
+            assert resp.status == 200
+        await telegram_api.wait_for("sendMessage", 3)
+        await asyncio.sleep(0.3)
+        assert [m["text"] for m in telegram_api.methods("sendMessage")] == ["one", "two", "three"]
+        assert len(served.bot.received) == 2  # the turn was retried
+    finally:
+        await stop()

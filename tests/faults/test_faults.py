@@ -5,8 +5,8 @@ cut (``proxy.py``), answering through fake Twilio and Telegram servers; all on l
 scenarios share that stack to keep the suite to a few minutes, so they run in this order and
 the SIGKILL, which restarts it, comes last:
 
-1. Redis cut for 20 s while people write;
-2. the database cut for 20 s while people write;
+1. Redis cut for 20 s in the middle of some answers, while more people write;
+2. the database cut for 20 s in the middle of some answers, while more people write;
 3. the action server killed in the middle of traffic (``bot run`` restarts it);
 4. the whole stack SIGKILLed while 20 WhatsApp answers are being sent, then started again.
 
@@ -121,11 +121,18 @@ def check(tally: Tally, world: World) -> None:
     assert (tally.lost, tally.duplicated) == (0, 0), (tally.details, world.log()[-4000:])
 
 
-async def outage(world: World, proxy: TcpProxy, people: list[Person]) -> None:
-    """Cut ``proxy`` for OUTAGE_SECONDS while ``people`` write, spread over the outage."""
+async def outage(world: World, proxy: TcpProxy, in_flight: list[Person],
+                 people: list[Person]) -> None:
+    """Cut ``proxy`` once the answers to ``in_flight`` are going out, for OUTAGE_SECONDS;
+    meanwhile ``people`` write, spread over the outage."""
     traffic = world.traffic
     assert traffic is not None
+    writing = asyncio.ensure_future(traffic.write_all(in_flight))
+    deadline = time.monotonic() + 60
+    while traffic.received(in_flight) == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
     await proxy.cut()
+    await writing
     started = time.monotonic()
     try:
         waves = 4
@@ -140,17 +147,21 @@ async def outage(world: World, proxy: TcpProxy, people: list[Person]) -> None:
 async def test_redis_cut_for_20_seconds(world: World) -> None:
     traffic = world.traffic
     assert traffic is not None
+    in_flight = traffic.people("whatsapp", 4) + traffic.people("telegram", 2)
     people = traffic.people("whatsapp", 12) + traffic.people("telegram", 8)
-    await outage(world, world.redis, people)
-    check(record(await traffic.tally("Redis cut 20 s", people, SETTLE_SECONDS)), world)
+    await outage(world, world.redis, in_flight, people)
+    check(record(await traffic.tally("Redis cut 20 s", in_flight + people, SETTLE_SECONDS)),
+          world)
 
 
 async def test_database_cut_for_20_seconds(world: World) -> None:
     traffic = world.traffic
     assert traffic is not None
+    in_flight = traffic.people("whatsapp", 4) + traffic.people("telegram", 2)
     people = traffic.people("whatsapp", 12) + traffic.people("telegram", 8)
-    await outage(world, world.postgres, people)
-    check(record(await traffic.tally("PostgreSQL cut 20 s", people, SETTLE_SECONDS)), world)
+    await outage(world, world.postgres, in_flight, people)
+    check(record(await traffic.tally("PostgreSQL cut 20 s", in_flight + people,
+                                     SETTLE_SECONDS)), world)
 
 
 async def test_action_server_killed_mid_traffic(world: World) -> None:
