@@ -91,6 +91,10 @@ class Inbox:
         self._lost: set[str] = set()
         self._maintainer: asyncio.Task[None] | None = None
         self._last_purge = 0.0
+        # While deliveries wait in the spool, new ones queue behind them there, so that a
+        # person's message written just after an outage is not answered before theirs of
+        # during it. None: not looked yet (a previous process may have left some).
+        self._spooling: bool | None = None
 
     @property
     def store(self) -> ChannelStore:
@@ -113,20 +117,28 @@ class Inbox:
         """
         if delivery_id in self._held:
             return False
+        if self._spooling is None:
+            self._spooling = bool(await asyncio.to_thread(self.spool.pending, self.channel))
+        if self._spooling:
+            return await self._spool(app, delivery_id, payload)
         try:
             claimed = await asyncio.wait_for(
                 self.store.aclaim(self.channel, delivery_id, payload), CLAIM_TIMEOUT_SECONDS)
         except Exception as exc:
             logger.warning("%s: database unavailable (%s); delivery %s kept on local disk",
                            self.channel, describe(exc), delivery_id)
-            await asyncio.to_thread(self.spool.put, self.channel, delivery_id, payload)
-            self.start(app)
-            return True
+            return await self._spool(app, delivery_id, payload)
         if claimed is None:
             logger.info("%s: delivery %s already handled, not answering again",
                         self.channel, delivery_id)
             return False
         self._spawn(app, claimed)
+        return True
+
+    async def _spool(self, app: Any, delivery_id: str, payload: dict[str, Any]) -> bool:
+        await asyncio.to_thread(self.spool.put, self.channel, delivery_id, payload)
+        self._spooling = True
+        self.start(app)
         return True
 
     # --- turns ------------------------------------------------------------------------------
@@ -261,16 +273,19 @@ class Inbox:
     async def recover(self, app: Any) -> int:
         """Take in spooled deliveries and those whose instance died; returns how many."""
         count = 0
-        for item in await asyncio.to_thread(self.spool.pending, self.channel):
-            claimed = None
-            if item.delivery_id not in self._held:
-                claimed = await self.store.aclaim(self.channel, item.delivery_id, item.payload)
-            await asyncio.to_thread(self.spool.remove, item)
-            if claimed is not None:
-                logger.info("%s: delivery %s moved from the local spool to the inbox",
-                            self.channel, item.delivery_id)
-                self._spawn(app, claimed)
-                count += 1
+        while spooled := await asyncio.to_thread(self.spool.pending, self.channel):
+            for item in spooled:  # a database error stops here, and the flag stays up
+                claimed = None
+                if item.delivery_id not in self._held:
+                    claimed = await self.store.aclaim(self.channel, item.delivery_id,
+                                                      item.payload)
+                await asyncio.to_thread(self.spool.remove, item)
+                if claimed is not None:
+                    logger.info("%s: delivery %s moved from the local spool to the inbox",
+                                self.channel, item.delivery_id)
+                    self._spawn(app, claimed)
+                    count += 1
+        self._spooling = False  # drained, including what arrived meanwhile
         for pending in await self.store.atake_abandoned(self.channel, self._held):
             logger.info("%s: taking over unanswered delivery %s (attempt %d)", self.channel,
                         pending.delivery_id, pending.attempt)

@@ -253,3 +253,30 @@ async def test_a_part_sent_just_before_the_database_failed_is_not_sent_again(
         assert len(served.bot.received) == 2  # the turn was retried
     finally:
         await stop()
+
+
+async def test_a_message_written_just_after_the_outage_waits_for_those_written_during_it(
+    channel_env, store, twilio_api, quick, monkeypatch
+):
+    real_claim, down = store.claim, [True]
+
+    def claim(*args):
+        if down[0]:
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        return real_claim(*args)
+
+    monkeypatch.setattr(store, "claim", claim)
+    monkeypatch.setattr(inbox_module, "RECOVERY_SECONDS", 1.0)
+    served, stop = await whatsapp_with(ScriptedBot(), store)
+    try:
+        assert await post(served, twilio_form("during", sender=PERSON)) == 200
+        down[0] = False
+        assert await post(served, twilio_form("after", sender=PERSON)) == 200
+        await twilio_api.wait_for(2, timeout=5)
+        assert [m["Body"] for m in twilio_api.messages] == ["echo: during", "echo: after"]
+        # Once the spool is empty, messages go straight to the database again.
+        assert await post(served, twilio_form("later", sender=PERSON)) == 200
+        assert Spool(store.spool_dir).pending("whatsapp") == []
+        await twilio_api.wait_for(3, timeout=2)
+    finally:
+        await stop()
