@@ -200,7 +200,7 @@ class Inbox:
             delay = RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)]
             tries += 1
             if loop.time() - started + delay > RETRY_SECONDS:
-                logger.error("%s failed %d times (last: %s); giving up", name, tries,
+                logger.error("%s: giving up after %d failed tries (last: %s)", name, tries,
                              describe(failure))
                 await self._give_up(app, pending)
                 return

@@ -280,3 +280,49 @@ async def test_a_message_written_just_after_the_outage_waits_for_those_written_d
         await twilio_api.wait_for(3, timeout=2)
     finally:
         await stop()
+
+
+async def test_a_turn_that_keeps_failing_is_given_up_and_the_person_told_once(
+    channel_env, store, twilio_api, quick, monkeypatch
+):
+    from channels.common import channel_message
+    from channels.store import FAILED
+
+    monkeypatch.setattr(inbox_module, "RETRY_SECONDS", 1.5)
+    bot = Flaky(10_000)
+    served, stop = await whatsapp_with(bot, store)
+    try:
+        sid = "SM" + "4" * 32
+        assert await post(served, twilio_form("ciao", sender=PERSON, sid=sid)) == 200
+        await until(lambda: state_of(store, sid) == FAILED)
+        await asyncio.sleep(0.2)
+        assert len(bot.received) > 2  # tried again and again
+        assert [m["Body"] for m in twilio_api.messages] == [
+            "one", "two", channel_message("turn_failed", [None])]
+    finally:
+        await stop()
+
+
+async def test_a_message_that_killed_its_process_each_time_is_not_tried_again(
+    channel_env, store, telegram_api, quick
+):
+    from channels.common import channel_message
+    from channels.store import FAILED, MAX_ATTEMPTS
+    from channels.telegram import TelegramInput
+
+    update = {"update_id": 31, "chat_id": 555, "order_key": 555, "text": "boom",
+              "notice": None, "language": "fr"}
+    assert store.claim("telegram", "31", update).attempt == 1
+    with store.engine.begin() as conn:  # it was taken over until its attempts ran out
+        conn.execute(channel_inbox.update().where(channel_inbox.c.delivery_id == "31")
+                     .values(attempts=MAX_ATTEMPTS, claimed_at=time.time() - 60))
+    bot = ScriptedBot()
+    served, stop = await serve(TelegramInput(get_settings(), store=store), store, bot)
+    try:
+        await until(lambda: state_of(store, "31") == FAILED)
+        await asyncio.sleep(0.2)
+        assert bot.received == []
+        assert [m["text"] for m in telegram_api.methods("sendMessage")] == [
+            channel_message("turn_failed", ["fr"])]
+    finally:
+        await stop()
