@@ -244,7 +244,9 @@ def response_selector_rankings(questions: list[Question], workdir: Path) -> list
         encoding="utf-8",
     )
     pipeline, language = _our_pipeline(PROJECT_ROOT / "config.yml")
-    pipeline = [s for s in pipeline if s.get("name") != "FallbackClassifier"]
+    # The same featurizers and DIET; our retriever and the safety layer play no part in it.
+    left_out = ("FallbackClassifier", "bot.nlu.faq.FaqRetriever", "bot.nlu.safety.SafetyClassifier")
+    pipeline = [s for s in pipeline if s.get("name") not in left_out]
     pipeline.append(
         {"name": "ResponseSelector", "retrieval_intent": "faq", "epochs": 40, "random_seed": 42}
     )

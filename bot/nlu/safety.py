@@ -117,10 +117,9 @@ class SafetyLexicon:
     exact: dict[str, list[Term]] = field(default_factory=dict)
     prefix: dict[str, list[Term]] = field(default_factory=dict)
     han: list[Term] = field(default_factory=list)
-    # One-typo indexes: whole words, and stems by their length (a stem is compared with the
-    # message word cut to about its length).
+    # One-typo index of whole words (never stems: a stem already admits every ending, and one
+    # typo more turns "sanguin*" into "sanguigno", "svenut*" into "venuto").
     fuzzy: dict[str, list[Term]] = field(default_factory=dict)
-    fuzzy_stems: dict[int, dict[str, list[Term]]] = field(default_factory=dict)
     excluded: dict[str, list[Term]] = field(default_factory=dict)
     excluded_prefix: dict[str, list[Term]] = field(default_factory=dict)
     excluded_han: list[Term] = field(default_factory=list)
@@ -181,22 +180,22 @@ class SafetyLexicon:
         if (
             fuzzy
             and len(term.words) == 1
+            and not term.stems[0]
             and len(first) >= FUZZY_MIN_LEN
             and script_of(first[0]) in _FUZZY_SCRIPTS
         ):
-            table = self.fuzzy_stems.setdefault(len(first), {}) if term.stems[0] else self.fuzzy
             for variant in {first, *_deletions(first)}:
-                table.setdefault(variant, []).append(term)
+                self.fuzzy.setdefault(variant, []).append(term)
 
     # ---------------------------------------------------------------- matching
 
     def hits(self, text: str) -> list[Hit]:
         """Every term of every group in ``text``, idioms of ``exclude`` taken out."""
         clean = sanitize(text)
-        tokens = [key(t.text) for t in tokenize(clean)]
+        tokens = [_key(t.text) for t in tokenize(clean)]
         found = list(self._find(tokens, self.exact, self.prefix))
         found += self._fuzzy_hits(tokens, {h.first for h in found})
-        folded = key(clean)
+        folded = _key(clean)
         found += [Hit(t.group, -1, -1, t.text) for t in self.han if t.words[0] in folded]
         idioms = list(self._find(tokens, self.excluded, self.excluded_prefix))
         idiom_han = [t.words[0] for t in self.excluded_han if t.words[0] in folded]
@@ -236,16 +235,12 @@ class SafetyLexicon:
                 or script_of(token[0]) not in _FUZZY_SCRIPTS
             ):
                 continue
-            probes = [(token, self.fuzzy)]
-            for length, table in self.fuzzy_stems.items():
-                probes += [(token[:n], table) for n in (length - 1, length, length + 1)]
             term = next(
                 (
                     term
-                    for probe, table in probes
-                    for variant in (probe, *_deletions(probe))
-                    for term in table.get(variant, ())
-                    if _distance_le_one(probe, term.words[0])
+                    for variant in (token, *_deletions(token))
+                    for term in self.fuzzy.get(variant, ())
+                    if _distance_le_one(token, term.words[0])
                 ),
                 None,
             )
@@ -296,7 +291,7 @@ def _term(raw: str, group: str) -> Term | None:
     words, stems = [], []
     for part in raw.split():
         stem = part.endswith("*")
-        folded = [key(t.text) for t in tokenize(part.rstrip("*"))]
+        folded = [_key(t.text) for t in tokenize(part.rstrip("*"))]
         if not folded:
             continue
         # "l'ambulanza" or "sans-papiers" are several tokens, as in a message.
@@ -305,6 +300,11 @@ def _term(raw: str, group: str) -> Term | None:
     if not words or any(s and len(w) < 3 for w, s in zip(words, stems, strict=True)):
         return None
     return Term(tuple(words), tuple(stems), group, raw)
+
+
+def _key(text: str) -> str:
+    """Lookup key; Persian words match with or without their zero-width non-joiner."""
+    return key(text).replace("\u200c", "")
 
 
 def _forms(token: str) -> tuple[str, ...]:
