@@ -12,7 +12,7 @@ groups:
   pain: {it: ["dolor*", fa male], en: ["pain*", "hurt*"], ar: [ألم, وجع]}
   not_breathing: {it: [non respira], en: ["can't breathe", cannot breathe], xx: [saans nahi]}
   heart_attack: {it: [infarto], fr: [crise cardiaque], ru: ["инфаркт*"]}
-  bleeding: {fr: ["saign*"], en: [bleeding], it: ["emorragi*"]}
+  bleeding: {fr: ["saign*"], en: [bleeding], it: [emorragia, "emorragi*"]}
   birth: {fr: [accouche, "accouch*"]}
   die: {en: [dying, die], it: ["muoio", "morire"]}
   want: {en: [want to], it: [voglio]}
