@@ -37,7 +37,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.fingerprint import FAQ_DIR, SourcesFingerprint
+from bot.nlu.fingerprint import FAQ_DIR, faq_fingerprint
 from bot.nlu.gazetteer import CITY, find
 from bot.nlu.text import key, sanitize
 
@@ -203,8 +203,13 @@ class FaqIndex:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class FaqRetriever(SourcesFingerprint, GraphComponent):
+class FaqRetriever(GraphComponent):
     """Adds ``faq`` (the closest curated questions) to every parse."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain (in seconds) when an FAQ file or the retriever changes."""
+        return faq_fingerprint()
 
     INDEX_FILE = "faq_index.joblib"
 

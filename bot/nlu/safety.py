@@ -38,7 +38,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.fingerprint import SourcesFingerprint
+from bot.nlu.fingerprint import safety_fingerprint
 from bot.nlu.text import key, sanitize, script_of, tokenize
 
 logger = logging.getLogger(__name__)
@@ -378,8 +378,13 @@ def is_danger(verdict: dict[str, Any] | None) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SafetyClassifier(SourcesFingerprint, GraphComponent, IntentClassifier):
+class SafetyClassifier(GraphComponent, IntentClassifier):
     """After DIET: danger makes the intent ``report_emergency``, whatever DIET chose."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain (in seconds) when the word lists or the matcher change."""
+        return safety_fingerprint()
 
     def __init__(self, lexicon: SafetyLexicon) -> None:
         self.lexicon = lexicon

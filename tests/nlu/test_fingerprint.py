@@ -40,3 +40,30 @@ def test_a_word_added_to_the_lexicon_changes_the_fingerprint(tmp_path: Path, mon
     finally:
         fingerprint.sources_fingerprint.cache_clear()
     assert len({before, after_lexicon, after_alias}) == 3
+
+
+def test_danger_words_and_faq_retrain_only_their_own_components(tmp_path: Path, monkeypatch):
+    from bot.nlu.faq import FaqRetriever
+    from bot.nlu.safety import SafetyClassifier
+
+    nlu, faq = tmp_path / "nlu", tmp_path / "faq"
+    nlu.mkdir()
+    faq.mkdir()
+    for name in ("lexicon.yml", "safety.yml", "safety.py", "faq.py", "text.py"):
+        (nlu / name).write_text(f"# {name}\n", encoding="utf-8")
+    (faq / "housing.yml").write_text("faq: []\n", encoding="utf-8")
+    monkeypatch.setattr(fingerprint, "NLU_DIR", nlu)
+    monkeypatch.setattr(fingerprint, "FAQ_DIR", faq)
+    fingerprint.sources_fingerprint.cache_clear()
+    try:
+        shared = fingerprint.sources_fingerprint()
+        safety = SafetyClassifier.fingerprint_addon({})
+        retriever = FaqRetriever.fingerprint_addon({})
+        (nlu / "safety.yml").write_text("groups: {fire: {it: [incendio]}}\n", encoding="utf-8")
+        (faq / "housing.yml").write_text("faq: [{id: x}]\n", encoding="utf-8")
+        fingerprint.sources_fingerprint.cache_clear()
+        assert fingerprint.sources_fingerprint() == shared  # DIET's inputs did not change
+        assert SafetyClassifier.fingerprint_addon({}) != safety
+        assert FaqRetriever.fingerprint_addon({}) != retriever
+    finally:
+        fingerprint.sources_fingerprint.cache_clear()
