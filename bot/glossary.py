@@ -45,7 +45,8 @@ GLOSSARY_PATH = PROJECT_ROOT / "locales" / "glossary.yml"
 SOURCE = "it"  # the language every translation is compared with
 KINDS = ("office", "concept")
 
-_ENTRY_KEYS = ("id", "kind", "it", "keep", "terms", "names", "avoid", "explain", "note")
+_ENTRY_KEYS = ("id", "kind", "it", "keep", "in_italian", "terms", "names", "avoid", "explain",
+               "note")
 _REGISTER_KEYS = ("use", "avoid", "why")
 _PLACEHOLDER = re.compile(r"{\w+}")
 _LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
@@ -117,6 +118,7 @@ class Entry:
     kind: str
     italian: str
     keep: tuple[Pattern, ...]  # Italian words a text naming it must carry
+    in_italian: tuple[Pattern, ...]  # how an Italian source names it (default: ``keep``)
     terms: dict[str, str]
     names: dict[str, tuple[Pattern, ...]]
     avoid: dict[str, tuple[Pattern, ...]]
@@ -156,7 +158,7 @@ class Glossary:
             term = entry.terms.get(language, entry.italian)
             kept = _first(entry.keep, folded)
             if entry.keep and not kept:
-                if source and _first(entry.keep, source):
+                if source and _first(entry.in_italian or entry.keep, source):
                     problems.append(
                         f"the Italian names «{entry.italian}»; keep the Italian word in the "
                         f"{language} text too (glossary: «{term}»)")
@@ -261,9 +263,11 @@ class _Reader:
                 self.error(terms_map.line, f"{what} has no term in {', '.join(missing)}")
         keep = (self.patterns(rec["keep"], rec.line_of("keep"), f"keep of {what}")
                 if "keep" in rec else ())
+        in_italian = (self.patterns(rec["in_italian"], rec.line_of("in_italian"),
+                                    f"in_italian of {what}") if "in_italian" in rec else ())
         if kind == "office" and not keep:
             self.error(rec.line, f"{what}: an office needs 'keep', the Italian name's patterns")
-        entry = Entry(eid, str(kind), italian.strip(), keep, terms,
+        entry = Entry(eid, str(kind), italian.strip(), keep, in_italian, terms,
                       self.by_language(rec, "names", what), self.by_language(rec, "avoid", what),
                       self.by_language(rec, "explain", what), rec.line)
         if entry.explain and not entry.keep:
