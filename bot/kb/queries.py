@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot import territory
-from bot.kb import hours, schema
+from bot.kb import geo, hours, schema
 from bot.kb.vocabulary import fallback_chain
 
 # Order in which the territory an office serves is tried, most specific first.
@@ -40,6 +40,20 @@ class Comune:
     province_name: str
     capoluogo: bool
     ambito: str | None  # id of its ambito territoriale, when a source gave one
+    lat: float | None = None  # town centre, from a public register
+    lng: float | None = None
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """Where one field of an office came from when a public register filled it."""
+
+    field: str
+    register: str  # the register's title, e.g. "IndicePA (AgID), sede del Comune"
+    source: str  # the row's page or the register's url
+    source_date: dt.date | None
+    date_label: str  # the register's date as it gives it ("2022", "2025-09-01")
+    seat: bool  # the administration's main seat, maybe not the counter a person needs
 
 
 @dataclass(frozen=True)
@@ -47,10 +61,15 @@ class Office:
     """An office serving people for one or more services.
 
     ``match`` says how it was found for a comune by :meth:`KnowledgeBase.office_for`:
-    "comune", "ambito", "province" or "region" ("" when fetched by id).
+    "comune", "ambito", "province" or "region"; "distance" from
+    :meth:`KnowledgeBase.nearest_offices`; "" when fetched by id.
 
     ``map_url`` is the record's own link or, failing that, a map search for the address (empty
     when the address is unknown). Empty strings mean "not known", never "none".
+
+    ``field_sources`` name the public register of each field an editor did not write;
+    ``imported`` offices come from a register altogether. ``distance_km`` is set by
+    :meth:`KnowledgeBase.nearest_offices` (between town centres).
     """
 
     id: str
@@ -72,6 +91,18 @@ class Office:
     verified: bool
     file: str | None
     match: str = ""
+    imported: bool = False
+    field_sources: tuple[FieldSource, ...] = ()
+    distance_km: float | None = None
+
+    def source_of(self, field_name: str) -> FieldSource | None:
+        """The register that gave ``field_name``, or None when an editor wrote it."""
+        return next((f for f in self.field_sources if f.field == field_name), None)
+
+    def is_seat(self, field_name: str) -> bool:
+        """Whether ``field_name`` is the administration's main seat's, not the counter's."""
+        found = self.source_of(field_name)
+        return bool(found and found.seat)
 
 
 @dataclass(frozen=True)
@@ -272,7 +303,16 @@ class KnowledgeBase:
             for r in rows(schema.comuni):
                 snap.comuni[r["istat"]] = Comune(r["istat"], r["name"], r["province"],
                                                  province_names[r["province"]], r["capoluogo"],
-                                                 r["ambito_id"])
+                                                 r["ambito_id"], r["lat"], r["lng"])
+            registers = {r["id"]: r for r in rows(schema.registers)}
+            sources: dict[str, list[FieldSource]] = {}
+            for r in rows(schema.field_sources):
+                if r["record_kind"] != "office":
+                    continue
+                register = registers[r["register_id"]]
+                sources.setdefault(r["record_id"], []).append(FieldSource(
+                    r["field"], register["title"], r["source"], r["source_date"],
+                    register["date_label"], r["seat"]))
             for r in rows(schema.comune_names):
                 snap.names[r["folded"]] = r["istat"]
             for r in rows(schema.texts):
@@ -292,7 +332,8 @@ class KnowledgeBase:
                     email=r["email"], pec=r["pec"], website=r["website"],
                     booking_url=r["booking_url"],
                     services=tuple(office_services.get(r["id"], ())), source=r["source"],
-                    checked=r["checked"], verified=r["verified"], file=r["file"])
+                    checked=r["checked"], verified=r["verified"], file=r["file"],
+                    imported=r["imported"], field_sources=tuple(sources.get(r["id"], ())))
                 snap.patron[r["id"]] = hours.patron_subdivision(comune.name, comune.province,
                                                                 comune.capoluogo)
                 snap.slots[r["id"]] = ()
@@ -399,7 +440,8 @@ class KnowledgeBase:
         then any other kind offering the service; for each kind the territory falls back
         comune → ambito → province → region. The first kind and level with an office wins, so
         a patronato listed for one comune does not hide the Questura that issues the permit.
-        Within the answer, offices located in the comune itself come first.
+        Within the answer, editors' offices come before those created from a public register,
+        then offices located in the comune itself.
         """
         snap = self._data()
         comune = snap.comuni.get(comune_istat)
@@ -415,7 +457,9 @@ class KnowledgeBase:
                 ids = levels[level].get(keys[level]) if keys[level] or level == "region" else None
                 if ids:
                     found = [snap.offices[i] for i in ids]
-                    found.sort(key=lambda o: o.comune_istat != comune.istat)
+                    # Editors' offices before those a register created, then those in the
+                    # comune itself (a register's ASL head office does not hide the clinic).
+                    found.sort(key=lambda o: (o.imported, o.comune_istat != comune.istat))
                     return tuple(replace(o, match=level) for o in found)
         return ()
 
@@ -424,6 +468,34 @@ class KnowledgeBase:
         """Return the first of :meth:`offices_for`, or ``None`` when no office is known."""
         found = self.offices_for(service, comune_istat, kind)
         return found[0] if found else None
+
+    def nearest_offices(self, service: str, comune_istat: str, kind: str,
+                        limit: int | None = 3) -> tuple[Office, ...]:
+        """Offices of ``kind`` offering ``service``, nearest first, with ``distance_km`` set.
+
+        For offices a person may attend wherever they live (a CPIA teaching site), distance
+        beats the territory an office is filed under. Distances are between town centres (the
+        registers give no building coordinates): every site in the person's own comune is
+        0 km away. Ties keep editors' offices before imported ones, then file order. Offices
+        in a comune without coordinates are left out; none when the person's comune has none.
+        ``limit=None`` returns them all.
+        """
+        snap = self._data()
+        here = snap.comuni.get(comune_istat)
+        if here is None or here.lat is None or here.lng is None:
+            return ()
+        found = []
+        for order, office in enumerate(snap.offices.values()):
+            if office.kind != kind or service not in office.services:
+                continue
+            there = snap.comuni[office.comune_istat]
+            if there.lat is None or there.lng is None:
+                continue
+            distance = geo.km((here.lat, here.lng), (there.lat, there.lng))
+            found.append((round(distance, 1), office.imported, order, office))
+        found.sort(key=lambda item: item[:3])
+        return tuple(replace(office, distance_km=distance, match="distance")
+                     for distance, _, _, office in found[:limit])
 
     def opening(self, office_id: str, at: dt.datetime) -> hours.Opening:
         """Open now? Until when? Next opening? (see :class:`bot.kb.hours.Opening`).

@@ -3,7 +3,10 @@
 Computed from a loaded database, so it shows what the assistant actually knows: the territory,
 which services have an office in which province, how much of each language is translated, how
 many procedures a reader gets whole in their language, which records nobody has checked for
-:data:`STALE_DAYS` days, and how many are not verified.
+:data:`STALE_DAYS` days, and how many are not verified; per province and kind of office, how
+complete, verified and old the offices' facts are (:mod:`bot.kb.completeness`); which public
+registers were imported, how old they are, and how many comuni have a way to reach their
+Anagrafe.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot import territory
-from bot.kb import schema
+from bot.kb import completeness, schema
 from bot.kb.vocabulary import LANGUAGES, SERVICES, TIER1
 
 STALE_DAYS = 180
@@ -98,6 +101,19 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
                                   "checked": row.checked.isoformat()})
                 if not row.verified:
                     unverified[kind] = unverified.get(kind, 0) + 1
+        registers = [
+            {"id": r.id, "title": r.title, "file": r.file, "date": r.date_label or None,
+             "age_days": (today - r.source_date).days if r.source_date else None,
+             "fields": r.fields}
+            for r in conn.execute(
+                sa.select(schema.registers.c.id, schema.registers.c.title,
+                          schema.registers.c.file, schema.registers.c.date_label,
+                          schema.registers.c.source_date,
+                          sa.select(sa.func.count()).select_from(schema.field_sources)
+                          .where(schema.field_sources.c.register_id == schema.registers.c.id)
+                          .scalar_subquery().label("fields"))
+                .order_by(schema.registers.c.id))
+        ]
         return {
             "comuni": count(schema.comuni),
             "provinces": count(schema.provinces),
@@ -116,7 +132,22 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
             "stale": stale,
             "unverified": sum(unverified.values()),
             "unverified_by_kind": unverified,
+            "by_province": completeness.by_province(conn, today),
+            "registers": registers,
+            "comuni_with_contact": _comuni_with_contact(conn),
         }
+
+
+def _comuni_with_contact(conn: sa.engine.Connection) -> int:
+    """Comuni whose Anagrafe has an address, phone, e-mail, PEC or website."""
+    o = schema.offices.c
+    reachable = (sa.select(schema.office_comuni.c.istat)
+                 .join(schema.offices, schema.offices.c.id == schema.office_comuni.c.office_id)
+                 .where(o.kind == "anagrafe",
+                        sa.or_(*(getattr(o, f) != "" for f in completeness.CONTACTS)))
+                 .distinct())
+    return conn.execute(sa.select(sa.func.count()).select_from(reachable.subquery())
+                        ).scalar_one()
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -154,4 +185,12 @@ def format_report(report: dict[str, Any]) -> str:
     by_kind = ", ".join(f"{k}: {n}" for k, n in sorted(report["unverified_by_kind"].items()))
     lines += ["", f"unverified records: {report['unverified']}" + (f" ({by_kind})" if by_kind
                                                                    else "")]
+    lines += ["", *completeness.format_lines(report["by_province"])]
+    lines += ["", f"comuni with a contact route (Anagrafe with an address, phone, e-mail, PEC "
+              f"or website): {report['comuni_with_contact']}/{report['comuni']}"]
+    if report["registers"]:
+        lines += ["", "public registers imported (knowledge/reference/):"]
+        lines += [f"  {r['id']:<20} {r['date'] or 'undated':<11}"
+                  f"{'' if r['age_days'] is None else str(r['age_days']) + ' days old':<15}"
+                  f"{r['fields']:>5} fields  {r['title']}" for r in report["registers"]]
     return "\n".join(lines)

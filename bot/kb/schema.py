@@ -68,6 +68,9 @@ comuni = sa.Table(
     sa.Column("province", sa.String(2), sa.ForeignKey("kb_provinces.code"), nullable=False),
     sa.Column("capoluogo", sa.Boolean, nullable=False),
     sa.Column("ambito_id", sa.String(100), sa.ForeignKey("kb_ambiti.id"), nullable=True),
+    # Town centre (a register's, see kb_field_sources): distances are between town centres.
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("lng", sa.Float, nullable=True),
 )
 
 comune_names = sa.Table(
@@ -106,6 +109,8 @@ offices = sa.Table(
     sa.Column("serves_region", sa.Boolean, nullable=False, default=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("file", sa.String(200), nullable=True),
+    # Created from a public register (file = the register's CSV), not written by an editor.
+    sa.Column("imported", sa.Boolean, nullable=False, default=False),
     *_provenance(),
 )
 
@@ -258,6 +263,38 @@ faq_sources = sa.Table(
     sa.Column("date", sa.Date, nullable=True),
 )
 
+# The public registers of knowledge/reference/registers.yml, and which value came from which row:
+# a field filled from a register keeps its own source and date, apart from the record's.
+registers = sa.Table(
+    "kb_registers",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("file", sa.String(200), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("source_date", sa.Date, nullable=True),
+    sa.Column("date_label", sa.String(20), nullable=False),
+    sa.Column("licence", sa.Text, nullable=False),
+    sa.Column("attribution", sa.Text, nullable=False),
+)
+
+field_sources = sa.Table(
+    "kb_field_sources",
+    metadata,
+    sa.Column("record_kind", sa.String(20), primary_key=True),  # "office" or "comune"
+    sa.Column("record_id", sa.String(100), primary_key=True),
+    sa.Column("field", sa.String(30), primary_key=True),
+    sa.Column("register_id", sa.String(100), sa.ForeignKey("kb_registers.id"), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_date", sa.Date, nullable=True),
+    sa.Column("line", sa.Integer, nullable=False),  # row in the register's file
+    # The value is the administration's main seat (town hall, Prefettura, ASL head office),
+    # which may not be the counter a person needs.
+    sa.Column("seat", sa.Boolean, nullable=False),
+)
+
 texts = sa.Table(
     "kb_texts",
     metadata,
@@ -296,5 +333,7 @@ LOAD_ORDER: tuple[sa.Table, ...] = (
     faq,
     faq_office_kinds,
     faq_sources,
+    registers,
+    field_sources,
     texts,
 )

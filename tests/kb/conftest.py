@@ -310,3 +310,22 @@ def kb(knowledge: Path, sqlite_engine: sa.engine.Engine):
     result = load(knowledge, sqlite_engine)
     assert not result.problems, result.problems
     return KnowledgeBase(sqlite_engine, refresh_seconds=None)
+
+
+@pytest.fixture
+def knowledge_ref(knowledge: Path) -> Path:
+    """The fixture knowledge with the small public registers of ``reference_fixture.py``."""
+    from tests.kb.reference_fixture import write_reference
+
+    return write_reference(knowledge)
+
+
+@pytest.fixture
+def kb_ref(knowledge_ref: Path, sqlite_engine: sa.engine.Engine):
+    """A KnowledgeBase over the fixture content and registers, loaded into SQLite."""
+    from bot.kb.load import load
+    from bot.kb.queries import KnowledgeBase
+
+    result = load(knowledge_ref, sqlite_engine)
+    assert not result.problems, result.problems
+    return KnowledgeBase(sqlite_engine, refresh_seconds=None)

@@ -107,7 +107,7 @@ def test_migrations_match_the_schema_and_use_their_own_version_table(
     from alembic.migration import MigrationContext
 
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": schema.VERSION_TABLE,
                                                          "compare_type": True})

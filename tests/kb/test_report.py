@@ -85,4 +85,46 @@ def test_cli_load_reports_changes_then_nothing(knowledge: Path, tmp_path: Path) 
     assert broken.returncode == 1
     assert broken.stderr.splitlines()[-1] == "1 problem(s); nothing was written"
     migrate = bot("migrate")
-    assert migrate.stdout.strip() == "knowledge base tables at revision 0002"
+    assert migrate.stdout.strip() == "knowledge base tables at revision 0003"
+
+
+def test_report_per_province_and_kind_with_source_age(knowledge_ref: Path,
+                                                      engine: sa.engine.Engine) -> None:
+    assert not load(knowledge_ref, engine).problems
+    report = build_report(engine, today=dt.date(2026, 12, 8))
+    bari = report["by_province"]["BA"]
+    # The Prefettura of Bari was created from the 2021 register: complete but for hours,
+    # unverified, dated by its register (2021-07-22, more than two years before).
+    assert bari["prefettura"] == {
+        "offices": 1, "imported": 1,
+        "complete": {"address": 1.0, "phone": 1.0, "hours": 0.0, "source": 1.0, "contact": 1.0},
+        "verified": 0.0,
+        "source_age": {"median_days": 1965, "oldest": "2021-07-22", "older_than_two_years": 1,
+                       "dated_by": {"source_date": 1, "checked": 0, "undated": 0}}}
+    # The curated questura: address and hours from the file, dated only by `checked`.
+    assert bari["questura"]["complete"] == {"address": 1.0, "phone": 0.0, "hours": 1.0,
+                                            "source": 1.0, "contact": 1.0}
+    assert bari["questura"]["source_age"]["dated_by"] == {"source_date": 0, "checked": 1,
+                                                          "undated": 0}
+    assert bari["all"]["offices"] == sum(s["offices"] for k, s in bari.items() if k != "all")
+    assert report["comuni_with_contact"] == 9
+    assert {r["id"]: (r["date"], r["fields"]) for r in report["registers"]}["townhalls"] == (
+        "2022", 8)
+    text = format_report(report)
+    assert "offices per province and kind" in text
+    assert "comuni with a contact route (Anagrafe with an address, phone, e-mail, PEC or " \
+           "website): 9/257" in text
+
+
+def test_cli_report_json_has_the_new_sections(knowledge_ref: Path, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "report", "--json", "--path", str(knowledge_ref)],
+        capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}", "PATH": "/usr/bin:/bin",
+             "PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["by_province"]) == {"BA", "BT", "BR", "FG", "LE", "TA"}
+    le = report["by_province"]["LE"]["cpia"]
+    assert set(le) == {"offices", "imported", "complete", "verified", "source_age"}
+    assert le["offices"] == 4 and le["complete"]["address"] == 1.0

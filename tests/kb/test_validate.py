@@ -101,8 +101,8 @@ def test_a_file_outside_the_layout_is_reported(knowledge: Path) -> None:
     (knowledge / "office" / "ba.yml").write_text("offices: []\n")
     assert _problems(knowledge) == [
         f"{knowledge}/office/ba.yml:1: not a knowledge file: expected territory.yml, "
-        "services.yml, emergency.yml, safety.yml, offices/<name>.yml, procedures/<name>.yml "
-        "or faq/<service>.yml"
+        "services.yml, emergency.yml, safety.yml, offices/<name>.yml, procedures/<name>.yml, "
+        "faq/<service>.yml or reference/registers.yml"
     ]
 
 
