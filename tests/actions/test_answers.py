@@ -171,6 +171,21 @@ async def test_tier2_card_gives_the_persons_language_first_then_a_note(kb: Knowl
     assert whole not in cards(dispatcher)
 
 
+async def test_a_procedure_translated_in_full_comes_whole_in_punjabi(kb: KnowledgeBase) -> None:
+    # The permit renewal is among the ten procedures translated in full into pa, hi, fa, ps.
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING).run(
+        dispatcher, tracker("ਪਰਮਿਟ ਰੀਨਿਊ", "ask_residence_permit", city("Bari"), language="pa"), {}
+    )
+    summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
+    assert _gurmukhi(summary["title"])
+    steps = next(m["card"] for m in dispatcher.messages
+                 if m.get("response") == "utter_answer_card" and m["card"].startswith("👣"))
+    assert _gurmukhi(steps) and "Questura" in steps
+    note = render("utter_answer_line_checklist_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
+    assert note not in cards(dispatcher)
+
+
 async def test_a_service_named_in_the_message_outranks_an_unsure_intent(
     kb: KnowledgeBase,
 ) -> None:
