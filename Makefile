@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 PYTEST_ARGS ?=
 
-.PHONY: help install validate train test run lint lock clean
+.PHONY: help install validate train test faults run lint lock clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ train: install ## Train the model, only if config, domain or data changed
 
 test: install validate train ## Run the whole test suite (sets up what is missing first)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+faults: install train ## Crash and outage tests: SIGKILL, database and Redis cut, action server killed (minutes)
+	$(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 run: install ## Start the assistant locally: Rasa :5005, actions :5055, web chat page
 	$(VENV)/bin/bot run

@@ -4,6 +4,11 @@ Rasa serialises the messages of one conversation with a lock. One process can ke
 memory; several Rasa instances serving one number must share it, in Redis. endpoints.yml names
 this class, and ``REDIS_URL`` (``redis://[:password@]host:port/db``) decides which store it
 wraps, so no second endpoints file is needed for production.
+
+When Redis is away, taking the lock fails and so does the turn; the channels' inbox retries it
+until Redis is back (``channels.inbox``), and nothing stays half done. There is deliberately
+no fallback to an in-memory lock: REDIS_URL is set because several instances serve one number,
+and two of them running one conversation at once would interleave its saved turns.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.settings import get_settings
 
 KEY_PREFIX = "puglia"
+# Rasa calls Redis synchronously, on the event loop that serves every conversation: a Redis
+# that stops answering must cost seconds, not Rasa's default of 10 per call.
+SOCKET_TIMEOUT_SECONDS = 2.0
 
 
 def redis_lock_store(url: str) -> RedisLockStore:
@@ -33,6 +41,7 @@ def redis_lock_store(url: str) -> RedisLockStore:
         password=unquote(parts.password) if parts.password else None,
         use_ssl=parts.scheme == "rediss",
         key_prefix=KEY_PREFIX,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
     )
 
 

@@ -1,11 +1,13 @@
-"""``python -m bot.rasa_main run ...``: Rasa's own command line, with one fix for Rasa 3.6.
+"""``python -m bot.rasa_main run ...``: Rasa's own command line, with fixes for Rasa 3.6.
 
 Rasa validates every custom action's response with ``jsonschema.validate``, which first
 re-checks the response *schema itself* on every call: about 25 ms per action call on this
 2-core machine, and every turn calls two slot-mapping actions plus the answer. Profiling a turn
 with py-spy put 59 % of the Rasa server's time there. :func:`fast_action_validation` validates
 against a validator compiled once instead; a response that fails is handed to Rasa's original
-check, so errors and their messages are unchanged. ``bot run`` starts Rasa through this module.
+check, so errors and their messages are unchanged. The other fixes make an unreachable
+database or action server fail a turn instead of answering it wrongly (``bot.rasa_outages``).
+``bot run`` starts Rasa through this module.
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ def fast_action_validation() -> None:
 
 
 def main() -> None:
-    """Run Rasa's command line with the fix applied."""
+    """Run Rasa's command line with the fixes applied."""
+    from bot.rasa_outages import patient_remote_actions, strict_tracker_store
+
     fast_action_validation()
+    strict_tracker_store()
+    patient_remote_actions()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

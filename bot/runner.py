@@ -3,8 +3,8 @@
 It checks what commonly goes wrong before anything starts (a port already taken, a database
 URL that cannot be opened, no trained model) and reports it in one line instead of a stack
 trace, then supervises two child processes: the rasa-sdk action server and the Rasa server with
-the REST channel, the HTTP API and the local web chat page. Ctrl-C, or either child dying,
-stops both.
+the REST channel, the HTTP API and the local web chat page. A child that dies once the
+assistant is running is restarted (``bot.supervisor``); Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
+from bot.supervisor import Child, Supervisor
 
 WEBCHAT_PATH = "/webhooks/webchat/"
 DESK_PATH = "/webhooks/desk/"
@@ -179,24 +180,15 @@ def run() -> int:
 
     env = child_environment(settings)
     actions_cmd, rasa_cmd = server_commands(settings, model)
-    processes = [
-        subprocess.Popen(actions_cmd, cwd=PROJECT_ROOT, env=env),
-        subprocess.Popen(rasa_cmd, cwd=PROJECT_ROOT, env=env),
-    ]
-
-    def stop(*_: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    supervisor = Supervisor(
+        [Child("action server", actions_cmd), Child("Rasa server", rasa_cmd)], PROJECT_ROOT, env)
+    supervisor.start()
+    stop = supervisor.stop
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     try:
         base = f"http://{settings.rasa_host}:{settings.rasa_port}"
+        processes = supervisor.processes()
         _wait_until_up(f"http://127.0.0.1:{settings.action_port}/health", processes, 120)
         _wait_until_up(base + "/", processes, 300)
         print(
@@ -209,10 +201,7 @@ def run() -> int:
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-        print("error: a server stopped unexpectedly; stopping the other", file=sys.stderr)
-        return 1
+        supervisor.run_forever()
     except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

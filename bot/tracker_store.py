@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -38,11 +38,17 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that deletes a sender's events when they ask for it.
 
     On the local SQLite default it also switches the file to WAL mode (``bot.sqlite``): with
-    the rollback journal every saved turn waited ~14 ms for fsync.
+    the rollback journal every saved turn waited ~14 ms for fsync. Its pooled connections are
+    pinged before use: Rasa's engine does not, so after a database restart the first turn of
+    every pooled connection failed on a connection the server had closed.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         use_write_ahead_log(self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:

@@ -8,6 +8,7 @@ crashing Rasa. Its store (inbox, contacts) is the process-wide one unless a test
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -18,6 +19,7 @@ from sanic.response import HTTPResponse
 from bot.settings import Settings, get_settings
 from channels.common import UnknownRecipient
 from channels.inbox import Inbox
+from channels.replies import Confirm, ReplyLog
 from channels.store import ChannelStore, get_store
 
 
@@ -76,14 +78,27 @@ class ContactOutputChannel(OutputChannel):
 
     The address comes from the turn's own webhook when there is one (``known``, saving a query
     per reply), else from ``channel_contacts``, which only holds people who wrote to us.
+    Within a delivery's turn every platform call goes through the delivery's ``replies`` log,
+    so a retried turn does not send a part twice; outside a turn (the handoff relay, which has
+    its own outbox) there is none.
     """
 
     CHANNEL: ClassVar[str]
     ADDRESS_KIND: ClassVar[str]  # "WhatsApp address", "Telegram chat": for the error message
 
-    def __init__(self, store: ChannelStore, known: dict[str, str] | None = None):
+    def __init__(self, store: ChannelStore, known: dict[str, str] | None = None,
+                 replies: ReplyLog | None = None):
         self.store = store
         self.known = known or {}
+        self.replies = replies
+
+    async def _once(self, content: str, send: Callable[[], Awaitable[Any]],
+                    confirm: Confirm | None = None) -> None:
+        """One platform call: skipped if this delivery's earlier try already made it."""
+        if self.replies is None:
+            await send()
+        else:
+            await self.replies.send(content, send, confirm)
 
     @classmethod
     def name(cls) -> str:

@@ -149,6 +149,11 @@ def render_numbered(text: str, buttons: Sequence[Mapping[str, Any]]) -> str:
     return "\n\n".join(p for p in ((text or "").strip(), "\n".join(lines)) if p)
 
 
+def looks_like_choice(reply: str) -> bool:
+    """Whether a reply could pick a numbered option (what it means depends on the options)."""
+    return bool(_CHOICE.match(reply or ""))
+
+
 def choose_numbered(reply: str, payloads: Sequence[str]) -> str | None:
     """Return the payload a reply such as "2", "2." or "٢" picks among the last options."""
     match = _CHOICE.match(reply or "")

@@ -5,7 +5,9 @@ checks no secret, and treats every update as a message. Here:
 
 - ``X-Telegram-Bot-Api-Secret-Token`` must equal ``TELEGRAM_WEBHOOK_SECRET`` (the secret given to
   ``setWebhook`` by ``bot telegram set-webhook``), else 403;
-- each ``update_id`` is claimed in the inbox, so a redelivery is acknowledged but not answered;
+- each ``update_id`` is claimed in the inbox (or, while the database is down, kept on local
+  disk) before the 200, so a redelivery is acknowledged but not answered; only an update that
+  could be stored nowhere gets a 503, which Telegram redelivers;
 - private-chat messages and button presses (``callback_query``, answered with
   ``answerCallbackQuery`` so the client stops its spinner) reach Rasa; everything else (edits,
   ``my_chat_member`` when a person blocks the bot, group chatter) gets a 200 and nothing more;
@@ -39,7 +41,7 @@ from channels.common import (
     pseudonym,
     split_text,
 )
-from channels.inbox import Inbox, conversation_language
+from channels.inbox import Delivery, Inbox, conversation_language
 from channels.mediators import (
     claim_from_card,
     mediator_command,
@@ -48,7 +50,9 @@ from channels.mediators import (
     start_relay,
     telegram_mediator,
 )
+from channels.replies import ReplyLog
 from channels.store import ChannelStore, get_store
+from channels.turns import hand_to_rasa
 from handoff.service import CALLBACK_CLAIM
 
 logger = logging.getLogger(__name__)
@@ -142,8 +146,8 @@ class TelegramOutput(ContactOutputChannel):
     ADDRESS_KIND = "Telegram chat"
 
     def __init__(self, bots: BotHolder, store: ChannelStore,
-                 known: dict[str, str] | None = None):
-        super().__init__(store, known)
+                 known: dict[str, str] | None = None, replies: ReplyLog | None = None):
+        super().__init__(store, known, replies)
         self.bots = bots
 
     async def _chat_id(self, recipient_id: str) -> int:
@@ -170,12 +174,8 @@ class TelegramOutput(ContactOutputChannel):
         parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
         for n, part in enumerate(parts):
             keyboard = markup if n == len(parts) - 1 else None
-            await _call(
-                lambda part=part, keyboard=keyboard: bot.send_message(
-                    chat_id, part, reply_markup=keyboard
-                ),
-                recipient_id,
-            )
+            await self._once(part, lambda part=part, keyboard=keyboard: _call(
+                lambda: bot.send_message(chat_id, part, reply_markup=keyboard), recipient_id))
 
     async def _safely(self, recipient_id: str, text: str,
                       buttons: Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -199,7 +199,8 @@ class TelegramOutput(ContactOutputChannel):
         try:
             chat_id = await self._chat_id(recipient_id)
             bot = self.bots.get()
-            await _call(lambda: bot.send_photo(chat_id, image), recipient_id)
+            await self._once(image, lambda: _call(lambda: bot.send_photo(chat_id, image),
+                                                  recipient_id))
         except DeliveryError as exc:
             logger.error("telegram: image to %s not delivered: %s", recipient_id, exc)
 
@@ -243,10 +244,10 @@ class TelegramInput(EnvironmentInputChannel):
 
         secret = (self.settings.telegram_webhook_secret or "").encode("utf-8")
 
-        async def process(app: Any, job: dict[str, Any]) -> None:
-            await self._process(app, job, on_new_message)
+        async def process(app: Any, delivery: Delivery) -> None:
+            await self._process(app, delivery, on_new_message)
 
-        self.inbox = Inbox(CHANNEL, process, self._store)
+        self.inbox = Inbox(CHANNEL, process, self._store, give_up=self._give_up)
         inbox = self.inbox
 
         @bp.route("/webhook", methods=["POST"])
@@ -272,15 +273,15 @@ class TelegramInput(EnvironmentInputChannel):
                 try:
                     await inbox.accept(request.app, str(job["update_id"]), job)
                 except Exception:
-                    # Unlike Twilio, Telegram redelivers an update until it gets a 2xx: a 503
-                    # while the database is down loses nothing.
-                    logger.exception("telegram: could not record update %s", job["update_id"])
+                    # Neither the database nor the local disk took it. Telegram redelivers an
+                    # update until it gets a 2xx: a 503 loses nothing.
+                    logger.exception("telegram: could not store update %s", job["update_id"])
                     return response.text("temporarily unavailable", status=503)
             return response.json({"ok": True})
 
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
-            inbox.start_recovery(app)
+            inbox.start(app)
             start_relay()
 
         @bp.listener("before_server_stop")
@@ -346,29 +347,34 @@ class TelegramInput(EnvironmentInputChannel):
         }
 
     async def _process(
-        self, app: Any, job: dict[str, Any],
+        self, app: Any, delivery: Delivery,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
+        job = delivery.payload
         if job.get("kind") in ("claim", "mediator"):
-            await self._from_mediator(job)
+            await self._from_mediator(delivery)
             return
         address = str(job["chat_id"])
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
         assert self.bots is not None
-        output = TelegramOutput(self.bots, self.store, known={sender: address})
-        language_hint = (job.get("language") or "").split("-")[0].lower() or None
+        output = TelegramOutput(self.bots, self.store, known={sender: address},
+                                replies=delivery.replies)
+        language_hint = _language_hint(job)
         text = job.get("text") or ""
-        if job.get("callback"):
+        if job.get("callback") and not delivery.retried:
             bot = self.bots.get()  # type: ignore[union-attr]
             try:
                 await _call(lambda: bot.answer_callback_query(job["callback"]), sender)
             except DeliveryError as exc:  # too late (15 s) or similar: the turn goes on
                 logger.info("telegram: callback answer for %s failed: %s", sender, exc)
-            if text.startswith("#") and text[1:].isdigit():
-                options = before.last_options if before else []
-                index = int(text[1:])
-                text = options[index - 1] if 1 <= index <= len(options) else ""
+        if "chosen" in job:
+            text = job["chosen"]  # a retry: this turn's own answer may have replaced the options
+        elif job.get("callback") and text.startswith("#") and text[1:].isdigit():
+            options = before.last_options if before else []
+            index = int(text[1:])
+            text = options[index - 1] if 1 <= index <= len(options) else ""
+            await delivery.keep("chosen", text)
         source_key = f"{CHANNEL}:{job['update_id']}"
         if await person_in_handoff(app, sender, CHANNEL, text, source_key, job.get("notice")):
             return
@@ -381,14 +387,30 @@ class TelegramInput(EnvironmentInputChannel):
             return
         logger.info("telegram: update %s from %s", job["update_id"], sender)
         metadata = {"language_hint": language_hint} if language_hint else {}
-        await on_new_message(
+        await hand_to_rasa(
+            app,
             UserMessage(text, output, sender, input_channel=CHANNEL,
-                        message_id=str(job["update_id"]), metadata=metadata)
+                        message_id=str(job["update_id"]), metadata=metadata),
+            on_new_message, delivery.retried,
         )
 
+    async def _give_up(self, app: Any, delivery: Delivery) -> None:
+        """Tell the person, once, that their message could not be answered."""
+        job = delivery.payload
+        if job.get("kind") in ("claim", "mediator"):
+            return  # a mediator's command: the handoff's own record shows what happened
+        address = str(job["chat_id"])
+        sender = pseudonym(PREFIX, address)
+        language = await conversation_language(app, sender)
+        assert self.bots is not None
+        output = TelegramOutput(self.bots, self.store, known={sender: address},
+                                replies=delivery.replies)
+        await output.send_text_message(
+            sender, channel_message("turn_failed", [language, _language_hint(job)]))
 
-    async def _from_mediator(self, job: dict[str, Any]) -> None:
+    async def _from_mediator(self, delivery: Delivery) -> None:
         """A Claim button, or a mediator's message in their private chat with the bot."""
+        job = delivery.payload
         assert self.bots is not None
         bot = self.bots.get()
         mediator = await telegram_mediator(job["user_id"])
@@ -410,10 +432,17 @@ class TelegramInput(EnvironmentInputChannel):
         else:
             answer = await mediator_command(mediator, job.get("text") or "", source_key)
         if answer:
+            text = answer[:MESSAGE_LIMIT]
             try:
-                await _call(lambda: bot.send_message(job["chat_id"], answer[:MESSAGE_LIMIT]), who)
+                await delivery.replies.send(text, lambda: _call(
+                    lambda: bot.send_message(job["chat_id"], text), who))
             except DeliveryError as exc:
                 logger.error("telegram: answer to %s not delivered: %s", who, exc)
+
+
+def _language_hint(job: Mapping[str, Any]) -> str | None:
+    """The language the person's Telegram app is set to, as a hint for detection."""
+    return (job.get("language") or "").split("-")[0].lower() or None
 
 
 def _media_notice(message: Any) -> str | None:

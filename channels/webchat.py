@@ -119,6 +119,10 @@ class WebChatInput(InputChannel):
                 logger.error("webchat: the message of %s timed out", sender)
             except Exception:
                 logger.exception("webchat: the message of %s failed", sender)
+                if not collector.messages:
+                    # The database or Redis is away: an empty 200 would read as "no answer".
+                    return _error(503, "unavailable",
+                                  "The message could not be handled; try again.")
             return response.json(collector.messages)
 
         @webchat.route("/messages", methods=["GET"])

@@ -6,7 +6,9 @@ with a 500, calls Twilio's blocking client on the event loop and answers retries
 Incoming: the body is capped, ``X-Twilio-Signature`` is checked against ``TWILIO_WEBHOOK_URL``
 (the URL configured in Twilio; behind a proxy the request URL differs) or the request URL, and
 the ``MessageSid`` is claimed in the inbox so a retry is acknowledged but not answered again.
-Every request that passes the signature gets an empty TwiML 200, whatever its fields.
+Every request that passes the signature gets an empty TwiML 200, whatever its fields, once
+the delivery is stored (in the database, or on local disk while the database is down: Twilio
+does not post an incoming message twice); 503 only if it could be stored nowhere.
 Outgoing: Twilio's Messages REST API over aiohttp (``TWILIO_API_BASE_URL``, so tests use a fake),
 in parts of at most 1600 characters; buttons become numbered options.
 """
@@ -15,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,18 +41,21 @@ from channels.common import (
     calling_code,
     channel_message,
     choose_numbered,
+    looks_like_choice,
     pseudonym,
     render_numbered,
     split_text,
 )
-from channels.inbox import Inbox, conversation_language
+from channels.inbox import Delivery, Inbox, conversation_language
 from channels.mediators import (
     mediator_command,
     person_in_handoff,
     start_relay,
     whatsapp_mediator,
 )
+from channels.replies import ReplyLog, digest
 from channels.store import ChannelStore, Contact, get_store
+from channels.turns import hand_to_rasa
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +145,27 @@ class TwilioMessages:
             await asyncio.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
+    async def created_since(self, to: str, since: float) -> list[str]:
+        """Bodies of the messages Twilio created from our number to ``to`` since ``since``.
+
+        Twilio's message list, newest first, one page: enough to tell whether a reply whose
+        call a crash interrupted reached Twilio (``channels.replies``).
+        """
+        params = {"To": to, "From": self.sender, "PageSize": "50"}
+        async with self._client().get(self.url, params=params) as resp:
+            data = await _json_or_empty(resp)
+            if resp.status != 200:
+                raise _twilio_error(resp.status, data)
+        bodies = []
+        for message in data.get("messages") or []:
+            try:
+                created = parsedate_to_datetime(str(message.get("date_created"))).timestamp()
+            except (TypeError, ValueError):
+                continue
+            if created >= math.floor(since) - 1:  # Twilio's dates are in whole seconds
+                bodies.append(str(message.get("body") or ""))
+        return bodies
+
 
 async def _json_or_empty(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     try:
@@ -161,19 +189,22 @@ class WhatsAppOutput(ContactOutputChannel):
     ADDRESS_KIND = "WhatsApp address"
 
     def __init__(self, api: TwilioMessages, store: ChannelStore,
-                 known: dict[str, str] | None = None):
-        super().__init__(store, known)
+                 known: dict[str, str] | None = None, replies: ReplyLog | None = None):
+        super().__init__(store, known, replies)
         self.api = api
 
     async def deliver(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
         """Send text (in as many parts as needed); raises :class:`DeliveryError`."""
         address = await self._address(recipient_id)
         parts = split_text(text or "", MESSAGE_LIMIT)
+        confirm = _confirm(self.api, address)
         if media_url:
-            await self.api.create(address, parts[0] if parts else None, media_url)
+            first = parts[0] if parts else None
+            await self._once(first or "", lambda: self.api.create(address, first, media_url),
+                             confirm)
             parts = parts[1:]
         for part in parts:
-            await self.api.create(address, part)
+            await self._once(part, lambda part=part: self.api.create(address, part), confirm)
 
     async def _safely(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
         # Within a dialogue turn a failed send must not abort the turn (the tracker would not
@@ -235,10 +266,10 @@ class WhatsAppInput(EnvironmentInputChannel):
 
         validator = _validator(self.settings)
 
-        async def process(app: Any, job: dict[str, Any]) -> None:
-            await self._process(app, job, on_new_message)
+        async def process(app: Any, delivery: Delivery) -> None:
+            await self._process(app, delivery, on_new_message)
 
-        self.inbox = Inbox(CHANNEL, process, self._store)
+        self.inbox = Inbox(CHANNEL, process, self._store, give_up=self._give_up)
         inbox = self.inbox
 
         @bp.route("/webhook", methods=["POST"])
@@ -259,14 +290,15 @@ class WhatsAppInput(EnvironmentInputChannel):
             try:
                 await inbox.accept(request.app, job["sid"], job)
             except Exception:
-                # The database is unreachable. Twilio does not redeliver messaging webhooks,
-                # so a 5xx would only add an error to its debugger; the loss is logged here.
-                logger.exception("whatsapp: could not record delivery %s", job["sid"])
+                # Neither the database nor the local disk took it: say so. Twilio will not
+                # post it again, but its debugger shows the error.
+                logger.exception("whatsapp: could not store delivery %s", job["sid"])
+                return response.text("temporarily unavailable", status=503)
             return _twiml()
 
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
-            inbox.start_recovery(app)
+            inbox.start(app)
             start_relay()
 
         @bp.listener("before_server_stop")
@@ -278,23 +310,32 @@ class WhatsAppInput(EnvironmentInputChannel):
         return bp
 
     async def _process(
-        self, app: Any, job: dict[str, Any],
+        self, app: Any, delivery: Delivery,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
+        job = delivery.payload
         address = job["from"]
         assert self.api is not None
-        if await self._from_mediator(address, job):
+        if await self._from_mediator(address, delivery):
             return
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
-        output = WhatsAppOutput(self.api, self.store, known={sender: address})
+        output = WhatsAppOutput(self.api, self.store, known={sender: address},
+                                replies=delivery.replies)
         notice = _media_notice(job)
         text = job.get("text") or ""
-        if before and before.last_options:
+        if "chosen" in job:
+            text = job["chosen"]  # a retry: the options the first try read are gone
+        elif before and before.last_options:
             # Options are valid for the next message only, chosen or not.
-            choice = choose_numbered(text, before.last_options)
+            chosen = choose_numbered(text, before.last_options) or text
+            if looks_like_choice(text):
+                await delivery.keep("chosen", chosen)
             await self.store.aset_options(sender, None)
-            text = choice or text
+            text = chosen
+        elif looks_like_choice(text):
+            # A retry may find options this turn's own answer set: "2" must stay "2".
+            await delivery.keep("chosen", text)
         if await person_in_handoff(app, sender, CHANNEL, text, f"{CHANNEL}:{job['sid']}", notice):
             return
         if notice:
@@ -304,14 +345,26 @@ class WhatsAppInput(EnvironmentInputChannel):
             return
         logger.info("whatsapp: message %s from %s", job["sid"], sender)
         metadata = {"country_code": calling_code(address)} if calling_code(address) else {}
-        await on_new_message(
+        await hand_to_rasa(
+            app,
             UserMessage(text, output, sender, input_channel=CHANNEL,
-                        message_id=job["sid"], metadata=metadata)
+                        message_id=job["sid"], metadata=metadata),
+            on_new_message, delivery.retried,
         )
 
+    async def _give_up(self, app: Any, delivery: Delivery) -> None:
+        """Tell the person, once, that their message could not be answered."""
+        address = delivery.payload["from"]
+        assert self.api is not None
+        sender = pseudonym(PREFIX, address)
+        language = await conversation_language(app, sender)
+        output = WhatsAppOutput(self.api, self.store, known={sender: address},
+                                replies=delivery.replies)
+        await output.send_text_message(sender, channel_message("turn_failed", [language]))
 
-    async def _from_mediator(self, address: str, job: dict[str, Any]) -> bool:
+    async def _from_mediator(self, address: str, delivery: Delivery) -> bool:
         """A registered mediator's number: commands and replies, never the bot."""
+        job = delivery.payload
         try:
             mediator = await whatsapp_mediator(address)
         except Exception:
@@ -321,12 +374,25 @@ class WhatsAppInput(EnvironmentInputChannel):
             return False
         answer = await mediator_command(mediator, job.get("text") or "", f"{CHANNEL}:{job['sid']}")
         if answer:
-            assert self.api is not None
+            api = self.api
+            assert api is not None
+            text = answer[:MESSAGE_LIMIT]
             try:
-                await self.api.create(address, answer[:MESSAGE_LIMIT])
+                await delivery.replies.send(text, lambda: api.create(address, text),
+                                            _confirm(api, address))
             except DeliveryError as exc:
                 logger.error("whatsapp: answer to mediator %s not delivered: %s", mediator.id, exc)
         return True
+
+
+def _confirm(api: TwilioMessages, address: str) -> Callable[[float, str], Awaitable[bool]]:
+    """Whether Twilio already has a part (digest) begun at a time for this address."""
+
+    async def confirm(began_at: float, part_digest: str) -> bool:
+        return any(digest(body) == part_digest
+                   for body in await api.created_since(address, began_at))
+
+    return confirm
 
 
 def _validator(settings: Settings) -> Any:

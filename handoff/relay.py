@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 REMINDER_CHECK_SECONDS = 30.0
 STOP_SECONDS = 10.0  # how long a stopping server lets the worker finish its round
+OUTAGE_LOG_EVERY = 120  # failed rounds between two log lines (a minute at POLL_SECONDS)
 SENT_BY_RELAY = ("person", "telegram", "whatsapp")  # web chat people fetch their own
 
 
@@ -116,14 +117,25 @@ class Relay:
     async def _run(self) -> None:
         assert self._event is not None
         event = self._event
+        failures = 0
         while not self._stopping:
             try:
                 await self.drain()
                 await self._maybe_remind()
+                if failures:
+                    logger.info("handoff relay: working again after %d failed rounds", failures)
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database went away: log, wait, try again
-                logger.exception("handoff relay: round failed")
+            except Exception as exc:  # the database went away: log, wait, try again
+                # One traceback per outage, then a line a minute: the worker polls twice a
+                # second, and an outage must not bury the log.
+                failures += 1
+                if failures == 1:
+                    logger.exception("handoff relay: round failed")
+                elif failures % OUTAGE_LOG_EVERY == 0:
+                    logger.warning("handoff relay: still failing (%d rounds, last: %s)",
+                                   failures, type(exc).__name__)
             if self._stopping:
                 break
             # asyncio.wait, not wait_for: on Python 3.10 wait_for can swallow a cancellation

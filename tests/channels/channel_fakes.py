@@ -2,7 +2,8 @@
 
 Twilio: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, HTTP basic auth with the
 account SID and auth token, form-encoded ``To``/``From``/``Body``/``MediaUrl``; answers 201 with
-the Message resource JSON, or a Twilio error JSON when told to fail.
+the Message resource JSON, or a Twilio error JSON when told to fail. ``GET`` on the same path
+lists the messages created, newest first, filtered by ``To`` and ``From``.
 Telegram: ``POST /bot<token>/<method>`` with JSON or form-encoded parameters (nested values
 JSON-encoded, as python-telegram-bot sends them); answers ``{"ok": true, "result": ...}``.
 Also the helpers that build webhook requests the way Twilio and Telegram build them.
@@ -41,6 +42,7 @@ class FakeTwilio:
 
     messages: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    created: list[float] = field(default_factory=list)  # wall-clock time of each message
     fail_with: tuple[int, int] | None = None  # (HTTP status, Twilio error code)
     runner: web.AppRunner | None = None
     base_url: str = ""
@@ -49,6 +51,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self._list)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         port = free_port()
@@ -60,7 +63,8 @@ class FakeTwilio:
         if self.runner:
             await self.runner.cleanup()
 
-    async def _create(self, request: web.Request) -> web.Response:
+    @staticmethod
+    def _unauthorized(request: web.Request) -> web.Response | None:
         import aiohttp
 
         auth = request.headers.get("Authorization", "")
@@ -69,6 +73,36 @@ class FakeTwilio:
             return web.json_response(
                 {"code": 20003, "message": "Authenticate", "status": 401}, status=401
             )
+        return None
+
+    def record(self, form: dict[str, str], at: float | None = None) -> str:
+        """Keep a created message (as if an earlier process had sent it); returns its SID."""
+        self.messages.append(dict(form))
+        self.times.append(time.perf_counter())
+        self.created.append(at if at is not None else time.time())
+        return f"SM{next(self._sids):032x}"
+
+    async def _list(self, request: web.Request) -> web.Response:
+        from datetime import datetime, timezone
+        from email.utils import format_datetime
+
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        wanted = {k: request.query[k] for k in ("To", "From") if k in request.query}
+        listed = [
+            {"body": m.get("Body", ""), "to": m["To"], "from": m["From"], "status": "sent",
+             "date_created": format_datetime(datetime.fromtimestamp(int(at), timezone.utc))}
+            for m, at in zip(self.messages, self.created, strict=True)
+            if all(m.get(k) == v for k, v in wanted.items())
+        ]
+        page = int(request.query.get("PageSize", "50"))
+        return web.json_response({"messages": listed[::-1][:page], "page_size": page})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
         form = await request.post()
         if self.fail_with:
             status, code = self.fail_with
@@ -84,9 +118,7 @@ class FakeTwilio:
                 status=400,
             )
         record = {k: str(v) for k, v in form.items()}
-        self.messages.append(record)
-        self.times.append(time.perf_counter())
-        sid = f"SM{next(self._sids):032x}"
+        sid = self.record(record)
         return web.json_response(
             {
                 "account_sid": ACCOUNT_SID, "api_version": "2010-04-01",
@@ -279,6 +311,7 @@ def telegram_callback_update(data: str, chat_id: int = 987654321,
 class RunningStack:
     process: asyncio.subprocess.Process
     base_url: str
+    action_port: int = 0
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -291,9 +324,12 @@ class RunningStack:
 
 
 async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
-                      timeout: float = 420.0,
-                      extra_env: dict[str, str] | None = None) -> RunningStack:
-    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers."""
+                      timeout: float = 420.0, extra_env: dict[str, str] | None = None,
+                      log_path=None) -> RunningStack:
+    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers.
+
+    ``log_path``: a file that gets both servers' output (appended), else it is discarded.
+    """
     import os
     import sys
 
@@ -311,12 +347,17 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
     )
     env.pop("TWILIO_WEBHOOK_URL", None)
     env.update(extra_env or {})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}")
+    log = open(log_path, "ab") if log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
+            stdout=log, stderr=asyncio.subprocess.STDOUT if log_path else log,
+            start_new_session=True,
+        )
+    finally:
+        if log_path:
+            log.close()
+    stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}", action_port)
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:

@@ -21,7 +21,7 @@ from channels.store import ChannelStore
 
 @pytest.fixture
 def store(tmp_path):
-    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}")
+    store = ChannelStore(f"sqlite:///{tmp_path / 'channels.db'}", spool_dir=tmp_path / "spool")
     yield store
     store.dispose()
 
@@ -85,9 +85,10 @@ async def telegram(channel_env, store):
 
 
 @pytest.fixture
-def dead_store():
+def dead_store(tmp_path):
     """A store whose database does not answer (nothing listens on the port)."""
-    store = ChannelStore(f"postgresql://root@127.0.0.1:{free_port()}/nothing")
+    store = ChannelStore(f"postgresql://root@127.0.0.1:{free_port()}/nothing",
+                         spool_dir=tmp_path / "dead-spool")
     yield store
     store.dispose()
 

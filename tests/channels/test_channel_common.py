@@ -19,7 +19,15 @@ from channels.common import (
     render_numbered,
     split_text,
 )
-from channels.store import LEASE_SECONDS, ChannelStore
+from channels.store import (
+    LEASE_SECONDS,
+    MAX_ATTEMPTS,
+    NEW,
+    SENT,
+    TAKEN,
+    UNSURE,
+    ChannelStore,
+)
 
 
 @pytest.fixture
@@ -109,21 +117,49 @@ def test_every_channel_message_has_the_fallback_and_the_tier1_languages():
 
 def _exercise_inbox(first: ChannelStore, second: ChannelStore, monkeypatch) -> None:
     # Two instances sharing one database: only one of them answers a delivery.
-    assert first.claim("whatsapp", "SM1", {"text": "ciao"}) is True
-    assert second.claim("whatsapp", "SM1", {"text": "ciao"}) is False
-    # The first died: after the lease, the second takes it over with the message.
-    assert second.take_abandoned("whatsapp") == []  # not yet: it may still be working
+    claimed = first.claim("whatsapp", "SM1", {"text": "ciao"})
+    assert claimed is not None and claimed.attempt == 1
+    assert second.claim("whatsapp", "SM1", {"text": "ciao"}) is None
+    # The first renews its lease while it works; the second cannot take the row.
+    renewed = first.renew("whatsapp", {"SM1": claimed.claimed_at})
+    assert set(renewed) == {"SM1"}
+    assert second.take_abandoned("whatsapp") == []
+    # The first died: once the lease has run out, the second takes it over with the message.
     monkeypatch.setattr("channels.store.LEASE_SECONDS", -1.0)
+    assert second.take_abandoned("whatsapp", held={"SM1"}) == []  # its own: not taken again
     taken = second.take_abandoned("whatsapp")
-    assert [(d.delivery_id, d.payload) for d in taken] == [("SM1", {"text": "ciao"})]
+    assert [(d.delivery_id, d.payload, d.attempt) for d in taken] == [("SM1", {"text": "ciao"}, 2)]
+    # A late renewal by the first finds the lease gone.
+    assert first.renew("whatsapp", renewed) == {}
     monkeypatch.setattr("channels.store.LEASE_SECONDS", LEASE_SECONDS)
     assert first.take_abandoned("whatsapp") == []  # claimed again just now, by the second
-    assert first.claim("whatsapp", "SM1", {"text": "ciao"}) is False
+    assert first.claim("whatsapp", "SM1", {"text": "ciao"}) is None
+    second.save_payload("whatsapp", "SM1", {"text": "ciao", "chosen": "/greet"})
     second.finish("whatsapp", "SM1")
     monkeypatch.setattr("channels.store.LEASE_SECONDS", -1.0)
     assert first.take_abandoned("whatsapp") == []  # done: never again
-    assert first.claim("whatsapp", "SM1", {"text": "ciao"}) is False
+    assert first.claim("whatsapp", "SM1", {"text": "ciao"}) is None
+    # A message that crashes its process every time is given up after MAX_ATTEMPTS starts.
+    assert first.claim("whatsapp", "SM2", {"text": "boom"}).attempt == 1
+    attempts = [d.attempt for _ in range(MAX_ATTEMPTS) for d in first.take_abandoned("whatsapp")]
+    assert attempts == list(range(2, MAX_ATTEMPTS + 2))
     monkeypatch.setattr("channels.store.LEASE_SECONDS", LEASE_SECONDS)
+
+
+def _exercise_replies(store: ChannelStore) -> None:
+    key = ("whatsapp", "SM3")
+    assert store.begin_reply(*key, 0, 1, "d0").state == NEW
+    store.reply_sent(*key, 0)
+    assert store.begin_reply(*key, 0, 1, "d0").state == SENT  # a retry skips it
+    assert store.begin_reply(*key, 1, 1, "d1").state == NEW  # begun, then the process died
+    unsure = store.begin_reply(*key, 1, 2, "d1")  # the takeover finds it in doubt
+    assert unsure.state == UNSURE and unsure.began_at > 0
+    assert store.begin_reply(*key, 1, 1, "d1").state == TAKEN  # the old attempt must stop
+    store.release_reply(*key, 1)  # the platform refused it: not sent
+    assert store.begin_reply(*key, 1, 2, "d1").state == NEW
+    store.claim("whatsapp", "SM3", {})
+    store.finish("whatsapp", "SM3")  # the record goes with the message
+    assert store.begin_reply(*key, 0, 1, "d0").state == NEW
 
 
 def _exercise_contacts(store: ChannelStore) -> None:
@@ -139,6 +175,7 @@ def test_store_on_sqlite(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'a.db'}"
     first, second = ChannelStore(url), ChannelStore(url)
     _exercise_inbox(first, second, monkeypatch)
+    _exercise_replies(second)
     _exercise_contacts(first)
     first.dispose()
     second.dispose()
@@ -161,6 +198,7 @@ def test_store_on_postgresql(monkeypatch):
         first, second = ChannelStore(url), ChannelStore(url)
         try:
             _exercise_inbox(first, second, monkeypatch)
+            _exercise_replies(first)
             _exercise_contacts(second)
         finally:
             first.dispose()

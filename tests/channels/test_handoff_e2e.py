@@ -130,6 +130,10 @@ async def test_mediator_loop_both_ways_with_restart():
                 await io.telegram_update(telegram_callback_update(f"claim:{second}",
                                                                   chat_id=SARA))
                 await eventually(lambda: io.chat_texts(SARA), has(f"#{second}"), "claim")
+                # The person's "Sara has joined" goes out in the same relay round; under load
+                # it can still be on its way, and would then arrive after the restart.
+                await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has("Sara"),
+                                 "claim notice")
                 before_person = len(io.to_whatsapp(PERSON_WA))
                 before_sara = len(io.chat_texts(SARA))
                 await stack.stop()

@@ -241,12 +241,29 @@ def test_set_webhook_needs_credentials(monkeypatch, capsys):
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 
 
-async def test_database_down_asks_telegram_to_redeliver(channel_env, telegram_api, dead_store):
+async def test_database_down_the_update_is_kept_on_disk(channel_env, telegram_api, dead_store):
+    from channels.spool import Spool
     from channels.telegram import TelegramInput
 
     served, stop = await serve(TelegramInput(get_settings(), store=dead_store), dead_store)
     try:
-        assert await post(served, telegram_text_update("ciao")) == 503
+        assert await post(served, telegram_text_update("ciao", update_id=77)) == 200
+        assert [k.delivery_id for k in Spool(dead_store.spool_dir).pending("telegram")] == ["77"]
+        assert telegram_api.calls == []
+    finally:
+        await stop()
+
+
+async def test_database_and_disk_down_asks_telegram_to_redeliver(
+    channel_env, telegram_api, dead_store
+):
+    from channels.telegram import TelegramInput
+
+    dead_store.spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    dead_store.spool_dir.write_text("not a folder")
+    served, stop = await serve(TelegramInput(get_settings(), store=dead_store), dead_store)
+    try:
+        assert await post(served, telegram_text_update("ciao")) == 503  # Telegram redelivers
         assert telegram_api.calls == []
     finally:
         await stop()

@@ -134,3 +134,9 @@ async def test_malformed_json_gets_400(webchat):
     assert (status, data["error"]) == (400, "bad_sender")
     status, data = await poll(webchat, after="-1")
     assert (status, data["error"]) == (400, "bad_after")
+
+
+async def test_a_turn_that_fails_before_any_answer_is_a_503_not_an_empty_200(webchat):
+    # "crash": the scripted bot raises, as Rasa does when the database or Redis is away.
+    status, body = await post(webchat, {"sender": PERSON, "message": "crash"})
+    assert status == 503 and body["error"] == "unavailable"

@@ -236,35 +236,6 @@ async def test_no_phone_number_or_text_in_the_logs(whatsapp, twilio_api, caplog)
     assert "393331234567" not in logged and "segreto" not in logged
 
 
-async def test_a_failed_turn_is_retried_when_the_next_instance_starts(
-    channel_env, store, twilio_api, monkeypatch
-):
-    from channels import store as store_module
-    from channels.whatsapp import WhatsAppInput
-
-    monkeypatch.setattr(store_module, "LEASE_SECONDS", 0.0)
-    served, stop = await serve(WhatsAppInput(get_settings(), store=store), store)
-    await post(served, twilio_form("crash", sid="SM" + "c" * 32))
-    await served.bot.wait_for(1)
-    await stop()
-    assert twilio_api.messages == []  # the dialogue failed: nothing was said
-
-    # The next instance (whose dialogue now works) finds the unanswered delivery.
-    class Recovered:
-        received: list = []
-
-        async def __call__(self, message):
-            self.received.append(message)
-            await message.output_channel.send_text_message(message.sender_id, "sorry, late")
-
-    served, stop = await serve(WhatsAppInput(get_settings(), store=store), store, Recovered())
-    try:
-        sent = await twilio_api.wait_for(1)
-        assert [m["Body"] for m in sent] == ["sorry, late"]
-    finally:
-        await stop()
-
-
 async def test_send_to_person_respects_the_24_hour_window(whatsapp, twilio_api):
     from channels.whatsapp import UnknownRecipient, WindowClosed, send_to_person
 
@@ -324,12 +295,29 @@ async def test_quick_successive_messages_are_answered_in_order(whatsapp, twilio_
                                          ("uno", "due", "tre", "quattro", "cinque")]
 
 
-async def test_database_down_still_gives_twilio_no_5xx(channel_env, twilio_api, dead_store):
+async def test_database_down_the_message_is_kept_on_disk_and_twilio_gets_200(
+    channel_env, twilio_api, dead_store
+):
+    from channels.spool import Spool
     from channels.whatsapp import WhatsAppInput
 
     served, stop = await serve(WhatsAppInput(get_settings(), store=dead_store), dead_store)
     try:
-        # Twilio does not redeliver messaging webhooks; the loss is logged instead.
-        assert (await post(served, twilio_form("ciao")))[0] == 200
+        # Twilio does not redeliver an incoming message: the 200 must mean "kept".
+        assert (await post(served, twilio_form("ciao", sid="SM" + "d" * 32)))[0] == 200
+        kept = Spool(dead_store.spool_dir).pending("whatsapp")
+        assert [(k.delivery_id, k.payload["text"]) for k in kept] == [("SM" + "d" * 32, "ciao")]
+    finally:
+        await stop()
+
+
+async def test_database_and_disk_down_twilio_gets_503(channel_env, twilio_api, dead_store):
+    from channels.whatsapp import WhatsAppInput
+
+    dead_store.spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    dead_store.spool_dir.write_text("not a folder")  # the disk refuses the spool too
+    served, stop = await serve(WhatsAppInput(get_settings(), store=dead_store), dead_store)
+    try:
+        assert (await post(served, twilio_form("ciao")))[0] == 503
     finally:
         await stop()
