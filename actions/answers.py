@@ -359,8 +359,14 @@ class KnowledgeAction(Action, ABC):
     def send_procedure(
         self, dispatcher: CollectingDispatcher, procedure: Procedure, language: str
     ) -> None:
-        """Documents, numbered steps, and where the procedure's facts come from."""
-        self.send_documents(dispatcher, procedure, language)
+        """Documents, numbered steps, and where the procedure's facts come from.
+
+        When only the checklist is in another language (the title and summary were in the
+        person's), one line says so before it; when the whole card is, the note comes last.
+        """
+        self.send_documents(
+            dispatcher, procedure, language, note=not procedure.title_fell_back
+        )
         header = render.render("utter_answer_steps_header", language)
         for text in render.list_messages(header, procedure.steps, numbered=True):
             dispatcher.utter_message(response="utter_answer_card", card=text)
@@ -456,12 +462,20 @@ class KnowledgeAction(Action, ABC):
 
     @staticmethod
     def send_documents(
-        dispatcher: CollectingDispatcher, procedure: Procedure, language: str
+        dispatcher: CollectingDispatcher, procedure: Procedure, language: str, note: bool = True
     ) -> None:
+        """The documents to bring.
+
+        With ``note``, first the line saying that the checklist is not in the person's language
+        (see :func:`actions.render.checklist_fallback_line`).
+        """
+        lines = render.checklist_fallback_line(procedure, language) if note else []
         if not procedure.documents:
+            if lines:
+                dispatcher.utter_message(response="utter_answer_card", card="\n".join(lines))
             dispatcher.utter_message(response="utter_answer_no_documents")
             return
-        header = render.render("utter_answer_documents_header", language)
+        header = "\n".join([*lines, render.render("utter_answer_documents_header", language)])
         for text in render.list_messages(header, procedure.documents, numbered=False):
             dispatcher.utter_message(response="utter_answer_card", card=text)
 

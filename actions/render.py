@@ -192,12 +192,34 @@ def provenance_lines(
     return lines
 
 
+def _language_name(code: str, language: str) -> str:
+    """The name of language ``code`` written in ``language`` (CLDR), e.g. "English"."""
+    return Locale.parse(_locale(code)).get_display_name(_locale(language))
+
+
 def fallback_line(text: Procedure | FaqAnswer, language: str) -> list[str]:
-    """The one-line note when a text is shown in another language than the person's."""
-    if not text.fell_back:
+    """The one-line note when a whole text is shown in another language than the person's.
+
+    A procedure whose title and summary are in the person's language gets
+    :func:`checklist_fallback_line` before its checklist instead.
+    """
+    fell_back = text.title_fell_back if isinstance(text, Procedure) else text.fell_back
+    if not fell_back:
         return []
-    name = Locale.parse(_locale(text.language)).get_display_name(_locale(language))
-    return [render("utter_answer_line_language_fallback", language, fallback_language=name)]
+    return [render("utter_answer_line_language_fallback", language,
+                   fallback_language=_language_name(text.language, language))]
+
+
+def checklist_fallback_line(procedure: Procedure, language: str) -> list[str]:
+    """The note that the documents and steps are in another language, with a mediator's offer.
+
+    Said before the checklist, so a Tier-2 reader who just read the title and summary in their
+    own language knows why the list that follows is in English or French.
+    """
+    if not procedure.fell_back:
+        return []
+    return [render("utter_answer_line_checklist_fallback", language,
+                   fallback_language=_language_name(procedure.language, language))]
 
 
 def list_messages(header: str, items: Iterable[str], numbered: bool) -> list[str]:

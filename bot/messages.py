@@ -22,6 +22,7 @@ from bot.kb.vocabulary import TIER1
 from bot.settings import PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
+GLOSSARY_FILE = "glossary.yml"
 SOURCE_LANGUAGE = "en"  # the language of the domain's response texts
 _PLACEHOLDER = re.compile(r"{\w+}")
 
@@ -84,6 +85,8 @@ def load(directory: Path = LOCALES_DIR) -> tuple[Catalogue, list[str]]:
     catalogue = Catalogue()
     problems: list[str] = []
     for path in sorted(directory.glob("*.yml")):
+        if path.name == GLOSSARY_FILE:
+            continue  # the terminology glossary, not a language (bot/glossary.py)
         language = path.stem
         where = path.relative_to(directory.parent) if directory.parent in path.parents else path
         if language not in SUPPORTED:
@@ -154,7 +157,59 @@ def validate(
                     f"{where}:{line}: {name}: {len(translation.buttons)} button titles, the "
                     f"source has {wanted}"
                 )
+    problems.extend(_glossary_problems(catalogue, domain_path))
     return problems
+
+
+def _words(translation: Translation) -> str:
+    """A reply's text and button titles, as one text for the glossary check."""
+    return "\n".join((translation.text, *translation.buttons))
+
+
+def _glossary_problems(catalogue: Catalogue, domain_path: Path) -> list[str]:
+    """The glossary's check (:mod:`bot.glossary`) on every translation and the English source.
+
+    The Italian catalogue is the reference: an office name it keeps must be kept by the others.
+    """
+    from bot import glossary
+
+    checker, found = glossary.default()
+    problems = [f"{file}:{line}: {message}" for file, line, message in found]
+    italian = catalogue.messages.get("it", {})
+    for language, entries in sorted(catalogue.messages.items()):
+        where = f"{LOCALES_DIR.name}/{language}.yml"
+        for name, translation in entries.items():
+            source = italian.get(name)
+            for message in checker.check(language, _words(translation),
+                                         _words(source) if source else None):
+                line = catalogue.lines[language].get(name, 1)
+                problems.append(f"{where}:{line}: {name}: glossary ({language}): {message}")
+    for file, name, line, text in _domain_texts(domain_path):
+        source = italian.get(name)
+        for message in checker.check(SOURCE_LANGUAGE, text, _words(source) if source else None):
+            problems.append(f"{file}:{line}: {name}: glossary ({SOURCE_LANGUAGE}): {message}")
+    return problems
+
+
+def _domain_texts(domain_path: Path) -> list[tuple[str, str, int, str]]:
+    """``(file, response, line, text and button titles)`` of every English source text."""
+    files = sorted(domain_path.glob("*.yml")) if domain_path.is_dir() else [domain_path]
+    found = []
+    for path in files:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+        responses = data.get("responses") or {}
+        for name, variations in responses.items():
+            if name == "__lines__" or not isinstance(variations, list):
+                continue
+            for variation in variations:
+                if not isinstance(variation, dict) or not isinstance(variation.get("text"), str):
+                    continue
+                titles = [b.get("title", "") for b in variation.get("buttons") or []
+                          if isinstance(b, dict)]
+                line = variation.get("__lines__", {}).get("text", 1)
+                text = "\n".join([variation["text"], *(t for t in titles if isinstance(t, str))])
+                found.append((f"{domain_path.name}/{path.name}", name, line, text))
+    return found
 
 
 def _source_variation(variations: list[dict[str, Any]]) -> dict[str, Any]:

@@ -141,7 +141,25 @@ def test_translator_mistakes_are_reported_with_file_and_line(project: Path) -> N
 def test_every_locale_file_is_for_a_supported_language() -> None:
     from bot.nlu.language import SUPPORTED
 
-    assert {p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml")} <= set(SUPPORTED)
+    locales = {p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml")
+               if p.name != messages.GLOSSARY_FILE}
+    assert locales <= set(SUPPORTED)
+
+
+def test_glossary_flags_a_translated_office_name_with_file_and_line(project: Path) -> None:
+    (project / "locales" / "it.yml").write_text(
+        'messages:\n  utter_where: "L\'ufficio è a {city}."\n', encoding="utf-8")
+    (project / "locales" / "zh.yml").write_text(
+        'messages:\n  utter_where: "办公室是{city}的警察局。"\n', encoding="utf-8")
+    (project / "locales" / "ur.yml").write_text(
+        'messages:\n  utter_where: "دفتر {city} میں ہے، ثالث سے پوچھیں۔"\n', encoding="utf-8")
+    (project / "locales" / "fr.yml").write_text(
+        'messages:\n  utter_where: "Le bureau est la Questura de {city}."\n', encoding="utf-8")
+    problems = messages.validate(project / "locales", project / "domain")
+    assert [p.split(" glossary")[0] for p in problems] == [
+        "locales/ur.yml:2: utter_where:", "locales/zh.yml:2: utter_where:"]
+    assert "names «Questura» as «警察局» without the Italian word" in problems[1]
+    assert "«ثالث»" in problems[0]
 
 
 def test_privacy_notice_once_on_the_first_reply_of_a_conversation(project: Path) -> None:

@@ -117,10 +117,12 @@ class Localized:
 
 @dataclass(frozen=True)
 class Procedure:
-    """A procedure with all its texts in ONE language (never a mix of languages in a checklist).
+    """A procedure whose checklist (steps and documents) is in ONE language, never a mix.
 
-    ``language`` is the first language of the fallback chain in which every text of the
-    procedure exists; ``fell_back`` is true when it differs from ``requested_language``.
+    ``language`` is the first language of the fallback chain in which every step and document
+    exists; ``fell_back`` is true when it differs from ``requested_language``. The title and
+    summary are chosen apart (``title_language``): a Tier-2 reader gets what to do first in
+    their own language even when the checklist is only in English or French.
     """
 
     id: str
@@ -136,6 +138,12 @@ class Procedure:
     source: str | None
     checked: dt.date | None
     verified: bool
+    title_language: str = ""
+
+    @property
+    def title_fell_back(self) -> bool:
+        """Whether the title and summary are in another language than the one asked for."""
+        return (self.title_language or self.language) != self.requested_language
 
 
 @dataclass(frozen=True)
@@ -529,32 +537,34 @@ class KnowledgeBase:
         return "it"
 
     def procedures(self, service: str, language: str) -> tuple[Procedure, ...]:
-        """Return every procedure of ``service`` (in file order), each in one language.
+        """Return every procedure of ``service`` (in file order).
 
-        The language is the first of ``language`` → (Tier 2: en, fr, it | others: en, it) in
-        which all of the procedure's texts exist.
+        The checklist's language is the first of ``language`` → (Tier 2: en, fr, it | others:
+        en, it) in which every step and document exists; the title and summary's, the first in
+        which both exist.
         """
         snap = self._data()
         result = []
         for rec in snap.procedures.get(service, ()):
             pid = rec["id"]
-            keys = [(pid, "title", 0), (pid, "summary", 0),
-                    *((pid, "steps", n) for n in range(1, rec["steps"] + 1)),
-                    *((pid, "documents", n) for n in range(1, rec["documents"] + 1))]
-            code = self._language_for(keys, language)
+            head = [(pid, "title", 0), (pid, "summary", 0)]
+            checklist = [*((pid, "steps", n) for n in range(1, rec["steps"] + 1)),
+                         *((pid, "documents", n) for n in range(1, rec["documents"] + 1))]
+            head_code = self._language_for(head, language)
+            code = self._language_for(checklist, language)
 
             def text(key: tuple[str, str, int], code: str = code) -> str:
                 return snap.texts.get(key, {}).get(code, "")
 
             result.append(Procedure(
                 id=pid, service=service, language=code, requested_language=language,
-                fell_back=code != language, title=text((pid, "title", 0)),
-                summary=text((pid, "summary", 0)),
+                fell_back=code != language, title=text(head[0], head_code),
+                summary=text(head[1], head_code),
                 steps=tuple(text((pid, "steps", n)) for n in range(1, rec["steps"] + 1)),
                 documents=tuple(text((pid, "documents", n))
                                 for n in range(1, rec["documents"] + 1)),
                 office_kinds=tuple(rec["office_kinds"]), source=rec["source"],
-                checked=rec["checked"], verified=rec["verified"]))
+                checked=rec["checked"], verified=rec["verified"], title_language=head_code))
         return tuple(result)
 
     def procedure(self, service: str, language: str, procedure_id: str | None = None

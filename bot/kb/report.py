@@ -1,11 +1,12 @@
 """What the knowledge base covers and what it is missing, for editors (``bot kb report``).
 
 Computed from a loaded database, so it shows what the assistant actually knows: the territory,
-which services have an office in which province, how much of each language is translated, which
-records nobody has checked for :data:`STALE_DAYS` days, and how many are not verified; per
-province and kind of office, how complete, verified and old the offices' facts are
-(:mod:`bot.kb.completeness`); which public registers were imported, how old they are, and how
-many comuni have a way to reach their Anagrafe.
+which services have an office in which province, how much of each language is translated, how
+many procedures a reader gets whole in their language, which records nobody has checked for
+:data:`STALE_DAYS` days, and how many are not verified; per province and kind of office, how
+complete, verified and old the offices' facts are (:mod:`bot.kb.completeness`); which public
+registers were imported, how old they are, and how many comuni have a way to reach their
+Anagrafe.
 """
 
 from __future__ import annotations
@@ -72,6 +73,20 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
             for lang in LANGUAGES if lang != "it"
         }
 
+        # A procedure is whole in a language when its title, summary, every step and every
+        # document are: only then does a reader get its checklist without falling back (the
+        # assistant never mixes languages inside one checklist; bot/kb/queries.py).
+        procedure_texts: dict[str, list[set[str]]] = {}
+        for (rid, fld, _pos), langs in texts.items():
+            if fld in ("title", "summary", "steps", "documents"):
+                procedure_texts.setdefault(rid, []).append(langs)
+        procedure_ids = [pid for (pid,) in conn.execute(sa.select(schema.procedures.c.id))]
+        whole_procedures = {
+            lang: sum(all(lang in langs for langs in procedure_texts.get(pid, []))
+                      for pid in procedure_ids)
+            for lang in LANGUAGES if lang != "it"
+        }
+
         cutoff = today - dt.timedelta(days=STALE_DAYS)
         stale: list[dict[str, Any]] = []
         unverified: dict[str, int] = {}
@@ -112,6 +127,7 @@ def build_report(engine: Engine, today: dt.date | None = None) -> dict[str, Any]
             "coverage": coverage,
             "translations": translations,
             "texts": len(italian),
+            "whole_procedures": whole_procedures,
             "stale_days": STALE_DAYS,
             "stale": stale,
             "unverified": sum(unverified.values()),
@@ -155,6 +171,13 @@ def format_report(report: dict[str, Any]) -> str:
     for lang, share in report["translations"].items():
         tier = "tier 1" if lang in TIER1 else "tier 2"
         lines.append(f"  {lang:<4}{share * 100:6.1f} %  ({tier})")
+    total = report["procedures"]
+    lines += ["", f"whole procedures (title, summary, every step and document translated, of "
+              f"{total}):"]
+    for lang, whole in report["whole_procedures"].items():
+        tier = "tier 1" if lang in TIER1 else "tier 2"
+        share = whole / total * 100 if total else 0.0
+        lines.append(f"  {lang:<4}{whole:>4} {share:6.1f} %  ({tier})")
     lines += ["", f"stale (checked more than {report['stale_days']} days ago): "
               f"{len(report['stale'])}"]
     lines += [f"  {s['file']}: {s['kind']} {s['id']} (checked {s['checked']})"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import territory
+from bot import glossary, territory
 from bot.kb.vocabulary import (
     DANGER_CLASSES,
     DANGER_GENERAL,
@@ -753,6 +753,9 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
         if data is None:
             continue  # an empty file says nothing
         top = _TOP_KEY[kind]
+        if kind != "territory":  # comune names are names, not translations
+            for line, message in glossary.check_tree(data):
+                check.error(line, message)
         if not isinstance(data, LineDict):
             check.error(getattr(data, "line", 1), f"the file must be a mapping with {top!r}")
             continue
@@ -783,6 +786,8 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
             else:
                 content.aliases.extend(_aliases(check, terr, rec, file))
     _cross_checks(root, content, problems, terr)
+    # The glossary's own problems (locales/glossary.yml) stop a load as any file's would.
+    problems.extend(Problem(*found) for found in glossary.default()[1])
     return content, sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
 
 

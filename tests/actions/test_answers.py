@@ -147,14 +147,43 @@ async def test_unknown_town_is_asked_again(kb: KnowledgeBase) -> None:
     assert responses(dispatcher) == ["utter_answer_city_unknown"]
 
 
-async def test_tier2_language_falls_back_with_a_note(kb: KnowledgeBase) -> None:
+def _gurmukhi(text: str) -> bool:
+    return any("\u0a00" <= ch <= "\u0a7f" for ch in text)
+
+
+async def test_tier2_card_gives_the_persons_language_first_then_a_note(kb: KnowledgeBase) -> None:
+    # The CPIA course is not among the procedures translated in full into Punjabi: its title and
+    # summary are in Punjabi, its documents and steps in English after one line saying so.
     dispatcher = CollectingDispatcher()
     await ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING).run(
-        dispatcher, tracker("ਪਰਮੇਸੋ", "ask_residence_permit", city("Bari"), language="pa"), {}
+        dispatcher, tracker("ਇਤਾਲਵੀ ਕੋਰਸ", "ask_italian_course", city("Bari"), language="pa"), {}
     )
     summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
-    assert summary["summary"]  # the Punjabi summary exists (Tier 2 has titles and summaries)
-    assert "English" in cards(dispatcher) or "ਅੰਗਰੇਜ਼ੀ" in cards(dispatcher)
+    assert _gurmukhi(summary["title"]) and _gurmukhi(summary["summary"])
+    card_texts = [m["card"] for m in dispatcher.messages
+                  if m.get("response") == "utter_answer_card"]
+    note = render("utter_answer_line_checklist_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
+    documents = next(i for i, text in enumerate(card_texts) if "📄" in text)
+    assert card_texts[documents].startswith(note + "\n")  # the note comes before the checklist
+    assert "mediatore" in note
+    # The whole-card note ("this text is not in Punjabi") is not said a second time.
+    whole = render("utter_answer_line_language_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
+    assert whole not in cards(dispatcher)
+
+
+async def test_a_procedure_translated_in_full_comes_whole_in_punjabi(kb: KnowledgeBase) -> None:
+    # The permit renewal is among the ten procedures translated in full into pa, hi, fa, ps.
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerService(kb, clock=lambda: TUESDAY_MORNING).run(
+        dispatcher, tracker("ਪਰਮਿਟ ਰੀਨਿਊ", "ask_residence_permit", city("Bari"), language="pa"), {}
+    )
+    summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
+    assert _gurmukhi(summary["title"])
+    steps = next(m["card"] for m in dispatcher.messages
+                 if m.get("response") == "utter_answer_card" and m["card"].startswith("👣"))
+    assert _gurmukhi(steps) and "Questura" in steps
+    note = render("utter_answer_line_checklist_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
+    assert note not in cards(dispatcher)
 
 
 async def test_a_service_named_in_the_message_outranks_an_unsure_intent(

@@ -217,7 +217,7 @@ FILES: dict[str, str] = {
         faq:
           - id: permit-work-with-receipt
             service: residence_permit
-            question: {it: "Posso lavorare con la ricevuta?", en: "Can I work with the receipt?", ar: "هل يمكنني العمل بالإيصال؟"}
+            question: {it: "Posso lavorare con la ricevuta?", en: "Can I work with the receipt (ricevuta)?", ar: "هل يمكنني العمل بالإيصال (ricevuta)؟"}
             variants:
               it: ["posso lavorare col cedolino", "con la ricevuta delle poste posso lavorare?"]
               en: ["can i work with the post office receipt"]
@@ -237,10 +237,10 @@ FILES: dict[str, str] = {
           - id: residence-registration
             service: residence_registration
             title: {it: "Iscrizione anagrafica", fr: "Inscription à l'état civil"}
-            summary: {it: "Vai all'anagrafe del comune.", fr: "Va à l'état civil de la commune."}
+            summary: {it: "Vai all'anagrafe del comune.", fr: "Allez à l'Anagrafe de la commune."}
             office_kinds: [anagrafe]
             steps:
-              - {it: "Compila la dichiarazione.", fr: "Remplis la déclaration."}
+              - {it: "Compila la dichiarazione.", fr: "Remplissez la déclaration."}
             documents: []
             source: ""
             checked: 2026-11-01

@@ -30,7 +30,7 @@ def test_faq_answer_in_the_persons_language_with_its_sources(kb: KnowledgeBase) 
     answer = kb.faq("permit-work-with-receipt", "ar")
     assert answer is not None
     assert answer.answer.startswith("نعم")
-    assert answer.question == "هل يمكنني العمل بالإيصال؟"
+    assert answer.question == "هل يمكنني العمل بالإيصال (ricevuta)؟"
     assert not answer.fell_back
     assert answer.sources == (
         "https://www.integrazionemigranti.gov.it/",

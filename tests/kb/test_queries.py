@@ -102,10 +102,22 @@ def test_partial_translation_falls_back_as_a_whole(kb: KnowledgeBase) -> None:
     assert proc.steps[1] == "Send the application."
 
 
+def test_title_and_summary_stay_in_the_persons_language(kb: KnowledgeBase) -> None:
+    # Albanian has the title and summary but not the whole checklist: what to do first comes in
+    # Albanian, the checklist in English (issue #21: Tier-2 readers used to get English only).
+    proc = kb.procedure("residence_permit", "sq")
+    assert (proc.title, proc.summary, proc.title_language) == (
+        "Rinovimi i lejes", "Kërko para skadimit.", "sq")
+    assert (proc.title_fell_back, proc.fell_back, proc.language) == (False, True, "en")
+    whole = kb.procedure("residence_permit", "ar")
+    assert (whole.title_language, whole.title_fell_back, whole.fell_back) == ("ar", False, False)
+
+
 def test_tier2_falls_back_to_french_before_italian(kb: KnowledgeBase) -> None:
     pashto = kb.procedure("residence_registration", "ps")  # Tier 2: en, fr, it
     assert (pashto.language, pashto.fell_back) == ("fr", True)
     assert pashto.title == "Inscription à l'état civil"
+    assert (pashto.title_language, pashto.title_fell_back) == ("fr", True)
     urdu = kb.procedure("residence_registration", "ur")  # Tier 1: en, it
     assert (urdu.language, urdu.title) == ("it", "Iscrizione anagrafica")
     assert kb.procedure("housing", "en") is None

@@ -30,6 +30,11 @@ def test_report_counts(knowledge: Path, engine: sa.engine.Engine) -> None:
     assert report["translations"]["fr"] == round(8 / 20, 4)
     assert report["translations"]["sq"] == round(4 / 20, 4)
     assert report["translations"]["pa"] == 0.0
+    # The permit renewal is whole in English, Arabic and French (Albanian lacks a step); the
+    # residence registration only in French.
+    assert report["procedures"] == 2
+    assert {lang: n for lang, n in report["whole_procedures"].items() if n} == {
+        "en": 1, "ar": 1, "fr": 2}
     # anagrafe-bari was checked on 2025-01-10: more than 180 days before 2026-11-21.
     assert report["stale"] == [{"kind": "office", "id": "anagrafe-bari",
                                 "file": "offices/ba.yml", "checked": "2025-01-10"}]
@@ -43,6 +48,10 @@ def test_report_counts(knowledge: Path, engine: sa.engine.Engine) -> None:
     assert "  residence_permit            3    2    1    2    2    1" in text
     assert "  offices/ba.yml: office anagrafe-bari (checked 2025-01-10)" in text
     assert "  residence_permit            1" in text
+    assert "whole procedures (title, summary, every step and document translated, of 2):" in text
+    assert "  fr     2  100.0 %  (tier 1)" in text
+    assert "  sq     0    0.0 %  (tier 1)" in text
+    assert "  pa     0    0.0 %  (tier 2)" in text
 
 
 def test_cli_report_on_files_leaves_the_database_alone(knowledge: Path, tmp_path: Path) -> None:

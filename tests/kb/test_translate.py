@@ -121,10 +121,10 @@ def test_cli_export_and_import(knowledge: Path, tmp_path: Path) -> None:
     done = bot("export", "--lang", "fr", "--out", str(out), "--path", str(knowledge))
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(out.open(encoding="utf-8")))
-    rows[1][2] = "Permis de séjour"
+    rows[1][2] = "Titre de séjour"
     _write(out, rows)
     done = bot("import", str(out), "--lang", "fr", "--path", str(knowledge))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "1 text(s) changed in 1 file(s)"
-    assert 'fr: "Permis de séjour"' in (knowledge / "services.yml").read_text()
+    assert 'fr: "Titre de séjour"' in (knowledge / "services.yml").read_text()
     assert bot("export", "--lang", "it", "--path", str(knowledge)).returncode == 2

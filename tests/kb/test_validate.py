@@ -131,3 +131,21 @@ def test_cli_validate_exit_codes(knowledge: Path) -> None:
 def test_shipped_knowledge_validates() -> None:
     # The real content is written by others; whatever of it is on this branch must be valid.
     assert _problems(PROJECT_ROOT / "knowledge") == []
+
+
+def test_glossary_problems_are_reported_at_the_translations_line(knowledge: Path) -> None:
+    # locales/glossary.yml: the Questura keeps its Italian name; "permis de séjour" is a second
+    # French name for the titre de séjour (bot/glossary.py, tests/test_glossary.py).
+    proc = knowledge / "procedures" / "residence_permit.yml"
+    text = proc.read_text(encoding="utf-8")
+    text = text.replace('fr: "Retire le kit postal."}',
+                        'fr: "Retire le kit postal.", zh: "去警察局领取申请包。"}')
+    text = text.replace('fr: "Renouveler le permis"', 'fr: "Renouveler le permis de séjour"')
+    proc.write_text(text, encoding="utf-8")
+    problems = _problems(knowledge)
+    assert (f"{proc}:{line_of(proc, '警察局')}: glossary (zh): names «Questura» as «警察局» "
+            "without the Italian word (glossary: «Questura（警察局移民办公室）»)") in problems
+    assert (f"{proc}:{line_of(proc, 'permis de séjour')}: glossary (fr): «permis de séjour» is "
+            "not the glossary's fr word for «permesso di soggiorno»: write «titre de séjour»"
+            ) in problems
+    assert len(problems) == 2
