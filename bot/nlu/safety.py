@@ -14,9 +14,11 @@ tokens (``bot.nlu.text``) in every script: stems with ``*``, Arabic-script words
 one-letter prefixes, Chinese as substrings, one typo in long Latin or Cyrillic words. Idioms in
 ``exclude`` ("muoio dalla voglia", "dying to") cancel the words they contain.
 
-The classifier is a second net: DIET's ``report_emergency``, trained on ``data/nlu/emergency.yml``,
-fires the ``danger`` class when the word lists do not. Both together are what
-``bot eval safety`` measures.
+Two learned nets catch what the word lists miss, as the general ``danger`` class: a binary
+danger classifier trained with the model (``DangerModel``: every ``report_emergency`` example of
+``data/nlu/`` against every other example, character and word n-grams, a threshold chosen for
+recall on the development half of the safety set), and DIET's own ``report_emergency``. All of
+it together is what ``bot eval safety`` measures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -54,6 +57,8 @@ GENERAL = "danger"
 CONTEXT_GROUPS = ("undocumented",)
 # DIET's report_emergency confidence from which a message is danger without any word list.
 CLASSIFIER_THRESHOLD = 0.5
+# The danger model's probability from which a message is danger without any word list.
+DANGER_THRESHOLD = 0.5
 LANGUAGE_KEYS = frozenset("it en fr ar es sq ro uk ru ur bn zh pa hi fa ps xx".split())
 # Arabic-script words carry glued prefixes: و (and), ب (with), ل (for), ف (so), ال (the).
 _ARABIC_PREFIXES = tuple(key(p) for p in ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ک"))
@@ -351,25 +356,86 @@ def safety_lexicon() -> SafetyLexicon:
 
 
 def classify(
-    text: str, intent: dict[str, Any] | None, lexicon: SafetyLexicon | None = None
+    text: str,
+    intent: dict[str, Any] | None,
+    lexicon: SafetyLexicon | None = None,
+    danger_probability: float | None = None,
 ) -> dict[str, Any]:
-    """The ``safety`` field for a message and its classifier intent (``classes`` empty: no danger).
+    """The ``safety`` field for a message (``classes`` empty: no danger).
 
-    ``undocumented`` is reported whatever the danger: a person without papers who asks for a
-    doctor must reach STP care, never the Questura (``actions/answers.py``).
+    ``intent`` is DIET's, ``danger_probability`` the danger model's. ``undocumented`` is
+    reported whatever the danger: a person without papers who asks for a doctor must reach STP
+    care, never the Questura (``actions/answers.py``).
     """
     assessment = (lexicon or safety_lexicon()).assess(text or "")
     if assessment.classes:
         return assessment.as_dict("lexicon")
-    if (
+    diet = bool(
         intent
         and intent.get("name") == EMERGENCY_INTENT
         and float(intent.get("confidence") or 0) >= CLASSIFIER_THRESHOLD
-    ):
+    )
+    model = danger_probability is not None and danger_probability >= DANGER_THRESHOLD
+    if diet or model:
         return Assessment(
             (GENERAL,), assessment.groups, assessment.undocumented, assessment.terms
-        ).as_dict("classifier")
+        ).as_dict("classifier" if diet else "danger_model")
     return assessment.as_dict("none")
+
+
+class DangerModel:
+    """Does a message read as danger at all? A binary classifier learnt with the model.
+
+    Positives are the ``report_emergency`` examples, negatives every other example: the
+    examples of 27 intents in 21 language varieties say what ordinary messages look like far
+    better than any list of exceptions. Character n-grams carry misspellings and unspaced
+    scripts, words carry the rest; a logistic regression gives a probability whose threshold
+    (``DANGER_THRESHOLD``) is set for recall.
+    """
+
+    def __init__(self, vectorizers: tuple[Any, Any], classifier: Any) -> None:
+        self.vectorizers = vectorizers
+        self.classifier = classifier
+
+    @staticmethod
+    def _normalise(text: str) -> str:
+        return _key(sanitize(text))
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: list[int]) -> DangerModel:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        clean = [cls._normalise(t) for t in texts]
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
+        words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+            min_df=1,
+            dtype=np.float32,
+        )
+        model = cls((chars, words), None)
+        chars.fit(clean)
+        words.fit(clean)
+        model.classifier = LogisticRegression(
+            C=10.0, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=42
+        )
+        model.classifier.fit(model._features(clean), labels)
+        return model
+
+    def _features(self, clean: list[str]) -> Any:
+        import scipy.sparse
+
+        return scipy.sparse.hstack([v.transform(clean) for v in self.vectorizers]).tocsr()
+
+    def probability(self, text: str) -> float:
+        """P(danger) for one message."""
+        features = self._features([self._normalise(text)])
+        return float(self.classifier.predict_proba(features)[0, 1])
 
 
 def is_danger(verdict: dict[str, Any] | None) -> bool:
@@ -377,17 +443,28 @@ def is_danger(verdict: dict[str, Any] | None) -> bool:
     return bool(verdict and verdict.get("classes"))
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class SafetyClassifier(GraphComponent, IntentClassifier):
     """After DIET: danger makes the intent ``report_emergency``, whatever DIET chose."""
+
+    MODEL_FILE = "danger_model.joblib"
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Retrain (in seconds) when the word lists or the matcher change."""
         return safety_fingerprint()
 
-    def __init__(self, lexicon: SafetyLexicon) -> None:
+    def __init__(
+        self,
+        lexicon: SafetyLexicon,
+        model_storage: ModelStorage,
+        resource: Resource,
+        danger_model: DangerModel | None = None,
+    ) -> None:
         self.lexicon = lexicon
+        self._model_storage = model_storage
+        self._resource = resource
+        self.danger_model = danger_model
 
     @classmethod
     def create(
@@ -398,7 +475,20 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> SafetyClassifier:
         """The word lists are read at creation: a broken safety.yml fails training, not a turn."""
-        return cls(safety_lexicon())
+        return cls(safety_lexicon(), model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the danger model from the intent examples (report_emergency or not)."""
+        import joblib
+
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        self.danger_model = DangerModel.fit(
+            [m.get(TEXT) for m in examples],
+            [int(m.get(INTENT) == EMERGENCY_INTENT) for m in examples],
+        )
+        with self._model_storage.write_to(self._resource) as model_dir:
+            joblib.dump(self.danger_model, model_dir / self.MODEL_FILE)
+        return self._resource
 
     @classmethod
     def load(
@@ -409,14 +499,24 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyClassifier:
-        """Stateless: nothing is stored in the model."""
-        return cls.create(config, model_storage, resource, execution_context)
+        """The word lists, and the danger model stored at training."""
+        import joblib
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model = joblib.load(model_dir / cls.MODEL_FILE)
+        except (ValueError, OSError) as error:
+            logger.warning("danger model missing from the model (%s): word lists only", error)
+            model = None
+        return cls(safety_lexicon(), model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set ``safety`` on every message; danger overrides the intent."""
         for message in messages:
             intent = message.get(INTENT)
-            verdict = classify(message.get(TEXT) or "", intent, self.lexicon)
+            text = message.get(TEXT) or ""
+            probability = self.danger_model.probability(text) if self.danger_model else None
+            verdict = classify(text, intent, self.lexicon, probability)
             message.set(SAFETY, verdict, add_to_output=True)
             if not is_danger(verdict):
                 continue
@@ -431,5 +531,5 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to learn: the word lists are curated."""
+        """Training examples need no safety verdict."""
         return training_data
