@@ -11,6 +11,8 @@
 - :func:`closed_api`: the API token comes from ``RASA_AUTH_TOKEN`` in the environment (a
   command-line ``--auth-token`` is visible to every user in ``ps``), and a server listening on a
   non-loopback interface without a token does not start (``bot.exposure``).
+- :func:`bounded_server`: the request guard of ``bot.api_guard`` on the app Rasa builds (body
+  cap, JSON errors, API bodies checked before Rasa's handlers).
 """
 
 from __future__ import annotations
@@ -71,10 +73,32 @@ def closed_api() -> None:
     rasa.core.run.serve_application = serve_application
 
 
+def bounded_server() -> None:
+    """Install ``bot.api_guard`` on the Sanic app Rasa configures."""
+    import rasa.core.run
+
+    from bot import api_guard
+
+    configure = rasa.core.run.configure_app
+    if getattr(configure, "_bounded", False):
+        return
+
+    @functools.wraps(configure)
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        bound = inspect.signature(configure).bind(*args, **kwargs)
+        app = configure(*args, **kwargs)
+        api_guard.install(app, bound.arguments.get("auth_token"))
+        return app
+
+    configure_app._bounded = True  # type: ignore[attr-defined]
+    rasa.core.run.configure_app = configure_app
+
+
 def main() -> None:
     """Run Rasa's command line with the fixes applied."""
     fast_action_validation()
     closed_api()
+    bounded_server()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

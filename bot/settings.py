@@ -29,6 +29,10 @@ class Settings:
     rasa_auth_token: str | None
     model_cache_dir: Path
     log_level: str
+    # Input bounds, on every endpoint: characters of one message (longer ones are refused before
+    # NLU, whose cost grows with the text) and bytes of one request body (Sanic's own cap).
+    max_message_chars: int = 4096
+    max_request_bytes: int = 256 * 1024
     # WhatsApp through Twilio: the channel is off unless SID, token and number are all set.
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -65,6 +69,13 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"error: {name}={raw!r} is not a whole number") from exc
 
 
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value <= 0:
+        raise SystemExit(f"error: {name}={value} must be a positive whole number")
+    return value
+
+
 def _opt(name: str) -> str | None:
     """Read an optional variable: unset and empty both mean "not configured"."""
     return os.environ.get(name, "").strip() or None
@@ -85,6 +96,8 @@ def get_settings() -> Settings:
             os.environ.get("MODEL_CACHE_DIR") or cache_home / "puglia-assistant" / "models"
         ),
         log_level=os.environ.get("LOG_LEVEL") or "INFO",
+        max_message_chars=_positive("MAX_MESSAGE_CHARS", 4096),
+        max_request_bytes=_positive("MAX_REQUEST_BYTES", 256 * 1024),
         twilio_account_sid=_opt("TWILIO_ACCOUNT_SID"),
         twilio_auth_token=_opt("TWILIO_AUTH_TOKEN"),
         twilio_whatsapp_number=_opt("TWILIO_WHATSAPP_NUMBER"),
