@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import json
 import logging
 import re
 import time
@@ -50,6 +49,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import IntegrityError
 
+from bot.json_body import BodyError, json_object
 from bot.kb.vocabulary import LANGUAGES
 from bot.settings import Settings, get_settings
 from handoff.gate import Runtime, get_runtime
@@ -336,7 +336,8 @@ class MediatorDeskInput(InputChannel):
                         if signed_in:
                             args["mediator"] = await self._mediator(request)
                         if method == "POST":
-                            args["body"] = _body(request)
+                            args["body"] = _body(request, min(
+                                MAX_BODY_BYTES, self.settings.max_request_bytes))
                         result = await handler(request, **args)
                         return response.json(result)
                     except ApiError as exc:
@@ -469,10 +470,10 @@ def _ticket_id(raw: str) -> int:
     return int(value)
 
 
-def _body(request: Request) -> _Body:
+def _body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> _Body:
     raw = request.body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    if len(raw) > max_bytes:
+        raise ApiError(413, "too_large", f"The request body is over {max_bytes} bytes.")
     if not raw.strip():
         return _Body({})
     # A cross-site form cannot send application/json without a CORS preflight, which Rasa's
@@ -481,12 +482,9 @@ def _body(request: Request) -> _Body:
     if content_type != "application/json":
         raise ApiError(415, "json_required", "Send the body as application/json.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "The request body must be a JSON object.")
-    return _Body(data)
+        return _Body(json_object(raw, max_bytes))
+    except BodyError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
 
 
 def _languages(value: Any) -> list[str]:

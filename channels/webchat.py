@@ -20,7 +20,6 @@ The sender id the page makes up (``web-…``) is the person's pseudonym.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.json_body import BodyError, json_object
+from bot.settings import get_settings
 from handoff.gate import Runtime, get_runtime, intercept
 from handoff.store import TRANSCRIPT_LIMIT
 
@@ -42,7 +43,8 @@ CHANNEL = "webchat"
 # the prefix keeps this page from speaking for a WhatsApp (wa-) or Telegram (tg-) person.
 SENDER = re.compile(r"^web-[A-Za-z0-9_-]{1,36}$")
 MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT_CHARS = min(4096, TRANSCRIPT_LIMIT)  # a mediator must read all of it
+# A mediator must read all of it; MAX_MESSAGE_CHARS may be lower.
+MAX_TEXT_CHARS = TRANSCRIPT_LIMIT
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -80,25 +82,21 @@ class WebChatInput(InputChannel):
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_BODY_BYTES:
-                return _error(413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            settings = get_settings()
             try:
-                body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "bad_json", "The request body is not valid JSON.")
-            if not isinstance(body, dict):
-                return _error(400, "bad_json", "The request body must be a JSON object.")
+                body = json_object(request.body, min(MAX_BODY_BYTES, settings.max_request_bytes))
+            except BodyError as exc:
+                return _error(exc.status, exc.code, exc.message)
             sender, text = body.get("sender"), body.get("message")
+            max_chars = min(MAX_TEXT_CHARS, settings.max_message_chars)
             if not isinstance(sender, str) or not SENDER.match(sender):
                 return _error(400, "bad_sender", "sender must be 'web-' and 1-36 letters, "
                               "digits, '-' or '_'.")
             if text is not None and not isinstance(text, str):
                 return _error(400, "bad_message", "message must be a string.")
-            if text and len(text) > MAX_TEXT_CHARS:
+            if text and len(text) > max_chars:
                 return _error(400, "text_too_long",
-                              f"A message has at most {MAX_TEXT_CHARS} characters.")
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+                              f"A message has at most {max_chars} characters.")
 
             try:
                 handled = await intercept(request.app, sender, CHANNEL, text or "",
@@ -113,8 +111,7 @@ class WebChatInput(InputChannel):
 
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
-                                                 metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except asyncio.CancelledError:
                 logger.error("webchat: the message of %s timed out", sender)
             except Exception:
