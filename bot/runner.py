@@ -62,7 +62,8 @@ def check_database(url: str) -> None:
                 f"cannot open DATABASE_URL ({url}): cannot create {folder}: {exc.strerror}"
             ) from exc
     try:
-        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed))
+        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed),
+                               hide_parameters=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StartupError(f"DATABASE_URL cannot be used: {exc}") from exc
     try:

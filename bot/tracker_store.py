@@ -43,6 +43,9 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Rasa creates the engine without hide_parameters: a failed insert would log the
+        # event's JSON, message text included, with its error.
+        self.engine.hide_parameters = True
         use_write_ahead_log(self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:

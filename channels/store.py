@@ -128,7 +128,9 @@ class ChannelStore:
                     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
                 # Worker threads share the pool; Rasa's tracker store may hold the write lock.
                 connect_args = {"check_same_thread": False, "timeout": 15}
-            engine = create_engine(url, future=True, connect_args=connect_args)
+            # hide_parameters: a failed statement must not log addresses and message texts.
+            engine = create_engine(url, future=True, connect_args=connect_args,
+                                   hide_parameters=True)
             use_write_ahead_log(engine)
             try:
                 metadata.create_all(engine, checkfirst=True)

@@ -77,9 +77,11 @@ def make_bot(settings: Settings) -> Any:
     """Build a ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
     from telegram import Bot
 
-    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token.
-    httpx_logger = logging.getLogger("httpx")
-    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
+    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token;
+    # python-telegram-bot logs every call's parameters (chat ids, texts) at DEBUG.
+    for name, level in (("httpx", logging.WARNING), ("telegram", logging.INFO)):
+        library = logging.getLogger(name)
+        library.setLevel(max(library.getEffectiveLevel(), level))
     return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
 
 

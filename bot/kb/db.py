@@ -26,21 +26,25 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN
 
 
 def make_engine(url: str | Engine) -> Engine:
-    """Create an engine for ``url`` (an engine passes through); SQLite checks foreign keys."""
+    """Create an engine for ``url`` (an engine passes through); SQLite checks foreign keys.
+
+    ``hide_parameters``: the handoff tables share this engine, and a failed statement must
+    not put a mediator's number or a person's words in the log with its error.
+    """
     if isinstance(url, Engine):
         return url
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, future=True)
+        engine = sa.create_engine(url, future=True, hide_parameters=True)
         sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
     kwargs = {}
     if url.startswith("postgresql"):
         # Inserting thousands of text rows one statement at a time would be slow over psycopg2.
         kwargs["executemany_mode"] = "values_plus_batch"
-    return sa.create_engine(url, future=True, **kwargs)
+    return sa.create_engine(url, future=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine, scripts: Path = MIGRATIONS_DIR):  # noqa: ANN201
