@@ -185,13 +185,17 @@ class ChannelStore:
             )
 
     def take_abandoned(self, channel: str) -> list[PendingDelivery]:
-        """Claim deliveries whose instance died before answering; also purge old done rows."""
+        """Claim deliveries whose instance died before answering; also purge old rows.
+
+        Purged: every row claimed more than ``DONE_RETENTION_SECONDS`` ago, done or not. A row
+        that failed for good keeps the address and text in its payload; it must not outlive
+        the answered ones.
+        """
         now = time.time()
         taken: list[PendingDelivery] = []
         with self.engine.begin() as conn:
             conn.execute(
                 delete(channel_inbox).where(
-                    channel_inbox.c.state == DONE,
                     channel_inbox.c.claimed_at < now - DONE_RETENTION_SECONDS,
                 )
             )
@@ -265,11 +269,29 @@ class ChannelStore:
             )
 
     def forget(self, pseudonym: str) -> bool:
-        """Erase a person's address and channel state (for "delete my data")."""
+        """Erase a person's address, channel state and inbox messages (for "delete my data").
+
+        Inbox rows hold the address and text until they are done (or for good, when they
+        failed); they are found by the address in their payload. A done row keeps only its
+        delivery id, which names nobody.
+        """
+        contact = self.lookup(pseudonym)
         with self.engine.begin() as conn:
             result = conn.execute(
                 delete(channel_contacts).where(channel_contacts.c.pseudonym == pseudonym)
             )
+            if contact is not None:
+                rows = conn.execute(
+                    select(channel_inbox.c.delivery_id, channel_inbox.c.payload).where(
+                        channel_inbox.c.channel == contact.channel,
+                        channel_inbox.c.payload.is_not(None))
+                ).all()
+                theirs = [delivery_id for delivery_id, payload in rows
+                          if _addressed_from(payload, contact.address)]
+                if theirs:
+                    conn.execute(delete(channel_inbox).where(
+                        channel_inbox.c.channel == contact.channel,
+                        channel_inbox.c.delivery_id.in_(theirs)))
         return result.rowcount > 0
 
     # --- async wrappers -------------------------------------------------------------------
@@ -301,6 +323,18 @@ class ChannelStore:
     async def aforget(self, pseudonym: str) -> bool:
         """Run :meth:`forget` in a worker thread."""
         return await asyncio.to_thread(self.forget, pseudonym)
+
+
+def _addressed_from(payload: str, address: str) -> bool:
+    """Whether an inbox payload came from ``address`` (WhatsApp "from", Telegram "chat_id")."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    return any(str(data.get(key)) == address for key in ("from", "chat_id", "order_key")
+               if data.get(key) is not None)
 
 
 def _key(channel: str, delivery_id: str) -> Any:

@@ -143,6 +143,30 @@ class Handoff:
         """Record a 1–5 rating of the ticket just closed; None if none awaited one."""
         return self.store.rate(person, rating, self._announce_rated)
 
+    def erase(self, person: str) -> int:
+        """"Delete my data": close the open ticket, tell who was on it, erase every ticket.
+
+        The mediator holding the ticket is told (``person_erased``); an unclaimed ticket's
+        card in the mediators' group is marked closed. The notices name the ticket number only
+        and belong to no ticket row, so the erasure does not take them too. Returns the number
+        of tickets erased.
+        """
+        ticket = self.store.open_ticket_for(person)
+        notices: list[Outgoing] = []
+        if ticket is not None:
+            key = f"t{ticket.id}:erased"
+            holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
+            if holder is not None and ticket.status == CLAIMED:
+                notices += self._to_mediator(holder, f"{key}:m", "person_erased", None,
+                                             ticket=ticket.label)
+            group = self.settings.telegram_mediator_chat_id
+            if group and ticket.status == WAITING:
+                notices.append(Outgoing(f"{key}:group", "telegram", group, {
+                    "text": mediator_text("card_closed", self.settings.mediator_group_language,
+                                          ticket=ticket.label),
+                    "kind": "notice", "ticket_id": None}))
+        return self.store.forget_person(person, notices)
+
     def emergency(self, ticket: Ticket, source_key: str) -> None:
         """A message in handoff reads as an emergency: numbers to the person, top priority."""
         with self.store.engine.begin() as conn:

@@ -661,8 +661,11 @@ class HandoffStore:
 
     # --- privacy --------------------------------------------------------------------------
 
-    def forget_person(self, person: str) -> int:
-        """Erase a person's tickets, transcripts and queued messages; returns tickets erased."""
+    def forget_person(self, person: str, notices: Iterable[Outgoing] = ()) -> int:
+        """Erase a person's tickets, transcripts and queued messages; returns tickets erased.
+
+        ``notices`` (for mediators, about no ticket row) are queued in the same transaction.
+        """
         with self.engine.begin() as conn:
             ids = [r[0] for r in conn.execute(
                 sa.select(t.tickets.c.id).where(t.tickets.c.person == person))]
@@ -672,6 +675,7 @@ class HandoffStore:
                 conn.execute(sa.delete(t.events).where(t.events.c.ticket_id.in_(ids)))
                 conn.execute(sa.delete(t.tickets).where(t.tickets.c.id.in_(ids)))
             conn.execute(sa.delete(t.outbox).where(t.outbox.c.address == person))
+            _queue(conn, notices)
         return len(ids)
 
     # --- async wrappers -------------------------------------------------------------------
