@@ -57,6 +57,9 @@ class Settings:
     handoff_reminder_minutes: int = 10
     handoff_default_wait_minutes: int = 15
     mediator_desk_token: str | None = None
+    # Where mediators open the desk, for the one-time sign-in links sent to them; by default
+    # the local address of `bot run`.
+    mediator_desk_url: str = "http://127.0.0.1:5005/webhooks/desk/"
 
 
 def _int(name: str, default: int) -> int:
@@ -116,4 +119,6 @@ def get_settings() -> Settings:
         handoff_reminder_minutes=_int("HANDOFF_REMINDER_MINUTES", 10),
         handoff_default_wait_minutes=_int("HANDOFF_DEFAULT_WAIT_MINUTES", 15),
         mediator_desk_token=_opt("MEDIATOR_DESK_TOKEN"),
+        mediator_desk_url=_opt("MEDIATOR_DESK_URL")
+        or f"http://127.0.0.1:{_int('RASA_PORT', 5005)}/webhooks/desk/",
     )

@@ -31,6 +31,7 @@ from bot.kb.vocabulary import LANGUAGES
 from bot.messages import render_with_buttons
 from bot.settings import Settings, get_settings
 from handoff import schema as t
+from handoff.credentials import LINK_MINUTES, new_login_code
 from handoff.hours import next_start, on_duty
 from handoff.schema import (
     CLAIMED,
@@ -224,6 +225,23 @@ class Handoff:
     def note(self, ticket_id: int, mediator: Mediator, text: str,
              source_key: str | None) -> Change:
         return self.store.mediator_message(ticket_id, mediator, text, source_key, author="note")
+
+    def send_desk_link(self, mediator: Mediator, minutes: int = LINK_MINUTES) -> str | None:
+        """Queue a one-time sign-in link to the desk to the mediator's Telegram or WhatsApp.
+
+        Returns where it goes ("telegram" or "whatsapp"), or None for a desk-only mediator,
+        who has no chat to receive it (they sign in with a password).
+        """
+        destination = mediator_destination(mediator)
+        if destination is None:
+            return None
+        code, code_hash = new_login_code()
+        self.store.set_login_code(mediator.id, code_hash, time.time() + minutes * 60)
+        base = self.settings.mediator_desk_url
+        link = f"{base}{'' if base.endswith('/') else '/'}#login={code}"
+        self.store.queue(self._to_mediator(mediator, f"desk-link:{code_hash[:16]}", "desk_link",
+                                           None, minutes=minutes, link=link))
+        return destination[0]
 
     def remind_due(self) -> list[Change]:
         """Announce again tickets nobody claimed, and tell their people they still wait."""

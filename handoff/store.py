@@ -63,6 +63,8 @@ class Mediator:
     hours: str
     ui_language: str
     active: bool
+    # The desk password's scrypt hash (handoff/credentials.py); kept out of repr and ==.
+    password_hash: str | None = field(default=None, repr=False, compare=False)
 
     def speaks(self, language: str) -> bool:
         return language in self.languages
@@ -218,6 +220,42 @@ class HandoffStore:
                 sa.update(t.mediators).where(t.mediators.c.name == name).values(active=active)
             )
         return result.rowcount == 1
+
+    def set_password(self, name: str, password_hash: str | None) -> bool:
+        """Set (None: remove) a mediator's desk password hash; False if no such mediator."""
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.update(t.mediators).where(t.mediators.c.name == name)
+                                  .values(password_hash=password_hash))
+        return result.rowcount == 1
+
+    def set_login_code(self, mediator_id: int, code_hash: str, expires_at: float) -> None:
+        """Remember the hash of a one-time sign-in code (replacing an unused one)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.mediators).where(t.mediators.c.id == mediator_id)
+                         .values(login_code_hash=code_hash, login_code_expires=expires_at))
+
+    def use_login_code(self, code_hash: str) -> Mediator | None:
+        """The mediator of an unexpired one-time code, which is used up; None otherwise.
+
+        Of two requests with the same code, one gets the mediator (compare-and-set).
+        """
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.mediators.c.id).where(
+                t.mediators.c.login_code_hash == code_hash)).first()
+            if row is None:
+                return None
+            used = conn.execute(
+                sa.update(t.mediators)
+                .where(t.mediators.c.id == row.id, t.mediators.c.login_code_hash == code_hash,
+                       t.mediators.c.login_code_expires >= now)
+                .values(login_code_hash=None, login_code_expires=None)
+            ).rowcount == 1
+            if not used:  # expired: clear it anyway
+                conn.execute(sa.update(t.mediators).where(t.mediators.c.id == row.id)
+                             .values(login_code_hash=None, login_code_expires=None))
+                return None
+        return self.mediator(row.id)
 
     def mediator(self, mediator_id: int) -> Mediator | None:
         return self._one_mediator(t.mediators.c.id == mediator_id)
@@ -715,6 +753,7 @@ def _mediator(row: Any) -> Mediator:
         languages=tuple(x for x in row.languages.split(",") if x),
         provinces=tuple(x for x in (row.provinces or "").split(",") if x),
         hours=row.hours or "", ui_language=row.ui_language or "it", active=bool(row.active),
+        password_hash=row.password_hash,
     )
 
 

@@ -77,7 +77,8 @@ async def test_desk(desk, runtime, name):
         lambda: runtime.handoff.request("web-p1", "webchat", "en", "request").ticket)
     sara = await asyncio.to_thread(runtime.handoff.store.add_mediator, "Sara", ["en"])
     await asyncio.to_thread(runtime.handoff.claim, ticket.id, sara)
-    headers = {"X-Mediator-Id": str(sara.id)}
+    async with desk.http.post(desk.url + "api/signin", json={"name": "Sara"}) as resp:
+        headers = {"X-Desk-Session": (await resp.json())["session"]}
     for path in ("api/signin", f"api/tickets/{ticket.id}/messages",
                  f"api/tickets/{ticket.id}/notes", f"api/tickets/{ticket.id}/transfer"):
         status = await _post(desk, path, ALL[name], headers)
