@@ -292,8 +292,12 @@ class RunningStack:
 
 async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
                       timeout: float = 420.0,
-                      extra_env: dict[str, str] | None = None) -> RunningStack:
-    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers."""
+                      extra_env: dict[str, str] | None = None,
+                      log_path=None) -> RunningStack:
+    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers.
+
+    ``log_path``: a file for everything both servers print (else it is dropped).
+    """
     import os
     import sys
 
@@ -311,11 +315,19 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
     )
     env.pop("TWILIO_WEBHOOK_URL", None)
     env.update(extra_env or {})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = open(log_path, "wb") if log_path else None  # noqa: SIM115 - the child writes it
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
+            stdout=log or asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.STDOUT if log else asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        if log:
+            log.close()
+    token = env.get("RASA_AUTH_TOKEN")
+    status_url = "/status" + (f"?token={token}" if token else "")
     stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}")
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
@@ -323,7 +335,7 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
             if process.returncode is not None:
                 raise RuntimeError(f"bot run exited with {process.returncode}")
             try:
-                async with http.get(stack.base_url + "/status") as resp:
+                async with http.get(stack.base_url + status_url) as resp:
                     if resp.status == 200 and (await resp.json()).get("model_file"):
                         break
             except aiohttp.ClientError:
