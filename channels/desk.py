@@ -83,7 +83,10 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LAST_MESSAGES = 4  # shown with each ticket of the queue
 SESSION_HEADER = "X-Desk-Session"
 SESSION_SECONDS = 12 * 3600  # a working day; then the mediator signs in again
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+# Any of these means a proxy passed the request on: not "straight from this machine".
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+                 "x-forwarded-server", "x-real-ip", "x-client-ip", "true-client-ip",
+                 "cf-connecting-ip", "via")
 
 # HandoffError code → HTTP status; the message is the mediators' English text for the code.
 ERROR_STATUS = {

@@ -292,6 +292,8 @@ async def test_bad_input_gets_clear_4xx_errors(desk, runtime):
     # Through a reverse proxy on this machine, every visitor would look local.
     ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, None, False),
     ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, "s3cret", False),
+    ("127.0.0.1", {"X-Forwarded-Proto": "https"}, None, False),
+    ("127.0.0.1", {"Via": "1.1 proxy"}, None, False),
     # A site rebound to 127.0.0.1 (DNS rebinding) is not this machine.
     ("127.0.0.1", {"Host": "evil.example"}, None, False),
 ])
