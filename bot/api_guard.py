@@ -74,7 +74,10 @@ def _optional(body: dict[str, Any], name: str, kinds: tuple[type, ...], what: st
 
 
 def _entities(value: Any, name: str = "entities") -> None:
-    if value is None or isinstance(value, dict) and all(
+    """None, ``{name: value}`` or ``[{"entity", "value"}, …]``, as Rasa reads entities."""
+    if value is None:
+        return
+    if isinstance(value, dict) and all(
             isinstance(k, str) and isinstance(v, str | int | float) for k, v in value.items()):
         return
     if isinstance(value, list) and all(
