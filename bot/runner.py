@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bot.exposure import exposure_error
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
 from bot.supervisor import Child, Supervisor
 
@@ -62,7 +63,8 @@ def check_database(url: str) -> None:
                 f"cannot open DATABASE_URL ({url}): cannot create {folder}: {exc.strerror}"
             ) from exc
     try:
-        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed))
+        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed),
+                               hide_parameters=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StartupError(f"DATABASE_URL cannot be used: {exc}") from exc
     try:
@@ -132,14 +134,17 @@ def server_commands(settings: Settings, model: Path) -> tuple[list[str], list[st
     rasa = [python, "-m", "bot.rasa_main", "run", "--model", str(model), "--enable-api"]
     rasa += ["--interface", settings.rasa_host, "--port", str(settings.rasa_port)]
     rasa += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
-    if settings.rasa_auth_token:
-        rasa += ["--auth-token", settings.rasa_auth_token]
+    # No --auth-token: the command line is visible to every user of the machine (ps). The token
+    # reaches Rasa in the environment (RASA_AUTH_TOKEN), which bot.rasa_main reads.
     return actions, rasa
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """Environment for both servers: endpoints.yml reads these variables."""
     env = dict(os.environ)
+    env.pop("RASA_AUTH_TOKEN", None)
+    if settings.rasa_auth_token:
+        env["RASA_AUTH_TOKEN"] = settings.rasa_auth_token
     env.update(
         DATABASE_URL=settings.database_url,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{settings.action_port}/webhook",
@@ -161,6 +166,10 @@ def run() -> int:
     from bot.training import ensure_model
 
     settings = get_settings()
+    refused = exposure_error(settings.rasa_host, settings.rasa_auth_token)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     VAR_DIR.mkdir(exist_ok=True)
     try:
         check_port_free(settings.rasa_host, settings.rasa_port)

@@ -29,6 +29,10 @@ class Settings:
     rasa_auth_token: str | None
     model_cache_dir: Path
     log_level: str
+    # Input bounds, on every endpoint: characters of one message (longer ones are refused before
+    # NLU, whose cost grows with the text) and bytes of one request body (Sanic's own cap).
+    max_message_chars: int = 4096
+    max_request_bytes: int = 256 * 1024
     # WhatsApp through Twilio: the channel is off unless SID, token and number are all set.
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -53,6 +57,9 @@ class Settings:
     handoff_reminder_minutes: int = 10
     handoff_default_wait_minutes: int = 15
     mediator_desk_token: str | None = None
+    # Where mediators open the desk, for the one-time sign-in links sent to them; by default
+    # the local address of `bot run`.
+    mediator_desk_url: str = "http://127.0.0.1:5005/webhooks/desk/"
 
 
 def _int(name: str, default: int) -> int:
@@ -63,6 +70,13 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SystemExit(f"error: {name}={raw!r} is not a whole number") from exc
+
+
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value <= 0:
+        raise SystemExit(f"error: {name}={value} must be a positive whole number")
+    return value
 
 
 def _opt(name: str) -> str | None:
@@ -85,6 +99,8 @@ def get_settings() -> Settings:
             os.environ.get("MODEL_CACHE_DIR") or cache_home / "puglia-assistant" / "models"
         ),
         log_level=os.environ.get("LOG_LEVEL") or "INFO",
+        max_message_chars=_positive("MAX_MESSAGE_CHARS", 4096),
+        max_request_bytes=_positive("MAX_REQUEST_BYTES", 256 * 1024),
         twilio_account_sid=_opt("TWILIO_ACCOUNT_SID"),
         twilio_auth_token=_opt("TWILIO_AUTH_TOKEN"),
         twilio_whatsapp_number=_opt("TWILIO_WHATSAPP_NUMBER"),
@@ -103,4 +119,6 @@ def get_settings() -> Settings:
         handoff_reminder_minutes=_int("HANDOFF_REMINDER_MINUTES", 10),
         handoff_default_wait_minutes=_int("HANDOFF_DEFAULT_WAIT_MINUTES", 15),
         mediator_desk_token=_opt("MEDIATOR_DESK_TOKEN"),
+        mediator_desk_url=_opt("MEDIATOR_DESK_URL")
+        or f"http://127.0.0.1:{_int('RASA_PORT', 5005)}/webhooks/desk/",
     )

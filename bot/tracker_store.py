@@ -47,7 +47,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         use_write_ahead_log(self.engine)
 
@@ -67,17 +67,20 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
 
 
 async def erase_identifiers(sender_id: str, database_url: str) -> None:
-    """Erase what else is kept about a person: the channel address, mediator tickets.
+    """Erase what else is kept about a person: the channel address and inbox, mediator tickets.
 
     Runs after the confirmation was sent (Rasa sends a turn's replies before it saves), so the
-    address is still there for that last reply.
+    address is still there for that last reply. An open ticket is closed and its mediator told
+    (``Handoff.erase``); the relay is woken to tell them now.
     """
     from channels.store import get_store
-    from handoff.store import get_handoff_store
+    from handoff.gate import get_runtime
 
+    runtime = get_runtime(database_url)
     for what, erase in (("channel address", get_store(database_url).forget),
-                        ("mediator tickets", get_handoff_store(database_url).forget_person)):
+                        ("mediator tickets", runtime.handoff.erase)):
         try:
             await asyncio.to_thread(erase, sender_id)
         except Exception:
             logger.exception("could not erase the %s of %s", what, sender_id)
+    runtime.relay.wake()

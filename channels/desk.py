@@ -1,19 +1,30 @@
 """The local mediator desk: a page and a small JSON API at ``/webhooks/desk/``.
 
-For trying the whole handoff on one machine (``make run``) with no Telegram or WhatsApp account:
-a mediator signs in with a name and the languages they speak (registered as a *desk-only*
-mediator if the name is new), sees the queue, claims a ticket, reads the transcript as it grows
-and answers, closes, releases or transfers it. Everything goes through :class:`handoff.service.
-Handoff`, exactly like the Telegram and WhatsApp commands, so two desks (or a desk and a
-Telegram mediator) claiming one ticket get one winner.
+For mediators without Telegram or WhatsApp, and for trying the whole handoff on one machine
+(``make run``) with no account: a mediator signs in, sees the queue, claims a ticket, reads the
+transcript as it grows and answers, closes, releases or transfers it. Everything goes through
+:class:`handoff.service.Handoff`, exactly like the Telegram and WhatsApp commands, so two desks
+(or a desk and a Telegram mediator) claiming one ticket get one winner.
 
-API (JSON; the mediator is named by the ``X-Mediator-Id`` header the page sets after sign-in):
+Who is signed in is a signed session (``channels.sessions``), sent back as ``X-Desk-Session``;
+nothing the client says about who it is counts. A session is given for:
+
+- a name and the password set with ``bot handoff mediator password NAME``;
+- a one-time link (``bot handoff mediator link NAME`` sends it to the mediator's own Telegram
+  or WhatsApp chat): the page posts its code to ``api/link``;
+- on the local try-out only (a request from this machine, and no ``MEDIATOR_DESK_TOKEN``): a
+  name and languages, registering a *desk-only* mediator if the name is new, or an existing
+  desk-only mediator without a password by name.
+
+API (JSON):
 
 =======  ==========================================  ==========================================
 method   path under ``/webhooks/desk/api/``          body → answer
 =======  ==========================================  ==========================================
 GET      ``languages``                               → ``{"languages": [...]}``
-POST     ``signin``                                  ``{name, languages}`` → ``{"mediator"}``
+POST     ``signin``                                  ``{name, password | languages}`` →
+                                                     ``{"mediator", "session"}``
+POST     ``link``                                    ``{code}`` → ``{"mediator", "session"}``
 GET      ``me``                                      → ``{"mediator"}``
 GET      ``queue``                                   → ``{"waiting": [...], "held": [...]}``
 POST     ``tickets/<id>/claim``                      → ``{"ticket"}``; 409 if someone has it
@@ -24,10 +35,12 @@ POST     ``tickets/<id>/close`` / ``release``        → ``{"ticket"}``
 POST     ``tickets/<id>/transfer``                   ``{language}`` → ``{"ticket"}``
 =======  ==========================================  ==========================================
 
-Errors are ``{"error": code, "message": text}`` with a 4xx status. Access: requests from this
-machine (loopback peer, loopback ``Host``, no proxy headers) need nothing; any other request
-needs ``Authorization: Bearer <MEDIATOR_DESK_TOKEN>``, and without that variable it gets 403.
-This is a local test tool, not the mediators' production interface (Telegram and WhatsApp are).
+Errors are ``{"error": code, "message": text}`` with a 4xx status. Access, before any of that:
+a request that came straight to a loopback socket from this machine (loopback peer, loopback
+``Host``, no forwarding headers) needs no desk token; any other request needs
+``Authorization: Bearer <MEDIATOR_DESK_TOKEN>``, and without that variable it gets 403. A
+reverse proxy on this machine must add ``X-Forwarded-For`` (or ``Forwarded``), or every visitor
+looks local.
 """
 
 from __future__ import annotations
@@ -35,7 +48,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import json
 import logging
 import re
 import time
@@ -50,8 +62,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import IntegrityError
 
+from bot.json_body import BodyError, json_object
 from bot.kb.vocabulary import LANGUAGES
 from bot.settings import Settings, get_settings
+from channels import sessions
+from handoff.credentials import check_password, fingerprint, login_code_hash
 from handoff.gate import Runtime, get_runtime
 from handoff.schema import WAITING
 from handoff.store import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
@@ -66,8 +81,12 @@ MAX_TEXT_CHARS = min(4096, TRANSCRIPT_LIMIT)
 MAX_NAME_CHARS = 80
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LAST_MESSAGES = 4  # shown with each ticket of the queue
-MEDIATOR_HEADER = "X-Mediator-Id"
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+SESSION_HEADER = "X-Desk-Session"
+SESSION_SECONDS = 12 * 3600  # a working day; then the mediator signs in again
+# Any of these means a proxy passed the request on: not "straight from this machine".
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+                 "x-forwarded-server", "x-real-ip", "x-client-ip", "true-client-ip",
+                 "cf-connecting-ip", "via")
 
 # HandoffError code → HTTP status; the message is the mediators' English text for the code.
 ERROR_STATUS = {
@@ -123,6 +142,13 @@ def _is_loopback_host(host: str | None) -> bool:
     return name == "localhost" or _is_loopback_ip(name)
 
 
+def is_local(peer_ip: str | None, headers: Mapping[str, str]) -> bool:
+    """Whether a request came straight to a loopback socket from this machine."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return (_is_loopback_ip(peer_ip) and not any(h in lowered for h in PROXY_HEADERS)
+            and _is_loopback_host(lowered.get("host")))
+
+
 def access_error(peer_ip: str | None, headers: Mapping[str, str],
                  token: str | None) -> ApiError | None:
     """None if the request may use the desk; else why not.
@@ -138,9 +164,7 @@ def access_error(peer_ip: str | None, headers: Mapping[str, str],
     supplied = supplied.strip() if scheme.lower() == "bearer" else ""
     if token and supplied and hmac.compare_digest(supplied.encode(), token.encode()):
         return None
-    local = (_is_loopback_ip(peer_ip) and not any(h in lowered for h in PROXY_HEADERS)
-             and _is_loopback_host(lowered.get("host")))
-    if local:
+    if is_local(peer_ip, headers):
         return None
     if not token:
         return ApiError(403, "forbidden", "The mediator desk only answers this machine; set "
@@ -250,19 +274,40 @@ class MediatorDeskInput(InputChannel):
     def _names(self) -> dict[int, str]:
         return {m.id: m.name for m in self.runtime.handoff.store.mediators()}
 
-    def _sign_in(self, name: str, languages: list[str]) -> Mediator:
+    def _sign_in(self, name: str, password: str | None, languages: Any,
+                 trial: bool) -> Mediator:
+        """The mediator this name and password (or, on the local try-out, name) prove."""
         store = self.runtime.handoff.store
         mediator = store.mediator_by_name(name)
-        if mediator is None:
+        if mediator is not None and mediator.password_hash:
+            if not check_password(password or "", mediator.password_hash):
+                raise ApiError(401, "bad_credentials", "Wrong name or password.")
+        elif not trial:
+            # Same answer for an unknown name: names are not for guessing here.
+            raise ApiError(401, "bad_credentials", "Wrong name or password.")
+        elif mediator is None:
             try:
-                mediator = store.add_mediator(name, languages, ui_language="en")
+                mediator = store.add_mediator(name, _languages(languages), ui_language="en")
             except IntegrityError:  # the same name signed in at the same moment
                 mediator = store.mediator_by_name(name)
+        elif mediator.telegram_user_id or mediator.whatsapp:
+            raise ApiError(401, "link_required", f"{mediator.name} signs in with the link the "
+                           "bot sends to their Telegram or WhatsApp, or with a password.")
         if mediator is None:
             raise ApiError(503, "retry", "Could not register the mediator; try again.")
         if not mediator.active:
             raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
         return mediator
+
+    def _signed_in(self, mediator: Mediator) -> dict[str, Any]:
+        """The answer to a sign-in: the mediator and their session."""
+        session = sessions.issue(sessions.DESK, str(mediator.id), SESSION_SECONDS,
+                                 fingerprint(mediator.password_hash))
+        return {"mediator": mediator_json(mediator), "session": session}
+
+    def _local_trial(self, request: Request) -> bool:
+        """The local try-out: this machine, and no desk token configured."""
+        return not self.settings.mediator_desk_token and is_local(request.ip, request.headers)
 
     def _queue(self, mediator: Mediator) -> dict[str, Any]:
         store = self.runtime.handoff.store
@@ -336,7 +381,8 @@ class MediatorDeskInput(InputChannel):
                         if signed_in:
                             args["mediator"] = await self._mediator(request)
                         if method == "POST":
-                            args["body"] = _body(request)
+                            args["body"] = _body(request, min(
+                                MAX_BODY_BYTES, self.settings.max_request_bytes))
                         result = await handler(request, **args)
                         return response.json(result)
                     except ApiError as exc:
@@ -360,7 +406,7 @@ class MediatorDeskInput(InputChannel):
             return {"languages": list(LANGUAGES)}
 
         @api("signin", "POST", signed_in=False)
-        async def signin(_: Request, body: _Body) -> dict[str, Any]:
+        async def signin(request: Request, body: _Body) -> dict[str, Any]:
             name = body.data.get("name")
             if not isinstance(name, str) or not name.strip():
                 raise ApiError(400, "no_name", "Give your name to sign in.")
@@ -368,9 +414,27 @@ class MediatorDeskInput(InputChannel):
             if len(name) > MAX_NAME_CHARS:
                 raise ApiError(400, "name_too_long",
                                f"A name has at most {MAX_NAME_CHARS} characters.")
-            mediator = await asyncio.to_thread(self._sign_in, name,
-                                               _languages(body.data.get("languages")))
-            return {"mediator": mediator_json(mediator)}
+            password = body.data.get("password")
+            if password is not None and not isinstance(password, str):
+                raise ApiError(400, "bad_password", "The password must be a string.")
+            mediator = await asyncio.to_thread(self._sign_in, name, password or None,
+                                               body.data.get("languages"),
+                                               self._local_trial(request))
+            return self._signed_in(mediator)
+
+        @api("link", "POST", signed_in=False)
+        async def link(_: Request, body: _Body) -> dict[str, Any]:
+            code = body.data.get("code")
+            if not isinstance(code, str) or not code or len(code) > 128:
+                raise ApiError(400, "bad_link", "This sign-in link is not valid.")
+            mediator = await asyncio.to_thread(self.runtime.handoff.store.use_login_code,
+                                               login_code_hash(code))
+            if mediator is None:
+                raise ApiError(401, "bad_link", "This sign-in link has expired or was used "
+                               "already; ask for a new one.")
+            if not mediator.active:
+                raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
+            return self._signed_in(mediator)
 
         @api("me", "GET")
         async def me(_: Request, mediator: Mediator) -> dict[str, Any]:
@@ -451,12 +515,15 @@ class MediatorDeskInput(InputChannel):
         return desk
 
     async def _mediator(self, request: Request) -> Mediator:
-        raw = (request.headers.get(MEDIATOR_HEADER) or "").strip()
-        if not raw.isdigit():
-            raise ApiError(401, "sign_in", f"Sign in first (no {MEDIATOR_HEADER} header).")
-        mediator = await asyncio.to_thread(self.runtime.handoff.store.mediator, int(raw))
-        if mediator is None:
-            raise ApiError(401, "sign_in", "Unknown mediator: sign in again.")
+        """The mediator whose session the request carries; nothing else is believed."""
+        token = (request.headers.get(SESSION_HEADER) or "").strip()
+        subject = sessions.subject(token, sessions.DESK)
+        if subject is None or not subject.isdigit():
+            raise ApiError(401, "sign_in", "Sign in first (no valid session).")
+        mediator = await asyncio.to_thread(self.runtime.handoff.store.mediator, int(subject))
+        if mediator is None or sessions.valid(
+                token, sessions.DESK, fingerprint(mediator.password_hash)) is None:
+            raise ApiError(401, "sign_in", "Your session has ended: sign in again.")
         if not mediator.active:
             raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
         return mediator
@@ -469,10 +536,10 @@ def _ticket_id(raw: str) -> int:
     return int(value)
 
 
-def _body(request: Request) -> _Body:
+def _body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> _Body:
     raw = request.body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    if len(raw) > max_bytes:
+        raise ApiError(413, "too_large", f"The request body is over {max_bytes} bytes.")
     if not raw.strip():
         return _Body({})
     # A cross-site form cannot send application/json without a CORS preflight, which Rasa's
@@ -481,12 +548,9 @@ def _body(request: Request) -> _Body:
     if content_type != "application/json":
         raise ApiError(415, "json_required", "Send the body as application/json.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "The request body must be a JSON object.")
-    return _Body(data)
+        return _Body(json_object(raw, max_bytes))
+    except BodyError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
 
 
 def _languages(value: Any) -> list[str]:

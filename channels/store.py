@@ -183,8 +183,9 @@ class ChannelStore:
                 connect_args = {"check_same_thread": False, "timeout": 15}
             elif url.get_backend_name() == "postgresql":
                 connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            # hide_parameters: a failed statement must not log addresses and message texts.
             engine = create_engine(url, future=True, pool_pre_ping=True,
-                                   connect_args=connect_args)
+                                   connect_args=connect_args, hide_parameters=True)
             use_write_ahead_log(engine)
             try:
                 metadata.create_all(engine, checkfirst=True)
@@ -318,11 +319,14 @@ class ChannelStore:
         return taken
 
     def purge_done(self) -> int:
-        """Delete finished rows older than the platforms' retry horizon."""
+        """Delete every row claimed more than ``DONE_RETENTION_SECONDS`` ago, done or not.
+
+        A row that failed for good keeps the address and text in its payload: it must not
+        outlive the answered ones.
+        """
         with self.engine.begin() as conn:
             return conn.execute(
                 delete(channel_inbox).where(
-                    channel_inbox.c.state == DONE,
                     channel_inbox.c.claimed_at < time.time() - DONE_RETENTION_SECONDS,
                 )
             ).rowcount
@@ -418,11 +422,29 @@ class ChannelStore:
             )
 
     def forget(self, pseudonym: str) -> bool:
-        """Erase a person's address and channel state (for "delete my data")."""
+        """Erase a person's address, channel state and inbox messages (for "delete my data").
+
+        Inbox rows hold the address and text until they are done (or for good, when they
+        failed); they are found by the address in their payload. A done row keeps only its
+        delivery id, which names nobody.
+        """
+        contact = self.lookup(pseudonym)
         with self.engine.begin() as conn:
             result = conn.execute(
                 delete(channel_contacts).where(channel_contacts.c.pseudonym == pseudonym)
             )
+            if contact is not None:
+                rows = conn.execute(
+                    select(channel_inbox.c.delivery_id, channel_inbox.c.payload).where(
+                        channel_inbox.c.channel == contact.channel,
+                        channel_inbox.c.payload.is_not(None))
+                ).all()
+                theirs = [delivery_id for delivery_id, payload in rows
+                          if _addressed_from(payload, contact.address)]
+                if theirs:
+                    conn.execute(delete(channel_inbox).where(
+                        channel_inbox.c.channel == contact.channel,
+                        channel_inbox.c.delivery_id.in_(theirs)))
         return result.rowcount > 0
 
     # --- async wrappers -------------------------------------------------------------------
@@ -479,6 +501,18 @@ class ChannelStore:
     async def aforget(self, pseudonym: str) -> bool:
         """Run :meth:`forget` in a worker thread."""
         return await asyncio.to_thread(self.forget, pseudonym)
+
+
+def _addressed_from(payload: str, address: str) -> bool:
+    """Whether an inbox payload came from ``address`` (WhatsApp "from", Telegram "chat_id")."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    return any(str(data.get(key)) == address for key in ("from", "chat_id", "order_key")
+               if data.get(key) is not None)
 
 
 def _key(channel: str, delivery_id: str) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -30,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.json_body import BodyError, json_object
 from bot.settings import Settings, get_settings
 from channels.base import ContactOutputChannel, EnvironmentInputChannel
 from channels.common import (
@@ -66,7 +66,7 @@ CHANNEL = "telegram"
 PREFIX = "tg"
 MESSAGE_LIMIT = 4096
 MAX_BODY_BYTES = 256 * 1024
-MAX_TEXT_CHARS = 4096
+MAX_TEXT_CHARS = 4096  # Telegram's own limit; MAX_MESSAGE_CHARS may be lower
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # What `set-webhook` subscribes to; other update kinds are ignored anyway if they come.
@@ -81,9 +81,11 @@ def make_bot(settings: Settings) -> Any:
     """Build a ptb ``Bot`` for TELEGRAM_API_BASE_URL; ptb appends the token to ``…/bot``."""
     from telegram import Bot
 
-    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token.
-    httpx_logger = logging.getLogger("httpx")
-    httpx_logger.setLevel(max(httpx_logger.getEffectiveLevel(), logging.WARNING))
+    # httpx logs every request at INFO with its URL, and a Bot API URL contains the token;
+    # python-telegram-bot logs every call's parameters (chat ids, texts) at DEBUG.
+    for name, level in (("httpx", logging.WARNING), ("telegram", logging.INFO)):
+        library = logging.getLogger(name)
+        library.setLevel(max(library.getEffectiveLevel(), level))
     return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
 
 
@@ -256,14 +258,12 @@ class TelegramInput(EnvironmentInputChannel):
             if not hmac.compare_digest(given, secret):
                 logger.warning("telegram: rejected a request with a missing or wrong secret")
                 return response.text("forbidden", status=403)
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return response.text("request too large", status=413)
             try:
-                data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return response.text("malformed JSON", status=400)
-            if not isinstance(data, dict):
-                return response.text("an Update must be a JSON object", status=400)
+                data = json_object(request.body, min(MAX_BODY_BYTES,
+                                                     self.settings.max_request_bytes))
+            except BodyError as exc:
+                return response.json({"error": exc.code, "message": exc.message},
+                                     status=exc.status)
             try:
                 job = await self.route_update(request.app, data)
             except Exception:
@@ -299,6 +299,8 @@ class TelegramInput(EnvironmentInputChannel):
         update = Update.de_json(data, None)
         if update is None or not isinstance(update.update_id, int):
             return None
+        limit = min(MAX_TEXT_CHARS, self.settings.max_message_chars if self.settings
+                    else MAX_TEXT_CHARS)
         if update.callback_query is not None:
             query = update.callback_query
             message = query.message
@@ -314,7 +316,7 @@ class TelegramInput(EnvironmentInputChannel):
             return {
                 "update_id": update.update_id, "chat_id": chat_id, "order_key": chat_id,
                 "callback": query.id,
-                "text": (query.data or "")[:MAX_TEXT_CHARS],
+                "text": (query.data or "")[:limit],
                 "language": query.from_user.language_code,
             }
         message = update.message
@@ -336,12 +338,12 @@ class TelegramInput(EnvironmentInputChannel):
             return {"update_id": update.update_id, "kind": "mediator", "user_id": user_id,
                     "chat_id": message.chat.id, "message_id": message.message_id,
                     "order_key": f"mediator:{user_id}", "file": has_file,
-                    "text": (message.text or message.caption or "")[:MAX_TEXT_CHARS]}
+                    "text": (message.text or message.caption or "")[:limit]}
         return {
             "update_id": update.update_id,
             "chat_id": message.chat.id,
             "order_key": message.chat.id,
-            "text": (message.text or message.caption or "")[:MAX_TEXT_CHARS],
+            "text": (message.text or message.caption or "")[:limit],
             "notice": _media_notice(message),
             "language": message.from_user.language_code if message.from_user else None,
         }

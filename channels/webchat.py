@@ -3,6 +3,11 @@
 ``/webhooks/webchat/`` serves the page; the page talks to this channel on the same origin, so no
 CORS set-up is needed. It is meant for ``make run`` on one machine, not as a public channel.
 
+- ``POST /webhooks/webchat/session`` starts a conversation: ``{"sender": "web-…",
+  "session": …}``. The sender id is 32 random URL-safe characters (192 bits) made by the server,
+  and the session (``channels.sessions``) proves its holder; every other request carries it as
+  ``X-Webchat-Session`` and is refused (401) without it or for another sender (403). Nobody who
+  merely knows a ``web-…`` id (it appears in logs and tickets) can write or read as that person.
 - ``POST /webhooks/webchat/webhook`` takes and answers the same JSON as Rasa's REST channel
   (``{"sender", "message"}`` → a list of ``{"recipient_id", "text", "buttons", …}``), recorded
   with input channel ``webchat`` so a mediator can be asked for from here. Before Rasa sees a
@@ -14,15 +19,15 @@ CORS set-up is needed. It is meant for ``make run`` on one machine, not as a pub
   marked sent when fetched, but the page's cursor decides what it shows: a response lost on
   the way is fetched again at the next poll.
 
-The sender id the page makes up (``web-…``) is the person's pseudonym.
+The sender id is the person's pseudonym.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -32,6 +37,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.json_body import BodyError, json_object
+from bot.settings import get_settings
+from channels import sessions
 from handoff.gate import Runtime, get_runtime, intercept
 from handoff.store import TRANSCRIPT_LIMIT
 
@@ -42,11 +50,34 @@ CHANNEL = "webchat"
 # the prefix keeps this page from speaking for a WhatsApp (wa-) or Telegram (tg-) person.
 SENDER = re.compile(r"^web-[A-Za-z0-9_-]{1,36}$")
 MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT_CHARS = min(4096, TRANSCRIPT_LIMIT)  # a mediator must read all of it
+# A mediator must read all of it; MAX_MESSAGE_CHARS may be lower.
+MAX_TEXT_CHARS = TRANSCRIPT_LIMIT
+
+
+SESSION_HEADER = "X-Webchat-Session"
+SESSION_SECONDS = 7 * 24 * 3600  # the page keeps it for the life of its tab
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
+
+
+def new_conversation() -> dict[str, str]:
+    """A new web chat person: an unguessable sender id and the session that proves it."""
+    sender = "web-" + secrets.token_urlsafe(24)
+    return {"sender": sender,
+            "session": sessions.issue(sessions.WEBCHAT, sender, SESSION_SECONDS)}
+
+
+def session_refusal(request: Request, sender: str) -> HTTPResponse | None:
+    """None if the request carries the session of ``sender``; else the error answer."""
+    holder = sessions.valid(request.headers.get(SESSION_HEADER), sessions.WEBCHAT)
+    if holder is None:
+        return _error(401, "session_required", "Start a conversation first "
+                      f"(POST session) and send its session as {SESSION_HEADER}.")
+    if holder != sender:
+        return _error(403, "not_your_conversation", "This session belongs to another sender.")
+    return None
 
 
 class WebChatInput(InputChannel):
@@ -78,27 +109,30 @@ class WebChatInput(InputChannel):
         async def index(_: Request) -> HTTPResponse:
             return response.html(page, headers={"Cache-Control": "no-store"})
 
+        @webchat.route("/session", methods=["POST"])
+        async def session(_: Request) -> HTTPResponse:
+            return response.json(new_conversation())
+
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_BODY_BYTES:
-                return _error(413, "too_large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            settings = get_settings()
             try:
-                body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "bad_json", "The request body is not valid JSON.")
-            if not isinstance(body, dict):
-                return _error(400, "bad_json", "The request body must be a JSON object.")
+                body = json_object(request.body, min(MAX_BODY_BYTES, settings.max_request_bytes))
+            except BodyError as exc:
+                return _error(exc.status, exc.code, exc.message)
             sender, text = body.get("sender"), body.get("message")
+            max_chars = min(MAX_TEXT_CHARS, settings.max_message_chars)
             if not isinstance(sender, str) or not SENDER.match(sender):
                 return _error(400, "bad_sender", "sender must be 'web-' and 1-36 letters, "
                               "digits, '-' or '_'.")
+            refused = session_refusal(request, sender)
+            if refused is not None:
+                return refused
             if text is not None and not isinstance(text, str):
                 return _error(400, "bad_message", "message must be a string.")
-            if text and len(text) > MAX_TEXT_CHARS:
+            if text and len(text) > max_chars:
                 return _error(400, "text_too_long",
-                              f"A message has at most {MAX_TEXT_CHARS} characters.")
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+                              f"A message has at most {max_chars} characters.")
 
             try:
                 handled = await intercept(request.app, sender, CHANNEL, text or "",
@@ -113,8 +147,7 @@ class WebChatInput(InputChannel):
 
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
-                                                 metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL))
             except asyncio.CancelledError:
                 logger.error("webchat: the message of %s timed out", sender)
             except Exception:
@@ -131,7 +164,10 @@ class WebChatInput(InputChannel):
             after = request.args.get("after", "0")
             if not SENDER.match(sender):
                 return _error(400, "bad_sender", "sender must be the page's 'web-…' id.")
-            if not after.isdigit():
+            refused = session_refusal(request, sender)
+            if refused is not None:
+                return refused
+            if not after.isdigit() or len(after) > 18:
                 return _error(400, "bad_after", "after must be an outbox row id (0 for all).")
             store = self.runtime.handoff.store
             rows = await asyncio.to_thread(store.outbox_rows, "webchat", sender, int(after))

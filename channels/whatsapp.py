@@ -68,7 +68,7 @@ CHANNEL = "whatsapp"
 PREFIX = "wa"
 MESSAGE_LIMIT = 1600  # characters per Twilio WhatsApp message
 MAX_BODY_BYTES = 64 * 1024  # a Twilio webhook is a few kB even with ten media URLs
-MAX_TEXT_CHARS = 4096  # WhatsApp's own limit for a user's message
+MAX_TEXT_CHARS = 4096  # WhatsApp's own limit for a message; MAX_MESSAGE_CHARS may be lower
 WINDOW_SECONDS = 24 * 3600  # WhatsApp lets a business write freely this long after the person
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -274,8 +274,11 @@ class WhatsAppInput(EnvironmentInputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return response.text("request too large", status=413)
+            cap = min(MAX_BODY_BYTES, self.settings.max_request_bytes)
+            if len(request.body or b"") > cap:
+                return response.json({"error": "too_large",
+                                      "message": f"The request body is over {cap} bytes."},
+                                     status=413)
             params = MultiDict(
                 parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             )
@@ -284,7 +287,7 @@ class WhatsAppInput(EnvironmentInputChannel):
             if not signature or not validator.validate(url, params, signature):
                 logger.warning("whatsapp: rejected a request with a missing or wrong signature")
                 return response.text("forbidden", status=403)
-            job = _job(params)
+            job = _job(params, self.settings.max_message_chars)
             if job is None:
                 return _twiml()
             try:
@@ -405,7 +408,7 @@ def _twiml() -> HTTPResponse:
     return response.text(EMPTY_TWIML, content_type="application/xml")
 
 
-def _job(params: MultiDict[str]) -> dict[str, Any] | None:
+def _job(params: MultiDict[str], max_chars: int = MAX_TEXT_CHARS) -> dict[str, Any] | None:
     """Extract what processing needs from a signed webhook; None if nothing to answer."""
     sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
     sender = params.get("From", "")
@@ -421,7 +424,7 @@ def _job(params: MultiDict[str]) -> dict[str, Any] | None:
         "sid": sid,
         "from": sender,
         "order_key": sender,
-        "text": (params.get("Body") or "")[:MAX_TEXT_CHARS],
+        "text": (params.get("Body") or "")[:min(MAX_TEXT_CHARS, max_chars)],
         "media_types": media_types,
         "location": bool(params.get("Latitude") and params.get("Longitude")),
     }

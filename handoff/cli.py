@@ -73,6 +73,9 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if mediator.telegram_user_id:
         print("ask them to open a private chat with the bot and press Start once, so the bot "
               "may write to them")
+    if args.desk_only:
+        print(f"set the password they sign in to the desk with: bot handoff mediator password "
+              f"{mediator.name!r}")
     return 0
 
 
@@ -89,6 +92,61 @@ def _cmd_switch(args: argparse.Namespace) -> int:
     if not _store().set_mediator_active(args.name, args.func_active):
         print(f"error: no mediator named {args.name!r}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password: one line of stdin, or typed twice without echo."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("new desk password: ")
+    if getpass.getpass("again: ") != first:
+        print("error: the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _cmd_password(args: argparse.Namespace) -> int:
+    from handoff.credentials import hash_password
+
+    store = _store()
+    if store.mediator_by_name(args.name) is None:
+        print(f"error: no mediator named {args.name!r}", file=sys.stderr)
+        return 1
+    if args.remove:
+        store.set_password(args.name, None)
+        print(f"{args.name}: desk password removed")
+        return 0
+    password = _read_password(args.stdin)
+    if password is None:
+        return 1
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    store.set_password(args.name, hashed)
+    print(f"{args.name}: desk password set; sessions signed in with the old one have ended")
+    return 0
+
+
+def _cmd_link(args: argparse.Namespace) -> int:
+    from handoff.service import Handoff
+
+    handoff = Handoff(_store())
+    mediator = handoff.store.mediator_by_name(args.name)
+    if mediator is None or not mediator.active:
+        print(f"error: no active mediator named {args.name!r}", file=sys.stderr)
+        return 1
+    where = handoff.send_desk_link(mediator, args.minutes)
+    if where is None:
+        print(f"error: {args.name} has no Telegram or WhatsApp to receive a link; set a "
+              f"password instead: bot handoff mediator password {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"a sign-in link for {args.name} is queued to their {where} chat (valid "
+          f"{args.minutes} min, once); the running assistant sends it")
     return 0
 
 
@@ -130,6 +188,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_add)
     p = msub.add_parser("list", help="every registered mediator")
     p.set_defaults(func=_cmd_list)
+    p = msub.add_parser("password", help="set the password a mediator signs in to the desk with")
+    p.add_argument("name")
+    p.add_argument("--stdin", action="store_true", help="read it from one line of stdin")
+    p.add_argument("--remove", action="store_true", help="remove it (links only)")
+    p.set_defaults(func=_cmd_password)
+    p = msub.add_parser("link", help="send a mediator a one-time sign-in link to the desk, on "
+                        "their Telegram or WhatsApp")
+    p.add_argument("name")
+    p.add_argument("--minutes", type=int, default=15, help="how long it works (default 15)")
+    p.set_defaults(func=_cmd_link)
     for name, active in (("enable", True), ("disable", False)):
         p = msub.add_parser(name, help=f"{name} a mediator")
         p.add_argument("name")

@@ -8,6 +8,11 @@ the message reads as an emergency, the emergency numbers, and the ticket jumps t
 
 After a mediator closes, the next message may be the 1–5 rating the person was asked for;
 anything else goes to the bot, which is back.
+
+"Delete my data" always reaches the bot, hand-off or not: a message that reads as that request,
+and the answer to the bot's confirmation question, go to Rasa instead of the ticket. When the
+erasure is confirmed the tracker store closes the ticket, tells its mediator and erases it
+(``Handoff.erase``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 EMERGENCY_INTENT = "report_emergency"
 EMERGENCY_CONFIDENCE = 0.6
+ERASURE_INTENT = "delete_my_data"
+ERASURE_CONFIDENCE = 0.6
+# The bot's question after "delete my data" (data/rules/privacy.yml): the answer is the bot's.
+ERASURE_QUESTION = "utter_privacy_confirm_delete"
 
 
 @dataclass
@@ -76,6 +85,12 @@ async def intercept(
     body = stripped or (f"[{media_kind}]" if media_kind else "")
     if not body:
         return False
+    intent: tuple[str | None, float] = (None, 0.0)
+    if stripped and await asyncio.to_thread(handoff.store.open_ticket_for, person):
+        intent = await _intent(app, stripped)
+        if (intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE) or \
+                await _erasure_asked(app, person):
+            return False  # "delete my data", or the answer to its question: the bot's
     change = await asyncio.to_thread(handoff.person_wrote, person, body, source_key)
     if change is None:
         # Not in handoff. A rating was asked for and the person wrote something else instead.
@@ -87,25 +102,44 @@ async def intercept(
     if media_kind:
         await asyncio.to_thread(handoff.person_sent_media, change.ticket, media_kind,
                                 source_key or f"t{change.ticket.id}:{body}")
-    # Send it now, before the emergency check below (NLU is CPU work on this event loop).
     await runtime.relay.flush()
-    if stripped and await _is_emergency(app, stripped):
+    if intent[0] == EMERGENCY_INTENT and intent[1] >= EMERGENCY_CONFIDENCE:
         await asyncio.to_thread(handoff.emergency, change.ticket,
                                 source_key or f"t{change.ticket.id}:sos")
         runtime.relay.wake()
     return True
 
 
-async def _is_emergency(app: Any, text: str) -> bool:
-    """Ask Rasa's NLU (no dialogue turn) whether the message reports danger."""
+async def _intent(app: Any, text: str) -> tuple[str | None, float]:
+    """Ask Rasa's NLU (no dialogue turn) what the message is: (intent, confidence)."""
     agent = getattr(getattr(app, "ctx", None), "agent", None)
     if agent is None or not agent.is_ready():
-        return False
+        return None, 0.0
     try:
         parsed = await agent.parse_message(text)
     except Exception:
-        logger.warning("handoff: could not check a message for an emergency", exc_info=True)
-        return False
+        logger.warning("handoff: could not read a message's intent", exc_info=True)
+        return None, 0.0
     intent = parsed.get("intent") or {}
-    return intent.get("name") == EMERGENCY_INTENT and (
-        intent.get("confidence") or 0) >= EMERGENCY_CONFIDENCE
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+async def _erasure_asked(app: Any, person: str) -> bool:
+    """Whether the bot's last action in the conversation asked to confirm an erasure."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return False
+    try:
+        tracker = await store.retrieve(person)
+    except Exception:
+        logger.warning("handoff: could not read the conversation of %s", person, exc_info=True)
+        return False
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name != "action_listen":
+            return event.action_name == ERASURE_QUESTION
+    return False

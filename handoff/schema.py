@@ -6,7 +6,8 @@ test compares them, so a change here without a migration fails.
 
 - ``handoff_mediators``: who may claim tickets, how to reach them (a Telegram user id, a
   WhatsApp number, or only the local desk), the languages they speak, the provinces they cover
-  and their hours. Registered with ``bot handoff mediator add``; never in the repository.
+  and their hours, and how they sign in to the desk (a password hash, a one-time code's hash).
+  Registered with ``bot handoff mediator add``; never in the repository.
 - ``handoff_tickets``: one per request for a person. At most one *open* ticket (waiting or
   claimed) per person, enforced by a partial unique index, so a second request while waiting
   finds the first instead of opening another.
@@ -60,6 +61,11 @@ mediators = sa.Table(
     sa.Column("ui_language", sa.String(8), nullable=False, server_default="it"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.Float, nullable=False),
+    # The desk (handoff/credentials.py): a scrypt hash, never the password; the SHA-256 of the
+    # one-time code of a sign-in link, and until when it works.
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("login_code_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("login_code_expires", sa.Float, nullable=True),
 )
 
 tickets = sa.Table(

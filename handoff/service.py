@@ -31,6 +31,7 @@ from bot.kb.vocabulary import LANGUAGES
 from bot.messages import render_with_buttons
 from bot.settings import Settings, get_settings
 from handoff import schema as t
+from handoff.credentials import LINK_MINUTES, new_login_code
 from handoff.hours import next_start, on_duty
 from handoff.schema import (
     CLAIMED,
@@ -143,6 +144,30 @@ class Handoff:
         """Record a 1–5 rating of the ticket just closed; None if none awaited one."""
         return self.store.rate(person, rating, self._announce_rated)
 
+    def erase(self, person: str) -> int:
+        """"Delete my data": close the open ticket, tell who was on it, erase every ticket.
+
+        The mediator holding the ticket is told (``person_erased``); an unclaimed ticket's
+        card in the mediators' group is marked closed. The notices name the ticket number only
+        and belong to no ticket row, so the erasure does not take them too. Returns the number
+        of tickets erased.
+        """
+        ticket = self.store.open_ticket_for(person)
+        notices: list[Outgoing] = []
+        if ticket is not None:
+            key = f"t{ticket.id}:erased"
+            holder = self.store.mediator(ticket.mediator_id) if ticket.mediator_id else None
+            if holder is not None and ticket.status == CLAIMED:
+                notices += self._to_mediator(holder, f"{key}:m", "person_erased", None,
+                                             ticket=ticket.label)
+            group = self.settings.telegram_mediator_chat_id
+            if group and ticket.status == WAITING:
+                notices.append(Outgoing(f"{key}:group", "telegram", group, {
+                    "text": mediator_text("card_closed", self.settings.mediator_group_language,
+                                          ticket=ticket.label),
+                    "kind": "notice", "ticket_id": None}))
+        return self.store.forget_person(person, notices)
+
     def emergency(self, ticket: Ticket, source_key: str) -> None:
         """A message in handoff reads as an emergency: numbers to the person, top priority."""
         with self.store.engine.begin() as conn:
@@ -200,6 +225,23 @@ class Handoff:
     def note(self, ticket_id: int, mediator: Mediator, text: str,
              source_key: str | None) -> Change:
         return self.store.mediator_message(ticket_id, mediator, text, source_key, author="note")
+
+    def send_desk_link(self, mediator: Mediator, minutes: int = LINK_MINUTES) -> str | None:
+        """Queue a one-time sign-in link to the desk to the mediator's Telegram or WhatsApp.
+
+        Returns where it goes ("telegram" or "whatsapp"), or None for a desk-only mediator,
+        who has no chat to receive it (they sign in with a password).
+        """
+        destination = mediator_destination(mediator)
+        if destination is None:
+            return None
+        code, code_hash = new_login_code()
+        self.store.set_login_code(mediator.id, code_hash, time.time() + minutes * 60)
+        base = self.settings.mediator_desk_url
+        link = f"{base}{'' if base.endswith('/') else '/'}#login={code}"
+        self.store.queue(self._to_mediator(mediator, f"desk-link:{code_hash[:16]}", "desk_link",
+                                           None, minutes=minutes, link=link))
+        return destination[0]
 
     def remind_due(self) -> list[Change]:
         """Announce again tickets nobody claimed, and tell their people they still wait."""

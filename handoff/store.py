@@ -63,6 +63,8 @@ class Mediator:
     hours: str
     ui_language: str
     active: bool
+    # The desk password's scrypt hash (handoff/credentials.py); kept out of repr and ==.
+    password_hash: str | None = field(default=None, repr=False, compare=False)
 
     def speaks(self, language: str) -> bool:
         return language in self.languages
@@ -218,6 +220,42 @@ class HandoffStore:
                 sa.update(t.mediators).where(t.mediators.c.name == name).values(active=active)
             )
         return result.rowcount == 1
+
+    def set_password(self, name: str, password_hash: str | None) -> bool:
+        """Set (None: remove) a mediator's desk password hash; False if no such mediator."""
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.update(t.mediators).where(t.mediators.c.name == name)
+                                  .values(password_hash=password_hash))
+        return result.rowcount == 1
+
+    def set_login_code(self, mediator_id: int, code_hash: str, expires_at: float) -> None:
+        """Remember the hash of a one-time sign-in code (replacing an unused one)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.mediators).where(t.mediators.c.id == mediator_id)
+                         .values(login_code_hash=code_hash, login_code_expires=expires_at))
+
+    def use_login_code(self, code_hash: str) -> Mediator | None:
+        """The mediator of an unexpired one-time code, which is used up; None otherwise.
+
+        Of two requests with the same code, one gets the mediator (compare-and-set).
+        """
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.mediators.c.id).where(
+                t.mediators.c.login_code_hash == code_hash)).first()
+            if row is None:
+                return None
+            used = conn.execute(
+                sa.update(t.mediators)
+                .where(t.mediators.c.id == row.id, t.mediators.c.login_code_hash == code_hash,
+                       t.mediators.c.login_code_expires >= now)
+                .values(login_code_hash=None, login_code_expires=None)
+            ).rowcount == 1
+            if not used:  # expired: clear it anyway
+                conn.execute(sa.update(t.mediators).where(t.mediators.c.id == row.id)
+                             .values(login_code_hash=None, login_code_expires=None))
+                return None
+        return self.mediator(row.id)
 
     def mediator(self, mediator_id: int) -> Mediator | None:
         return self._one_mediator(t.mediators.c.id == mediator_id)
@@ -661,8 +699,11 @@ class HandoffStore:
 
     # --- privacy --------------------------------------------------------------------------
 
-    def forget_person(self, person: str) -> int:
-        """Erase a person's tickets, transcripts and queued messages; returns tickets erased."""
+    def forget_person(self, person: str, notices: Iterable[Outgoing] = ()) -> int:
+        """Erase a person's tickets, transcripts and queued messages; returns tickets erased.
+
+        ``notices`` (for mediators, about no ticket row) are queued in the same transaction.
+        """
         with self.engine.begin() as conn:
             ids = [r[0] for r in conn.execute(
                 sa.select(t.tickets.c.id).where(t.tickets.c.person == person))]
@@ -672,6 +713,7 @@ class HandoffStore:
                 conn.execute(sa.delete(t.events).where(t.events.c.ticket_id.in_(ids)))
                 conn.execute(sa.delete(t.tickets).where(t.tickets.c.id.in_(ids)))
             conn.execute(sa.delete(t.outbox).where(t.outbox.c.address == person))
+            _queue(conn, notices)
         return len(ids)
 
     # --- async wrappers -------------------------------------------------------------------
@@ -711,6 +753,7 @@ def _mediator(row: Any) -> Mediator:
         languages=tuple(x for x in row.languages.split(",") if x),
         provinces=tuple(x for x in (row.provinces or "").split(",") if x),
         hours=row.hours or "", ui_language=row.ui_language or "it", active=bool(row.active),
+        password_hash=row.password_hash,
     )
 
 

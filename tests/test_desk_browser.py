@@ -96,3 +96,44 @@ def test_a_person_and_a_mediator_talk_through_the_web_chat_and_the_desk(  # type
     buttons[4].click()
     appears(".msg.notice", "Thank you for your rating")
     assert len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot:not(.notice)")) == bot_replies
+
+
+def test_a_mediator_opens_the_desk_from_a_one_time_link(  # type: ignore[no-untyped-def]
+    stack: Stack, browser
+) -> None:
+    import dataclasses
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from bot.settings import get_settings
+    from handoff.service import Handoff
+    from handoff.store import HandoffStore
+
+    store = HandoffStore(f"sqlite:///{stack.log_path.parent / 'tracker.db'}")
+    try:
+        omar = store.add_mediator("Omar", ["ar"], telegram_user_id="90001", ui_language="en")
+        settings = dataclasses.replace(get_settings(),
+                                       mediator_desk_url=f"{stack.base_url}/webhooks/desk/")
+        assert Handoff(store, settings).send_desk_link(omar) == "telegram"
+        (row, _), = store.outbox_rows("telegram", "90001")
+    finally:
+        store.dispose()
+    link = re.search(r"(http://\S+#login=[\w-]+)", row.payload["text"]).group(1)
+
+    browser.get(link)
+    wait = WebDriverWait(browser, WAIT)
+    try:
+        wait.until(lambda _: "Omar" in browser.find_element(By.ID, "who").text)
+    except Exception as exc:
+        raise AssertionError(f"not signed in: {browser.find_element(By.ID, 'status').text!r} "
+                             f"at {browser.current_url}\n{stack.log()[-2000:]}") from exc
+    assert "#login=" not in browser.current_url  # the code leaves the address bar
+    assert browser.find_element(By.ID, "desk-view").is_displayed()
+    # The link worked once: opened again, it signs nobody in.
+    browser.execute_script("sessionStorage.clear()")
+    browser.get("about:blank")  # else only the fragment changes and the page is not reloaded
+    browser.get(link)
+    wait.until(lambda _: "expired or was used" in browser.find_element(By.ID, "status").text)
+    assert browser.find_element(By.ID, "who").text == ""

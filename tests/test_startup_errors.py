@@ -97,3 +97,9 @@ def test_bootstrap_without_python_310_names_the_fix(tmp_path: Path) -> None:
 )
 def test_unusable_redis_url(url: str) -> None:
     assert_one_clear_line(bot_run({"REDIS_URL": url}), "error: cannot use REDIS_URL")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
+def test_an_exposed_api_without_a_token_does_not_start(host: str) -> None:
+    env = {"RASA_HOST": host, "RASA_AUTH_TOKEN": ""}
+    assert_one_clear_line(bot_run(env), f"error: RASA_HOST={host} is not a loopback address")

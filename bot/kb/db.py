@@ -30,6 +30,8 @@ def make_engine(url: str | Engine) -> Engine:
 
     Pooled connections are pinged before use, so the first query after a database restart
     does not fail on a connection the server closed (the handoff tables use this engine too).
+    ``hide_parameters``: the handoff tables share this engine, and a failed statement must
+    not put a mediator's number or a person's words in the log with its error.
     """
     if isinstance(url, Engine):
         return url
@@ -37,14 +39,14 @@ def make_engine(url: str | Engine) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        engine = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
         sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
     kwargs = {}
     if url.startswith("postgresql"):
         # Inserting thousands of text rows one statement at a time would be slow over psycopg2.
         kwargs["executemany_mode"] = "values_plus_batch"
-    return sa.create_engine(url, future=True, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine, scripts: Path = MIGRATIONS_DIR):  # noqa: ANN201

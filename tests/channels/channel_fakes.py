@@ -358,13 +358,15 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
         if log_path:
             log.close()
     stack = RunningStack(process, f"http://127.0.0.1:{rasa_port}", action_port)
+    token = env.get("RASA_AUTH_TOKEN")
+    status_url = "/status" + (f"?token={token}" if token else "")
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
             if process.returncode is not None:
                 raise RuntimeError(f"bot run exited with {process.returncode}")
             try:
-                async with http.get(stack.base_url + "/status") as resp:
+                async with http.get(stack.base_url + status_url) as resp:
                     if resp.status == 200 and (await resp.json()).get("model_file"):
                         break
             except aiohttp.ClientError:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from channel_harness import serve
 
+from channels import sessions
 from channels.webchat import WebChatInput
 
 PERSON = "web-abc123"
@@ -21,16 +23,26 @@ async def webchat(runtime, store):
     await stop()
 
 
-async def post(webchat, body, raw=None):
+def session_of(sender):
+    """The session the server would have given this sender (POST session)."""
+    return {"X-Webchat-Session": sessions.issue(sessions.WEBCHAT, sender, 60)}
+
+
+async def post(webchat, body, raw=None, headers=None):
     data = raw if raw is not None else json.dumps(body).encode()
-    async with webchat.http.post(webchat.url + "webhook", data=data,
-                                 headers={"Content-Type": "application/json"}) as resp:
+    sender = body.get("sender") if isinstance(body, dict) else None
+    sent = {"Content-Type": "application/json",
+            **(session_of(sender) if isinstance(sender, str) and headers is None else {}),
+            **(headers or {})}
+    async with webchat.http.post(webchat.url + "webhook", data=data, headers=sent) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
-async def poll(webchat, sender=PERSON, after=0):
+async def poll(webchat, sender=PERSON, after=0, headers=None):
     async with webchat.http.get(webchat.url + "messages",
-                                params={"sender": sender, "after": str(after)}) as resp:
+                                params={"sender": sender, "after": str(after)},
+                                headers=session_of(sender) if headers is None else headers
+                                ) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
@@ -47,6 +59,7 @@ async def test_the_page_posts_to_this_channel_and_polls_it(webchat):
         page = await resp.text()
     assert resp.status == 200
     assert "/webhooks/webchat/" in page and '"webhook"' in page and '"messages?sender="' in page
+    assert '"session"' in page and "X-Webchat-Session" in page and "Math.random" not in page
     assert "/webhooks/rest/" not in page
 
 
@@ -140,3 +153,41 @@ async def test_a_turn_that_fails_before_any_answer_is_a_503_not_an_empty_200(web
     # "crash": the scripted bot raises, as Rasa does when the database or Redis is away.
     status, body = await post(webchat, {"sender": PERSON, "message": "crash"})
     assert status == 503 and body["error"] == "unavailable"
+
+
+async def test_a_conversation_starts_with_an_unguessable_id_and_its_session(webchat):
+    async with webchat.http.post(webchat.url + "session") as resp:
+        first = await resp.json()
+    async with webchat.http.post(webchat.url + "session") as resp:
+        second = await resp.json()
+    assert first["sender"] != second["sender"]
+    assert re.fullmatch(r"web-[A-Za-z0-9_-]{32}", first["sender"])
+    status, replies = await post(webchat, {"sender": first["sender"], "message": "hello"},
+                                 headers={"X-Webchat-Session": first["session"]})
+    assert (status, replies[0]["text"]) == (200, "echo: hello")
+
+
+async def test_knowing_an_id_is_not_enough_to_write_or_read_as_that_person(
+    webchat, runtime, handoff_store
+):
+    ticket, sara = await asyncio.to_thread(in_handoff, runtime)
+    await asyncio.to_thread(runtime.handoff.reply, ticket.id, sara, "private words", "k1")
+    eve = session_of("web-eve")
+
+    for headers in ({}, eve):
+        status, data = await poll(webchat, PERSON, headers=headers)
+        assert status in (401, 403) and "messages" not in data
+        status, data = await post(webchat, {"sender": PERSON, "message": "it's me"},
+                                  headers=headers)
+        assert status in (401, 403)
+    assert (await poll(webchat, PERSON, headers={}))[1]["error"] == "session_required"
+    assert (await poll(webchat, PERSON, headers=eve))[1]["error"] == "not_your_conversation"
+    # Nothing was read (still pending) and nothing joined the ticket.
+    states = [state for row, state in handoff_store.outbox_rows("webchat", PERSON)
+              if row.payload.get("kind") == "relay"]
+    assert states == ["pending"]
+    assert "it's me" not in [m.text for m in handoff_store.transcript(ticket.id)]
+    assert webchat.bot.received == []
+    # The holder reads it.
+    status, data = await poll(webchat, PERSON)
+    assert "private words" in [m["text"] for m in data["messages"]]

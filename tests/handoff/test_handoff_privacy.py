@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from handoff import schema
 from handoff.service import Handoff
-from tests.handoff.helpers import count, rows
+from handoff.store import HandoffStore
+from handoff.texts import mediator_text
+from tests.handoff.helpers import count, rows, settings_for, texts
 
 
 def _everything_of(handoff: Handoff, person: str, text: str) -> int:
@@ -50,3 +52,46 @@ def test_forget_person_erases_only_that_person(handoff: Handoff) -> None:
     assert rows(store, "person", "p2") != []
     assert store.mediator_by_name("Amina") == amina
     assert store.forget_person("p1") == 0
+
+
+def test_erase_in_a_hand_off_closes_tells_the_mediator_and_erases(handoff: Handoff) -> None:
+    store = handoff.store
+    amina = store.add_mediator("Amina", ["ar"], telegram_user_id="111")
+    gone = _everything_of(handoff, "p1", "secret of p1")
+
+    assert handoff.erase("p1") == 1
+
+    assert store.ticket(gone) is None and store.open_ticket_for("p1") is None
+    for table in (schema.messages, schema.events, schema.outbox):
+        assert count(store, table, table.c.ticket_id == gone) == 0, table.name
+    # The mediator who held it is told, in their language, by number only, and the notice
+    # belongs to no ticket row (the erasure would have taken it).
+    told = [r for r in rows(store, "telegram", amina.telegram_user_id)
+            if r.key == f"t{gone}:erased:m"]
+    assert [r.payload["text"] for r in told] == [
+        mediator_text("person_erased", amina.ui_language, ticket=f"#{gone}")]
+    assert told[0].ticket_id is None
+    assert not [r for r in rows(store) if "secret of p1" in r.payload["text"]]
+    assert handoff.erase("p1") == 0  # nothing left; nobody told twice
+    assert len([r for r in rows(store) if r.key.endswith(":erased:m")]) == 1
+
+
+def test_erase_of_a_waiting_ticket_marks_its_card_closed_in_the_group(
+    store: HandoffStore, sqlite_url: str
+) -> None:
+    handoff = Handoff(store, settings_for(sqlite_url, telegram_mediator_chat_id="-100777"))
+    store.add_mediator("Amina", ["ar"], telegram_user_id="111")
+    ticket = handoff.request("p1", "whatsapp", "ar").ticket
+
+    assert handoff.erase("p1") == 1
+
+    assert store.ticket(ticket.id) is None
+    assert texts(store, "telegram", "-100777")[-1] == mediator_text(
+        "card_closed", "it", ticket=f"#{ticket.id}")
+    assert texts(store, "telegram", "111") == []  # nobody held it
+
+
+def test_erase_without_a_ticket_tells_nobody(handoff: Handoff) -> None:
+    handoff.store.add_mediator("Amina", ["ar"], telegram_user_id="111")
+    assert handoff.erase("p9") == 0
+    assert rows(handoff.store) == []
