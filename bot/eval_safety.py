@@ -8,8 +8,10 @@ made on ``test.yml`` unless ``--split dev`` is asked for. Two numbers matter:
   numbers and a priority mediator come first, whatever the class). Beside it, the share whose
   class was named exactly, which decides the specific help;
 - **false alarms**: the share of ordinary messages treated as danger, on the look-alikes of the
-  safety set and on the held-out NLU set (``tests/nlu/heldout``, every intent but
-  ``report_emergency``).
+  safety set, on the held-out NLU set (``tests/nlu/heldout``, every intent but
+  ``report_emergency``) and on the real questions people posted (``tests/faq``, same half):
+  long stories about permits and families, which a danger model trained on long danger
+  stories alone once read as emergencies.
 
 By default the trained model parses every message, so DIET's ``report_emergency`` counts as it
 does in production; ``--lexicon-only`` scores the word lists alone in seconds (no model). The
@@ -32,6 +34,7 @@ from bot.settings import PROJECT_ROOT
 
 SAFETY_DIR = PROJECT_ROOT / "tests" / "safety"
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
+REAL_QUESTIONS_DIR = PROJECT_ROOT / "tests" / "faq"
 REPORTS_DIR = PROJECT_ROOT / "reports" / "safety"
 NONE = "none"
 EMERGENCY_INTENT = "report_emergency"
@@ -76,6 +79,16 @@ def load_heldout(test_dir: Path = HELDOUT_DIR) -> list[Case]:
         Case(id=f"heldout-{i}", danger=NONE, language=e.language, text=e.text)
         for i, e in enumerate(load_test_set(test_dir))
         if e.intent != EMERGENCY_INTENT
+    ]
+
+
+def load_real_questions(split: str) -> list[Case]:
+    """The real questions of one half of ``tests/faq``, as ``none`` cases."""
+    from bot.eval_faq import load_questions
+
+    return [
+        Case(id=q.id, danger=NONE, language=q.language, text=q.text)
+        for q in load_questions(REAL_QUESTIONS_DIR / f"{split}.yml")
     ]
 
 
@@ -198,6 +211,13 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
             f"- held-out NLU set (every intent but report_emergency): "
             f"{_fmt(row.get('false_alarm_rate'))} of {row.get('n', 0)}"
         )
+    real = results.get("real_questions")
+    if real:
+        row = real["per_class"].get(NONE, {})
+        lines.append(
+            f"- real questions people posted (tests/faq, {meta['split']} half): "
+            f"{_fmt(row.get('false_alarm_rate'))} of {row.get('n', 0)}"
+        )
     lines += [
         "",
         "## Per language",
@@ -216,6 +236,12 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
     lines += [
         f"- `{a['id']}` → {', '.join(a['classes'])}: {a['text']}" for a in safety["false_alarms"]
     ] or ["none"]
+    if real:
+        lines += ["", f"## False alarms on the real questions ({len(real['false_alarms'])})", ""]
+        lines += [
+            f"- `{a['id']}` → {', '.join(a['classes'])}: {a['text'][:160]}"
+            for a in real["false_alarms"]
+        ] or ["none"]
     if heldout:
         lines += ["", f"## False alarms on the held-out NLU set ({len(heldout['false_alarms'])})"]
         lines += [""] + [
@@ -264,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_heldout:
         heldout = load_heldout()
         results["heldout"] = score(heldout, judge([c.text for c in heldout]))
+        real = load_real_questions(args.split)
+        results["real_questions"] = score(real, judge([c.text for c in real]))
     meta = {
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
@@ -300,7 +328,9 @@ def register(eval_sub: argparse._SubParsersAction) -> None:
     safety.add_argument(
         "--lexicon-only", action="store_true", help="the word lists alone, without the model"
     )
-    safety.add_argument("--no-heldout", action="store_true", help="skip the held-out NLU set")
+    safety.add_argument(
+        "--no-heldout", action="store_true", help="skip the held-out NLU set and real questions"
+    )
     safety.add_argument("--no-report", action="store_true", help="print only")
     safety.add_argument("--out", default=None, help="report folder (default reports/safety/<date>)")
     safety.set_defaults(func=run)
