@@ -37,6 +37,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -511,20 +512,27 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
         return cls(safety_lexicon(), model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set ``safety`` on every message; danger overrides the intent."""
+        """Set ``safety`` on every message; danger overrides the intent.
+
+        The component runs after the ``FallbackClassifier`` (``config.yml``): danger overrides
+        "not understood" too. Placed before it, a danger message that DIET read as another intent
+        with 0.95 became ``nlu_fallback`` (1.0 against 0.95 is "ambiguous"), and the person got
+        a residence-permit procedure instead of the emergency numbers.
+        """
         for message in messages:
-            intent = message.get(INTENT)
-            text = message.get(TEXT) or ""
-            probability = self.danger_model.probability(text) if self.danger_model else None
-            verdict = classify(text, intent, self.lexicon, probability)
-            message.set(SAFETY, verdict, add_to_output=True)
-            if not is_danger(verdict):
-                continue
             ranking = [
                 item
                 for item in message.get(INTENT_RANKING_KEY) or []
-                if item.get("name") != EMERGENCY_INTENT
+                if item.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME
             ]
+            diet = ranking[0] if ranking else message.get(INTENT)
+            text = message.get(TEXT) or ""
+            probability = self.danger_model.probability(text) if self.danger_model else None
+            verdict = classify(text, diet, self.lexicon, probability)
+            message.set(SAFETY, verdict, add_to_output=True)
+            if not is_danger(verdict):
+                continue
+            ranking = [item for item in ranking if item.get("name") != EMERGENCY_INTENT]
             top = {"name": EMERGENCY_INTENT, "confidence": 1.0}
             message.set(INTENT, top, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)

@@ -96,3 +96,42 @@ def test_classifier_intent_is_a_second_net(lexicon: SafetyLexicon) -> None:
 def test_broken_lexicon_is_refused_with_the_reason(text: str, problem: str) -> None:
     with pytest.raises(SafetyLexiconError, match=problem.replace("*", r"\*")):
         SafetyLexicon.from_yaml(text)
+
+
+def test_danger_overrides_an_ambiguous_fallback(lexicon: SafetyLexicon) -> None:
+    """DIET sure of two other intents: the fallback says "not understood", danger still wins."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.safety import SafetyClassifier
+
+    ranking = [
+        {"name": "ask_residence_permit", "confidence": 0.5},
+        {"name": "ask_family_reunification", "confidence": 0.45},
+    ]
+    message = Message(
+        data={"text": "aiuto, mio padre non respira", "intent": dict(ranking[0]),
+              "intent_ranking": [dict(r) for r in ranking]}
+    )
+    fallback = FallbackClassifier(
+        {**FallbackClassifier.get_default_config(), "threshold": 0.4, "ambiguity_threshold": 0.1}
+    )
+    fallback.process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    SafetyClassifier(lexicon, None, None).process([message])
+    assert message.get("intent") == {"name": "report_emergency", "confidence": 1.0}
+    assert [r["name"] for r in message.get("intent_ranking")] == [
+        "report_emergency", "ask_residence_permit", "ask_family_reunification"
+    ]
+
+
+def test_a_calm_message_keeps_the_fallback(lexicon: SafetyLexicon) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.safety import SafetyClassifier
+
+    fallback = {"name": "nlu_fallback", "confidence": 0.4}
+    message = Message(data={"text": "boh", "intent": fallback, "intent_ranking": [fallback]})
+    SafetyClassifier(lexicon, None, None).process([message])
+    assert message.get("intent") == fallback
+    assert message.get("safety")["classes"] == []
