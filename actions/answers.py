@@ -386,10 +386,16 @@ class KnowledgeAction(Action, ABC):
         )
 
     def answer_faq(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        entry_id: str,
+        related: tuple[str, ...] = (),
     ) -> list[EventType] | None:
         """The curated answer first; then the office if the town is known, else the offer.
 
+        ``related``: the next closest questions, offered as buttons right under the answer (a
+        long question's best match is right less than half the time: ``actions/faq.py``).
         With the town known, the office the answer points to comes with the related
         procedure's title and summary (its documents and steps are one button away).
         """
@@ -408,6 +414,9 @@ class KnowledgeAction(Action, ABC):
             )
             + render.fallback_line(entry, language),
         )
+        buttons = self.faq_buttons(related, language)
+        if buttons:
+            dispatcher.utter_message(response="utter_faq_related", buttons=buttons)
         events: list[EventType] = [
             SlotSet(SLOT_FAQ, entry.id),
             SlotSet(SLOT_SERVICE, entry.service),
@@ -449,6 +458,13 @@ class KnowledgeAction(Action, ABC):
     ) -> list[EventType]:
         """The closest questions as buttons, and a mediator beside them."""
         language = self.language(tracker)
+        buttons = self.faq_buttons(entries, language)
+        _, mediator = render_with_buttons("utter_fallback_offer_mediator", language)
+        dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons + mediator)
+        return []
+
+    def faq_buttons(self, entries: tuple[str, ...], language: str) -> list[dict[str, str]]:
+        """One button per FAQ entry: its question, in the person's language where it exists."""
         buttons = []
         for entry_id in entries:
             entry = self.kb.faq(entry_id, language)
@@ -456,9 +472,7 @@ class KnowledgeAction(Action, ABC):
                 buttons.append(
                     {"title": entry.question, "payload": f'/inform{{"faq_id": "{entry_id}"}}'}
                 )
-        _, mediator = render_with_buttons("utter_fallback_offer_mediator", language)
-        dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons + mediator)
-        return []
+        return buttons
 
     @staticmethod
     def send_documents(
@@ -570,7 +584,7 @@ class ActionAnswerService(KnowledgeAction):
     ) -> list[EventType]:
         choice = self.faq_choice(tracker)
         if choice.answer:
-            events = self.answer_faq(dispatcher, tracker, choice.answer)
+            events = self.answer_faq(dispatcher, tracker, choice.answer, choice.suggestions)
             if events is not None:
                 return events
         service = self.service(tracker)
@@ -627,7 +641,7 @@ class ActionHandleInform(KnowledgeAction):
         if comune is None:
             choice = self.faq_choice(tracker)
             if choice.answer:
-                events = self.answer_faq(dispatcher, tracker, choice.answer)
+                events = self.answer_faq(dispatcher, tracker, choice.answer, choice.suggestions)
                 if events is not None:
                     return events
             dispatcher.utter_message(response="utter_answer_city_unknown")

@@ -65,7 +65,7 @@ class ActionHandleFallback(MediatorRequest):
     ) -> list[EventType]:
         choice = self.faq_choice(tracker)
         if choice.answer:
-            events = self.answer_faq(dispatcher, tracker, choice.answer)
+            events = self.answer_faq(dispatcher, tracker, choice.answer, choice.suggestions)
             if events is not None:
                 return events
         named = self.named_service(tracker)

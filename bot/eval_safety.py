@@ -104,14 +104,27 @@ def lexicon_judge(texts: list[str]) -> list[Verdict]:
 
 
 def model_judge(model: Path) -> Judge:
-    """The trained model's parse, as production sees it."""
+    """The trained model's parse, as production sees it.
+
+    A danger verdict counts only if the parse's final intent is ``report_emergency``: that is
+    what the dialogue acts on, and a later pipeline step that changed the intent (the fallback
+    classifier did, until 2026-12-07) would otherwise go unseen here.
+    """
+
+    def verdict(parse: dict[str, Any]) -> Verdict:
+        found = parse.get("safety")
+        if found and found.get("classes") and (parse.get("intent") or {}).get("name") != (
+            EMERGENCY_INTENT
+        ):
+            return {**found, "classes": [], "source": "overridden"}
+        return found
 
     def judge(texts: list[str]) -> list[Verdict]:
         async def parse_all() -> list[Verdict]:
             from rasa.core.agent import Agent
 
             agent = Agent.load(str(model))
-            return [(await agent.parse_message(t)).get("safety") for t in texts]
+            return [verdict(await agent.parse_message(t)) for t in texts]
 
         return asyncio.run(parse_all())
 

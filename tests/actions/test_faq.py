@@ -40,13 +40,33 @@ def with_faq(text: str, intent: str, faq_field: dict[str, Any], **kwargs: Any):
 
 
 def test_policy_answers_a_sure_match_and_offers_close_ones() -> None:
-    sure = ranking(("a", "citizenship", faq.ANSWER_SCORE), ("b", "citizenship", 0.3))
-    assert faq.choose({"text": "x", "faq": sure}, None, None) == faq.FaqChoice(answer="a")
+    sure = ranking(
+        ("a", "citizenship", faq.ANSWER_SCORE), ("b", "citizenship", faq.SUGGEST_SCORE),
+        ("c", "housing", faq.SUGGEST_SCORE - 0.01),
+    )
+    assert faq.choose({"text": "x", "faq": sure}, None, None) == faq.FaqChoice(
+        answer="a", suggestions=("b",)
+    )
     unsure = ranking(
         ("a", "citizenship", faq.SUGGEST_SCORE + 0.01), ("b", "housing", faq.SUGGEST_SCORE - 0.01)
     )
     assert faq.choose({"text": "x", "faq": unsure}, None, None) == faq.FaqChoice(suggestions=("a",))
     assert faq.choose({"text": "x"}, None, None) == faq.FaqChoice()
+
+
+def test_policy_answers_a_long_story_on_a_lower_score_with_the_next_ones_beside() -> None:
+    rows = ranking(
+        ("a", "citizenship", faq.STORY_ANSWER_SCORE),
+        ("b", "citizenship", faq.STORY_SUGGEST_SCORE),
+        ("c", "housing", faq.STORY_SUGGEST_SCORE),
+        ("d", "housing", faq.STORY_SUGGEST_SCORE),
+    )
+    story = " ".join(["parola"] * faq.STORY_WORDS)
+    assert faq.choose({"text": story, "faq": rows}, None, None) == faq.FaqChoice(
+        answer="a", suggestions=("b", "c")
+    )
+    short = " ".join(["parola"] * (faq.STORY_WORDS - 1))
+    assert faq.choose({"text": short, "faq": rows}, None, None) == faq.FaqChoice()
 
 
 def test_policy_reads_a_short_follow_up_within_the_service_discussed() -> None:
@@ -98,6 +118,24 @@ async def test_faq_answer_with_a_known_town_names_the_office(kb: KnowledgeBase, 
     assert slots(events)["city"] == "Bari"
     assert slots(events)["office"]
     assert "utter_answer_summary" in responses(dispatcher)
+
+
+async def test_the_related_questions_come_as_buttons_under_the_answer(
+    kb: KnowledgeBase, entry
+) -> None:
+    other = next(i for i in kb.faq_ids() if i != entry.id)
+    rows = ranking((entry.id, entry.service, 0.9), (other, entry.service, 0.5))
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerService(kb).run(
+        dispatcher, with_faq("...", f"ask_{entry.service}", rows, language="it"), {}
+    )
+    related = next(m for m in dispatcher.messages if m.get("response") == "utter_faq_related")
+    assert related["buttons"] == [
+        {"title": kb.faq(other, "it").question, "payload": f'/inform{{"faq_id": "{other}"}}'}
+    ]
+    assert responses(dispatcher).index("utter_faq_related") < responses(dispatcher).index(
+        "utter_answer_ask_city_for_office"
+    )
 
 
 async def test_fallback_offers_the_closest_questions_and_a_mediator(
