@@ -6,14 +6,17 @@
   buttons; the second offers a mediator.
 - ``action_report_emergency``: the emergency numbers for the kind of danger first, before
   anything else, then the help for that kind (care without papers, the anti-violence and
-  anti-trafficking routes...), then a mediator with priority. If the knowledge base cannot be
-  read, the numbers still go out from the message catalogue.
+  anti-trafficking routes...), then a mediator with priority. When only one of the two
+  classifiers read danger (the parse's ``safety.sure`` is false), no priority ticket: the
+  question DIET read beside the danger and a mediator are offered as buttons. If the knowledge
+  base cannot be read, the numbers still go out from the message catalogue.
 - ``action_delete_my_data``: confirms the erasure; the tracker store
   (``bot/tracker_store.py``) deletes the conversation when it sees this action ran.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -26,6 +29,7 @@ from actions.constants import SAFETY, SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
 from actions.handoff import MediatorRequest
 from bot.kb.queries import Comune, Office
 from bot.kb.vocabulary import DANGER_CLASSES, DANGER_GENERAL, SERVICES
+from bot.messages import render_with_buttons
 from handoff.service import RELAYABLE_CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -37,6 +41,8 @@ MAX_OPTIONS = 4
 DANGERS = (*DANGER_CLASSES, DANGER_GENERAL)
 # Help for at most this many kinds of danger in one message: the numbers cover them all.
 MAX_DANGERS = 2
+# An unsure danger offers the service question DIET read beside it, if this likely.
+QUESTION_BESIDE_CONFIDENCE = 0.3
 
 
 class ActionCountFailures(Action):
@@ -137,11 +143,45 @@ class ActionReportEmergency(MediatorRequest):
         except Exception:  # the numbers must go out whatever is wrong with the database
             logger.exception("emergency help unavailable from the knowledge base")
             dispatcher.utter_message(response="utter_emergency_numbers_static")
-        if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
+        if not (tracker.latest_message.get(SAFETY) or {}).get("sure", True):
+            # One classifier alone: the numbers went out first all the same, but no priority
+            # ticket calls a mediator away; the question the message may have been is one tap
+            # away, and so is a mediator.
+            self.offer_question_beside(dispatcher, tracker, language)
+        elif tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
             await self.open_ticket(dispatcher, tracker, "emergency")
         else:
             dispatcher.utter_message(response="utter_emergency_offer_mediator")
         return [SlotSet(SLOT_FAILED_TURNS, 0)]
+
+    def offer_question_beside(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str
+    ) -> None:
+        """The service question DIET read beside the danger, and a mediator, as buttons."""
+        message = tracker.latest_message
+        service = next(
+            (
+                str(item["name"])[len(SERVICE_INTENT_PREFIX) :]
+                for item in message.get("intent_ranking") or []
+                if str(item.get("name", "")).startswith(SERVICE_INTENT_PREFIX)
+                and str(item["name"])[len(SERVICE_INTENT_PREFIX) :] in SERVICES
+                and float(item.get("confidence") or 0) >= QUESTION_BESIDE_CONFIDENCE
+            ),
+            None,
+        )
+        buttons = []
+        name = self.kb.service_name(service, language) if service else None
+        if service and name:
+            city = next(
+                (e["value"] for e in message.get("entities") or [] if e.get("entity") == "city"),
+                None,
+            )
+            entities = json.dumps({"city": city}, ensure_ascii=False) if city else ""
+            buttons.append(
+                {"title": name.text, "payload": f"/{SERVICE_INTENT_PREFIX}{service}{entities}"}
+            )
+        _, mediator = render_with_buttons("utter_emergency_offer_mediator", language)
+        dispatcher.utter_message(response="utter_emergency_unsure", buttons=buttons + mediator)
 
     def send_help(
         self,

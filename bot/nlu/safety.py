@@ -104,12 +104,20 @@ class Assessment:
     undocumented: bool
     terms: tuple[str, ...]
 
-    def as_dict(self, source: str) -> dict[str, Any]:
-        """The ``safety`` field of the parse output."""
+    def as_dict(self, source: str, sure: bool | None = None) -> dict[str, Any]:
+        """The ``safety`` field of the parse output.
+
+        ``sure``: the word lists matched, or both classifiers agree. One classifier alone is
+        not sure: on 2026-12-07 it caught real dangers the other missed (a forced marriage, a
+        fire; safety dev set) but also read ordinary stories as danger ("the landlord is
+        sending me away, I need a house urgently"). The dialogue still gives the numbers first,
+        and offers the question it may have been beside them (``actions/conversation.py``).
+        """
         return {
             "classes": list(self.classes),
             "undocumented": self.undocumented,
             "source": source,
+            "sure": bool(self.classes) if sure is None else sure,
             "terms": list(self.terms),
         }
 
@@ -380,7 +388,7 @@ def classify(
     if diet or model:
         return Assessment(
             (GENERAL,), assessment.groups, assessment.undocumented, assessment.terms
-        ).as_dict("classifier" if diet else "danger_model")
+        ).as_dict("classifier" if diet else "danger_model", sure=diet and model)
     return assessment.as_dict("none")
 
 

@@ -31,6 +31,40 @@ async def test_emergency_numbers_come_first(kb: KnowledgeBase) -> None:
     ]
 
 
+async def test_an_unsure_danger_gets_the_numbers_then_the_question_beside_it(
+    kb: KnowledgeBase,
+) -> None:
+    # One classifier alone read danger in "the landlord is sending me away, I need a house in
+    # Trani": the numbers first all the same, then housing (with the town) and a mediator as
+    # buttons, and no priority ticket.
+    unsure = {"classes": ["danger"], "source": "danger_model", "sure": False}
+    ranking = [
+        {"name": "report_emergency", "confidence": 1.0},
+        {"name": "ask_housing", "confidence": 0.9},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionReportEmergency(kb).run(
+        dispatcher,
+        tracker("...", "report_emergency", [{"entity": "city", "value": "Trani"}], ranking,
+                safety=unsure, language="it"),
+        {},
+    )
+    assert responses(dispatcher)[0] == "utter_emergency_numbers_intro"
+    assert responses(dispatcher)[-1] == "utter_emergency_unsure"
+    buttons = dispatcher.messages[-1]["buttons"]
+    assert buttons[0] == {"title": kb.service_name("housing", "it").text,
+                          "payload": '/ask_housing{"city": "Trani"}'}
+    assert buttons[-1]["payload"] == "/request_mediator"
+    dispatcher = CollectingDispatcher()
+    await ActionReportEmergency(kb).run(
+        dispatcher,
+        tracker("...", "report_emergency", ranking=ranking, safety={**unsure, "sure": True},
+                language="it"),
+        {},
+    )
+    assert responses(dispatcher)[-1] == "utter_emergency_offer_mediator"  # sure: as before
+
+
 @pytest.mark.parametrize(
     ("danger", "first_number", "absent", "help_words"),
     [
