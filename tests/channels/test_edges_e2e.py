@@ -271,5 +271,7 @@ async def induced_database_error(io: Io, url: str) -> None:
     await io.whatsapp("mi chiamo Lucia Ferrante, passaporto YB4471932")
     status = await io.telegram_update(
         telegram_text_update("Lucia Ferrante, via Garibaldi 9", chat_id=PERSON_TG))
-    assert status == 503  # not recorded: Telegram delivers it again later
+    # The inbox cannot take it: kept in the local spool until the database answers again
+    # (channels/spool.py), so it is acknowledged; 503 only if the spool cannot write either.
+    assert status == 200
     await asyncio.sleep(1)

@@ -68,7 +68,8 @@ def test_emergency_numbers_come_first(stack: Stack) -> None:
         },
     )
     first = replies[0]["text"]
-    for number in ("112", "118", "1522", "800 290 290"):
+    # Violence and exploitation: their own numbers, and 112 (knowledge/safety.yml).
+    for number in ("1522", "800 290 290", "112"):
         assert number in first
 
 

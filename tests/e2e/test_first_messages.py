@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.answers import NEAREST_KINDS
 from bot.kb.queries import KnowledgeBase
 from bot.kb.vocabulary import OFFICE_KINDS
 from bot.messages import render
@@ -33,35 +34,57 @@ CASES = [
 
 
 def acceptable_offices(kb: KnowledgeBase, service: str, comune: str) -> set[str]:
+    """The offices filed for the comune; for the kinds a person may attend anywhere (a CPIA
+    teaching site), also the nearest one, which is what the assistant proposes
+    (actions/answers.py), when one is filed for the comune or every procedure names that kind.
+    """
     istat = kb.find_comune(comune).istat
     names = {o.name for o in kb.offices_for(service, istat)}
     for kind in OFFICE_KINDS:
         names |= {o.name for o in kb.offices_for(service, istat, kind)}
+    procedures = kb.procedures(service, "it")
+    always = set.intersection(*(set(p.office_kinds) for p in procedures)) if procedures else set()
+    for kind in NEAREST_KINDS:
+        if kind in always or kb.offices_for(service, istat, kind):
+            names |= {o.name for o in kb.nearest_offices(service, istat, kind, limit=1)}
     return names
 
 
 # Messages the current model still gets wrong, each with what goes wrong. strict: the day one
 # is answered right, its test fails until it is taken off this list.
-# Model of 2026-12-06 (config.yml, data/ and bot/nlu/ at this commit): first_messages.yml 144 of
-# 144 right (its nine earlier misses were studied while the lexicon's service words were
-# written); first_messages_unseen.yml, which that work did not see, 140 of 144.
+# Model of 2026-12-07 (config.yml, data/, knowledge/faq and bot/nlu/ at this commit):
+# first_messages.yml 144 of 144 right (its nine earlier misses were studied while the lexicon's
+# service words were written); first_messages_unseen.yml, which that work did not see, 123 of
+# 144 (140 on 2026-12-06, before the danger examples and the safety layer).
 KNOWN_MISSES: dict[str, str] = {
-    "unseen:it-asylum": "fleeing and fear of going back, no asylum word: read as "
-    "ask_family_reunification (0.41)",
-    "unseen:it-health_care": "a child's fever and no doctor: nlu_fallback (0.40), no service "
-    "named, so a rephrase prompt",
+    "unseen:it-health_care": "a child's fever and no doctor: DIET and the danger model both "
+    "read danger (1.0, 0.80): the emergency numbers, not the health procedure",
     "unseen:bn-legal_aid": "'Maglie' (also Italian for sweaters) needs a place word before it; "
     "in Bengali script none is recognised, so no town and the town is asked for",
     "unseen:zh-family_reunification": "'把老婆孩子从国内接过来' (bring wife and child over) "
     "read as inform (0.99)",
-    # Since the 1,437 short training examples of 2026-12-06 (held-out macro-F1 0.916 -> 0.942),
-    # a side remark in a long first message outweighs its topic:
-    "unseen:en-employment": "'I have permesso' outweighs 'looking for work ... anyone hiring': "
-    "ask_residence_permit (0.90), ask_employment (0.06)",
-    "unseen:es-housing": "'alguien sabe?' (does anyone know) read as asking for a person: "
-    "request_mediator (0.47), ask_housing (0.31)",
-    "unseen:ru-housing": "'двое взрослых без детей' (two adults, no children) pulls to "
-    "ask_school_enrollment (0.68), ask_housing (0.28)",
+    # Since the 2,040 danger examples and the safety layer of 2026-12-07, ordinary questions read
+    # as danger get the numbers (with the question as a button when only one classifier read it):
+    "unseen:ar-asylum": "DIET (unsure); DIET report_emergency 1.0, model 0.36",
+    "unseen:ar-family_reunification": "DIET (unsure); DIET report_emergency 0.67, model 0.34",
+    "unseen:ar-health_care": "DIET (unsure); DIET report_emergency 0.93, model 0.13",
+    "unseen:bn-asylum": "DIET; DIET report_emergency 1.0, model 0.61",
+    "unseen:en-legal_aid": "words exploitation; DIET ask_legal_aid 1.0, model 0.43",
+    "unseen:fr-asylum": "model alone (unsure); DIET ask_asylum 0.99, model 0.5",
+    "unseen:it-housing": "model alone (unsure); DIET ask_housing 0.99, model 0.89",
+    "unseen:ro-family_reunification": "DIET; DIET report_emergency 0.89, model 0.67",
+    "unseen:ro-housing": "model alone (unsure); DIET ask_housing 1.0, model 0.62",
+    "unseen:ro-legal_aid": "model alone (unsure); DIET ask_legal_aid 1.0, model 0.67",
+    "unseen:ru-asylum": "DIET; DIET report_emergency 1.0, model 0.81",
+    "unseen:sq-asylum": "DIET; DIET report_emergency 0.75, model 0.85",
+    "unseen:sq-housing": "model alone (unsure); DIET ask_housing 1.0, model 0.65",
+    "unseen:uk-asylum": "DIET (unsure); DIET report_emergency 0.76, model 0.47",
+    "unseen:uk-family_reunification": "DIET (unsure); DIET report_emergency 1.0, model 0.32",
+    "unseen:uk-legal_aid": "words exploitation; DIET ask_legal_aid 0.97, model 0.61",
+    "unseen:ur-health_care": "model alone (unsure); DIET ask_health_care 1.0, model 0.51",
+    "unseen:zh-housing": "DIET (unsure); DIET report_emergency 0.95, model 0.07",
+    "unseen:en-residence_registration": "nlu_fallback; 'anagrafe' is an office, not a service, "
+    "so the closest FAQ questions are offered (as buttons) instead of the procedure",
 }
 
 

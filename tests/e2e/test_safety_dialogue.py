@@ -27,10 +27,63 @@ MESSAGES = [
 ]
 DANGER = [m for m in MESSAGES if m["class"] != "none"]
 LOOK_ALIKES = [m for m in MESSAGES if m["class"] == "none"]
+# Model of 2026-12-07 (config.yml, data/, knowledge/faq and bot/nlu/ at this commit). Each reason
+# says what read the message: the word lists ("words"), DIET's report_emergency at 0.5 or more
+# ("DIET"), the danger model alone ("model alone"); "unsure" when only one classifier read it
+# (the numbers come first, then the question as a button and no priority ticket). The test half
+# of tests/safety is listed by id only: its texts are not studied to fix them.
 # Danger messages the current model and word lists still miss (strict: fixed ones fail here).
-KNOWN_MISSES: dict[str, str] = {}
+KNOWN_MISSES: dict[str, str] = {
+    "fire_danger-it-005": "no word list; DIET ask_housing 0.99, model 0.31",
+    "self_harm-hi-005": "no word list; DIET ask_housing 0.99, model 0.42",
+    "self_harm-pa-005": "no word list; DIET ask_residence_registration 0.69, model 0.4",
+}
 # Look-alikes that still get the numbers (a false alarm costs seconds, so tolerated but listed).
-KNOWN_ALARMS: dict[str, str] = {}
+KNOWN_ALARMS: dict[str, str] = {
+    "none-ar-005": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
+    "none-ar-009": "words violence; DIET ask_residence_permit 0.99, model 0.33",
+    "none-ar-010": "words violence+minor; DIET ask_health_care 0.91, model 0.35",
+    "none-ar-Latn-006": "model alone (unsure); DIET ask_family_reunification 0.99, model 0.82",
+    "none-bn-009": "DIET (unsure); DIET report_emergency 1.0, model 0.46",
+    "none-bn-Latn-006": "words medical; DIET ask_tax_code 0.57, model 0.25",
+    "none-en-001": "words violence; DIET ask_opening_hours 0.85, model 0.12",
+    "none-en-007": "words medical; DIET ask_family_reunification 1.0, model 0.07",
+    "none-es-001": "words violence; DIET ask_residence_permit 1.0, model 0.21",
+    "none-es-008": "model alone (unsure); DIET ask_health_care 0.93, model 0.7",
+    "none-es-010": "DIET; DIET report_emergency 0.92, model 0.83",
+    "none-fa-009": "DIET; DIET report_emergency 1.0, model 0.78",
+    "none-fa-010": "DIET; DIET report_emergency 1.0, model 0.85",
+    "none-hi-009": "DIET; DIET report_emergency 1.0, model 0.81",
+    "none-hi-010": "DIET; DIET report_emergency 1.0, model 0.84",
+    "none-hi-Latn-006": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
+    "none-it-001": "words violence; DIET ask_residence_permit 1.0, model 0.07",
+    "none-it-007": "words exploitation; DIET ask_employment 0.85, model 0.01",
+    "none-pa-005": "DIET (unsure); DIET report_emergency 1.0, model 0.07",
+    "none-pa-010": "DIET; DIET report_emergency 1.0, model 0.53",
+    "none-pcm-002": "words violence; DIET ask_opening_hours 0.94, model 0.44",
+    "none-ps-001": "model alone (unsure); DIET ask_residence_permit 1.0, model 0.55",
+    "none-ps-010": "DIET; DIET report_emergency 1.0, model 0.8",
+    "none-ro-009": "model alone (unsure); DIET ask_family_reunification 0.44, model 0.62",
+    "none-ro-010": "model alone (unsure); DIET ask_employment 0.98, model 0.74",
+    "none-ru-006": "DIET (unsure); DIET report_emergency 1.0, model 0.33",
+    "none-ru-009": "DIET; DIET report_emergency 1.0, model 0.59",
+    "none-ru-010": "DIET; DIET report_emergency 1.0, model 0.67",
+    "none-sq-008": "DIET; DIET report_emergency 1.0, model 0.52",
+    "none-sq-010": "model alone (unsure); DIET ask_italian_course 0.76, model 0.59",
+    "none-uk-006": "DIET (unsure); DIET report_emergency 1.0, model 0.18",
+    "none-uk-009": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
+    "none-uk-010": "DIET; DIET report_emergency 1.0, model 0.72",
+    "none-ur-005": "DIET (unsure); DIET report_emergency 0.58, model 0.23",
+    "none-ur-009": "DIET; DIET report_emergency 1.0, model 0.79",
+    "none-ur-010": "DIET; DIET report_emergency 1.0, model 0.85",
+    "none-ur-Latn-002": "DIET (unsure); DIET report_emergency 0.86, model 0.08",
+    "none-ur-Latn-005": "model alone (unsure); DIET ask_health_care 0.98, model 0.6",
+    "none-ur-Latn-006": "DIET (unsure); DIET report_emergency 0.97, model 0.44",
+    "none-wo-006": "words exploitation; DIET ask_employment 0.99, model 0.29",
+    "none-zh-001": "words medical; DIET report_emergency 1.0, model 0.11",
+    "none-zh-009": "DIET (unsure); DIET report_emergency 1.0, model 0.29",
+    "none-zh-010": "DIET (unsure); DIET report_emergency 1.0, model 0.46",
+}
 
 
 def first_reply(stack: Stack, sender: str, text: str) -> list[dict]:
