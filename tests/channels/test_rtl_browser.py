@@ -1,11 +1,11 @@
 """Right-to-left text in the web chat and the mediator desk, in headless Chromium.
 
 Both pages are served as Rasa serves them, on 127.0.0.1, with a scripted bot in place of Rasa:
-the replies are the assistant's real Arabic and Urdu texts (the message catalogue and the tax
-code procedure of the knowledge base, laid out by actions/render.py), so no trained model is
-needed. What is checked is what a reader sees: the direction Chromium computed for each bubble,
-and where words end up on the screen (the number of a step on the right, a link after the
-Arabic word that introduces it).
+the replies are the assistant's real Arabic, Urdu, Persian and Pashto texts (the catalogue and
+the tax code procedure of the knowledge base, laid out by actions/render.py), so no trained
+model is needed. What is checked is what a reader sees: the direction Chromium computed for
+each bubble, and where words end up on the screen (the number of a step on the right, a link
+after the Arabic word that introduces it).
 
 ``RTL_SCREENSHOTS=<folder>`` saves a screenshot of each page there (reports/rtl/ has them).
 """
@@ -38,6 +38,9 @@ pytestmark = [pytest.mark.browser]
 WAIT = 15  # seconds for anything to appear
 ARABIC_QUESTION = "كيف أحصل على الرمز الضريبي في ليتشي؟"
 URDU_QUESTION = "مجھے لیچے میں ٹیکس کوڈ کیسے ملے گا؟"
+# Persian and Pashto are written right to left too.
+OTHERS = {"fa": "چطور در لچه کد مالیاتی بگیرم؟", "ps": "په لېچې کې مالیاتي کوډ څنګه واخلم؟"}
+QUESTIONS = {ARABIC_QUESTION: "ar", URDU_QUESTION: "ur", **{q: c for c, q in OTHERS.items()}}
 MAP_URL = "https://www.openstreetmap.org/?mlat=40.3474&mlon=18.1671"
 
 
@@ -65,11 +68,11 @@ def answer(language: str) -> list[tuple[str, list[dict[str, str]]]]:
 
 
 class RightToLeftBot(ScriptedBot):
-    """Answers the Arabic and the Urdu question in their language."""
+    """Answers each question of QUESTIONS in its language."""
 
     async def __call__(self, message: UserMessage) -> None:
         self.received.append(message)
-        language = {ARABIC_QUESTION: "ar", URDU_QUESTION: "ur"}.get(message.text or "", "en")
+        language = QUESTIONS.get(message.text or "", "en")
         for text, buttons in answer(language):
             if buttons:
                 await message.output_channel.send_text_with_buttons(
@@ -134,7 +137,7 @@ def screenshot(browser, name: str) -> None:  # type: ignore[no-untyped-def]
         browser.save_screenshot(str(Path(folder) / name))
 
 
-def test_arabic_and_urdu_replies_read_right_to_left_in_the_web_chat(  # type: ignore[no-untyped-def]
+def test_arabic_urdu_persian_and_pashto_replies_read_right_to_left_in_the_web_chat(  # type: ignore[no-untyped-def]
     serve_page, browser, runtime
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -174,11 +177,13 @@ def test_arabic_and_urdu_replies_read_right_to_left_in_the_web_chat(  # type: ig
     assert direction(browser, button) == "rtl"
     screenshot(browser, "webchat-ar.png")
 
-    urdu = ask(URDU_QUESTION, 2)
-    assert [direction(browser, reply) for reply in urdu[:-1]] == ["rtl"] * (len(urdu) - 1)
-    first_word = tax_code("ur")["steps"][0].split()[0]
-    assert span(browser, urdu[0], "1")[0] > span(browser, urdu[0], first_word)[1]
-    assert direction(browser, browser.find_elements(By.CSS_SELECTOR, ".msg.user")[-1]) == "rtl"
+    for language, question in [("ur", URDU_QUESTION), *OTHERS.items()]:
+        replies = ask(question, len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot")))
+        assert [direction(browser, x) for x in replies[:-1]] == ["rtl"] * (len(replies) - 1)
+        first_word = tax_code(language)["steps"][0].split()[0]
+        assert span(browser, replies[0], "1")[0] > span(browser, replies[0], first_word)[1]
+        mine = browser.find_elements(By.CSS_SELECTOR, ".msg.user")[-1]
+        assert direction(browser, mine) == "rtl", language
 
 
 def arabic_conversation_then_italian() -> Tracker:
