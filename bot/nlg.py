@@ -59,7 +59,7 @@ class CatalogueNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         """Generate the response in the language of the conversation (or ``language=``)."""
         filled_slots = tracker.current_slot_values()
-        language = kwargs.get("language") or filled_slots.get(SLOT_LANGUAGE)
+        language = kwargs.pop("language", None) or filled_slots.get(SLOT_LANGUAGE)
         response = self.generate_in(utter_action, language, filled_slots, output_channel, **kwargs)
         if response and response.get("text") and self._first_reply(tracker):
             notice = self.generate_in(PRIVACY_NOTICE, language, filled_slots, output_channel)

@@ -69,6 +69,7 @@ from channels import sessions
 from handoff.credentials import check_password, fingerprint, login_code_hash
 from handoff.gate import Runtime, get_runtime
 from handoff.schema import WAITING
+from handoff.service import language_label
 from handoff.store import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
 from handoff.texts import mediator_text
 
@@ -202,6 +203,8 @@ def ticket_json(ticket: Ticket, now: float, names: Mapping[int, str],
     data: dict[str, Any] = {
         "id": ticket.id, "label": ticket.label, "status": ticket.status,
         "language": ticket.mediator_language, "person_language": ticket.language,
+        "last_language": ticket.last_language,
+        "language_label": language_label(ticket, "en"),  # "ar (last message it)"
         "topic": ticket.topic, "comune": ticket.comune, "province": ticket.province,
         "channel": ticket.channel, "reason": ticket.reason, "priority": ticket.priority,
         "opened_at": ticket.opened_at, "claimed_at": ticket.claimed_at,

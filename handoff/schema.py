@@ -74,7 +74,11 @@ tickets = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("person", sa.String(40), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),
+    # The conversation's language (what the assistant answers in): routing and every notice.
     sa.Column("language", sa.String(8), nullable=False),
+    # The language of the person's last message when it differed, shown beside it ("ar (last
+    # message it)"): one Italian sentence asking for a mediator does not make the ticket Italian.
+    sa.Column("last_language", sa.String(8), nullable=True),
     sa.Column("wanted_language", sa.String(8), nullable=True),  # set by a transfer
     sa.Column("topic", sa.String(40), nullable=True),
     sa.Column("comune", sa.String(80), nullable=True),

@@ -92,12 +92,18 @@ class Handoff:
         self, person: str, channel: str, language: str, reason: str = "request", *,
         topic: str | None = None, comune: str | None = None, province: str | None = None,
         transcript: Iterable[tuple[str, str]] = (), now: dt.datetime | None = None,
+        last_language: str | None = None,
     ) -> Opened:
-        """Open (or find) the person's ticket and say what to tell them."""
+        """Open (or find) the person's ticket and say what to tell them.
+
+        ``language`` is the conversation's: it routes the ticket, sets the expected wait and is
+        what the person is told in. ``last_language``, the person's last message's, is only
+        shown to mediators beside it.
+        """
         change = self.store.open_ticket(
             person, channel, language, reason=reason, priority=PRIORITIES[reason],
             topic=topic, comune=comune, province=province, transcript=list(transcript),
-            announce=self._announce_cards,
+            announce=self._announce_cards, last_language=last_language,
         )
         ticket = change.ticket
         if not change.created:
@@ -111,7 +117,7 @@ class Handoff:
 
             return Opened(ticket, True, "utter_handoff_opened_later",
                           {"ticket": ticket.label, "when": when(later, language)})
-        wait = dt.timedelta(seconds=self.expected_wait())
+        wait = dt.timedelta(seconds=self.expected_wait(ticket.mediator_language))
         return Opened(ticket, True, "utter_handoff_opened", {
             "ticket": ticket.label,
             "wait": format_timedelta(wait, threshold=1.5, locale=_babel(language)),
@@ -355,17 +361,21 @@ class Handoff:
 
     # --- estimates ------------------------------------------------------------------------
 
-    def expected_wait(self) -> float:
-        """Seconds: the median time to a claim over the last 20 claims, else the default."""
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.tickets.c.claimed_at - t.tickets.c.opened_at)
-                .where(t.tickets.c.claimed_at.is_not(None))
-                .order_by(t.tickets.c.claimed_at.desc()).limit(20)
-            ).all()
-        waits = [r[0] for r in rows if r[0] is not None and r[0] >= 0]
-        if len(waits) >= 3:
-            return max(60.0, statistics.median(waits))
+    def expected_wait(self, language: str | None = None) -> float:
+        """Seconds to a claim: the median over the last 20 claims in ``language``.
+
+        All languages' claims while that language has fewer than 3, else the default.
+        """
+        for only in ((language,) if language else ()) + (None,):
+            query = (sa.select(t.tickets.c.claimed_at - t.tickets.c.opened_at)
+                     .where(t.tickets.c.claimed_at.is_not(None))
+                     .order_by(t.tickets.c.claimed_at.desc()).limit(20))
+            if only:
+                query = query.where(t.tickets.c.language == only)
+            with self.store.engine.connect() as conn:
+                waits = [r[0] for r in conn.execute(query).all() if r[0] is not None and r[0] >= 0]
+            if len(waits) >= 3:
+                return max(60.0, statistics.median(waits))
         return self.settings.handoff_default_wait_minutes * 60.0
 
     def _next_on_duty(self, ticket: Ticket, now: dt.datetime) -> dt.datetime | None:
@@ -409,7 +419,8 @@ class Handoff:
               last: str, reminder: bool) -> Outgoing:
         unknown = mediator_text("unknown", lang)
         values = dict(
-            ticket=ticket.label, language=ticket.mediator_language, topic=ticket.topic or unknown,
+            ticket=ticket.label, language=language_label(ticket, lang),
+            topic=ticket.topic or unknown,
             comune=ticket.comune or unknown, channel=ticket.channel,
             waiting=_duration(time.time() - ticket.opened_at, lang),
             reason=mediator_text(f"reason_{ticket.reason}", lang), last=last,
@@ -554,6 +565,18 @@ class Handoff:
             items += self._to_mediator(holder, f"{key}:m", "person_rated", ticket.id,
                                        ticket=ticket.label, rating=ticket.rating)
         return items
+
+
+def language_label(ticket: Ticket, lang: str) -> str:
+    """The language to speak, and the last message's when another: "ar (last message it)".
+
+    ``lang`` is the reader's (the mediator's or the group's) language.
+    """
+    language = ticket.mediator_language
+    if not ticket.last_language or ticket.last_language == language:
+        return language
+    return mediator_text("language_last_message", lang, language=language,
+                         last=ticket.last_language)
 
 
 def mediator_destination(mediator: Mediator) -> tuple[str, str] | None:

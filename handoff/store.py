@@ -81,6 +81,7 @@ class Ticket:
     person: str
     channel: str
     language: str
+    last_language: str | None
     wanted_language: str | None
     topic: str | None
     comune: str | None
@@ -347,19 +348,23 @@ class HandoffStore:
         self, person: str, channel: str, language: str, *, reason: str, priority: int,
         topic: str | None = None, comune: str | None = None, province: str | None = None,
         transcript: Sequence[tuple[str, str]] = (), announce: Announce = _none,
+        last_language: str | None = None,
     ) -> Change:
         """Open a ticket, or return the person's open one (raising its priority if needed).
 
-        ``transcript`` is the conversation so far as (author, text); ``announce`` builds the
-        cards for mediators and what the person is told.
+        ``language`` is the conversation's, ``last_language`` the person's last message's (kept
+        only when it is another one). ``transcript`` is the conversation so far as (author,
+        text); ``announce`` builds the cards for mediators and what the person is told.
         """
         now = time.time()
         try:
             with self.engine.begin() as conn:
                 new_id = conn.execute(
                     sa.insert(t.tickets).values(
-                        person=person, channel=channel, language=language, topic=topic,
-                        comune=comune, province=province, reason=reason, priority=priority,
+                        person=person, channel=channel, language=language,
+                        last_language=last_language if last_language != language else None,
+                        topic=topic, comune=comune, province=province, reason=reason,
+                        priority=priority,
                         status=WAITING, opened_at=now, announced_at=now, announcements=1,
                         person_last_at=now,
                     )
@@ -760,8 +765,9 @@ def _mediator(row: Any) -> Mediator:
 def _ticket(row: Any) -> Ticket:
     return Ticket(
         id=row.id, person=row.person, channel=row.channel, language=row.language,
-        wanted_language=row.wanted_language, topic=row.topic, comune=row.comune,
-        province=row.province, reason=row.reason, priority=row.priority, status=row.status,
+        last_language=row.last_language, wanted_language=row.wanted_language, topic=row.topic,
+        comune=row.comune, province=row.province, reason=row.reason, priority=row.priority,
+        status=row.status,
         mediator_id=row.mediator_id, opened_at=row.opened_at, claimed_at=row.claimed_at,
         closed_at=row.closed_at, announced_at=row.announced_at,
         announcements=row.announcements, awaiting_rating=bool(row.awaiting_rating),

@@ -115,6 +115,17 @@ def test_generate_reads_the_language_slot(project: Path) -> None:
         )
     )
     assert reply["text"] == "Le bureau est à Lecce."
+    # An action may ask for another language (utter_message(language=...)): it wins.
+    (project / "locales" / "it.yml").write_text(
+        'messages:\n  utter_where: "L\'ufficio è a {city}."\n'
+    )
+    catalogue, _ = messages.load(project / "locales")
+    reply = asyncio.run(
+        CatalogueNLG(domain=domain, catalogue=catalogue).generate(
+            "utter_where", tracker, "rest", city="Lecce", language="it"
+        )
+    )
+    assert reply["text"] == "L'ufficio è a Lecce."
 
 
 def test_translator_mistakes_are_reported_with_file_and_line(project: Path) -> None:
