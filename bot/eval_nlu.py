@@ -116,7 +116,13 @@ def load_nlu_data(path: Path) -> Any:
     return TrainingData().merge(*(load_data(f) for f in files))
 
 
-def _write_config(path: Path, pipeline: list[dict[str, Any]], language: str, epochs: int | None):
+def _write_config(
+    path: Path,
+    pipeline: list[dict[str, Any]],
+    language: str,
+    epochs: int | None,
+    importers: list[dict[str, Any]] | None = None,
+):
     import yaml
 
     steps = []
@@ -129,6 +135,8 @@ def _write_config(path: Path, pipeline: list[dict[str, Any]], language: str, epo
         "recipe": "default.v1",
         "language": language,
         "assistant_id": "nlu-eval",
+        # Ours reads the FAQ's long variants too (bot/nlu/faq_data.py), as in production.
+        **({"importers": importers} if importers else {}),
         "pipeline": steps,
         "policies": [],
     }
@@ -140,6 +148,12 @@ def _our_pipeline(path: Path) -> tuple[list[dict[str, Any]], str]:
 
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     return config["pipeline"], config.get("language", "en")
+
+
+def _our_importers(path: Path) -> list[dict[str, Any]] | None:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("importers")
 
 
 def train(config_path: Path, data: Path, out_dir: Path, name: str) -> tuple[Path, float]:
@@ -321,7 +335,12 @@ def render(results: dict[str, dict], meta: dict[str, Any]) -> str:
             else ""
         ),
         f"- epochs: {meta['epochs'] or 'as configured'}; training seconds: "
-        + ", ".join(f"{n} {results[n]['train_seconds']:.0f}" for n in names),
+        + ", ".join(
+            f"{n} {results[n]['train_seconds']:.0f}"
+            if results[n]["train_seconds"] is not None
+            else f"{n}: a given model, not trained here"
+            for n in names
+        ),
         f"- command: `{meta['command']}`",
         "",
         "## Summary",
@@ -459,9 +478,14 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
         for name, (pipeline, lang) in pipelines.items():
             config_path = Path(tmp) / f"{name}.yml"
-            _write_config(config_path, pipeline, lang, epochs)
-            print(f"eval: training {name} on {data} …", file=sys.stderr)
-            model, seconds = train(config_path, data, Path(tmp), name)
+            importers = _our_importers(Path(args.config)) if name == "ours" else None
+            _write_config(config_path, pipeline, lang, epochs, importers)
+            if name == "ours" and args.model:
+                model, seconds = Path(args.model), None
+                print(f"eval: scoring {model} (no training)", file=sys.stderr)
+            else:
+                print(f"eval: training {name} on {data} …", file=sys.stderr)
+                model, seconds = train(config_path, data, Path(tmp), name)
             preds = asyncio.run(_parse_all(model, examples))
             if name == "ours":
                 # Same detector as in the parse, with no channel hints (the test set has none).
@@ -610,6 +634,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nlu.add_argument("--fast", action="store_true", help="20 epochs instead of the configured")
     nlu.add_argument("--epochs", type=int, default=None, help="override every epochs setting")
     nlu.add_argument("--no-baseline", action="store_true", help="skip Rasa's default pipeline")
+    nlu.add_argument(
+        "--model",
+        default=None,
+        help="score this trained model (e.g. the one `make train` made) instead of training ours",
+    )
     nlu.add_argument(
         "--keep-leaked",
         action="store_true",
