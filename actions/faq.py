@@ -55,7 +55,8 @@ def choose(parse: dict[str, Any], service: str | None, last_faq: str | None) -> 
     best = ranking[0]
     words = len(str(parse.get("text") or "").split())
     story = words >= STORY_WORDS
-    bar, floor = (STORY_ANSWER_SCORE, STORY_SUGGEST_SCORE) if story else (ANSWER_SCORE, SUGGEST_SCORE)
+    bar = STORY_ANSWER_SCORE if story else ANSWER_SCORE
+    floor = STORY_SUGGEST_SCORE if story else SUGGEST_SCORE
     close = tuple(str(r["id"]) for r in ranking if float(r.get("score") or 0) >= floor)
     if float(best.get("score") or 0) >= bar:
         return FaqChoice(answer=str(best["id"]), suggestions=close[1 : 1 + RELATED])

@@ -178,7 +178,8 @@ def test_privacy_notice_once_on_the_first_reply_of_a_conversation(project: Path)
     from rasa.shared.core.trackers import DialogueStateTracker
 
     (project / "domain" / "privacy.yml").write_text(
-        'version: "3.1"\nresponses:\n  utter_privacy_notice:\n    - text: "Privacy: we keep little."\n'
+        'version: "3.1"\nresponses:\n  utter_privacy_notice:\n'
+        '    - text: "Privacy: we keep little."\n'
     )
     domain = Domain.load(str(project / "domain"))
     catalogue, _ = messages.load(project / "locales")

@@ -93,7 +93,7 @@ def main():
     check_labels(halves)
     langs = sorted({q["lang"] for qs in halves.values() for q in qs})
     rows = [("total", lambda q: True)]
-    rows += [("lang " + l, lambda q, l=l: q["lang"] == l) for l in langs]
+    rows += [("lang " + lang, lambda q, lang=lang: q["lang"] == lang) for lang in langs]
     rows += [("service " + s, lambda q, s=s: q["service"] == s) for s in SERVICES]
     rows += [("kind " + k, lambda q, k=k: q["kind"] == k) for k in KINDS]
     rows += [("answerable (non-empty label)", lambda q: label_kind(q) != "none"),

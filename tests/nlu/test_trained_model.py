@@ -6,9 +6,9 @@ missing only if training was skipped, which is an error, not a reason to skip.
 
 import pytest
 
-pytestmark = pytest.mark.e2e
-
 from bot.training import model_path
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
