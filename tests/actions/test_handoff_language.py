@@ -7,8 +7,6 @@ decides whether the conversation switches).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,28 +15,14 @@ from actions.handoff import ActionRequestMediator, ticket_languages
 from handoff.db import migrate
 from handoff.service import Handoff
 from handoff.store import HandoffStore
+from tests.actions.conftest import web_conversation
 from tests.handoff.helpers import settings_for
-
-SURE = 0.97  # above LANGUAGE_SWITCH_CONFIDENCE: the slot follows the message
 
 
 def conversation(*turns: tuple[str, str, str, str | None]) -> Tracker:
     """A web chat conversation of (text, detected code, source, slot after the message)."""
-    events: list[dict[str, Any]] = []
-    slot = None
-    latest: dict[str, Any] = {}
-    for text, code, source, after in turns:
-        latest = {"text": text, "intent": {"name": "request_mediator", "confidence": 0.9},
-                  "entities": [], "language": {"code": code, "confidence": SURE,
-                                               "source": source}}
-        events.append({"event": "user", "text": text, "parse_data": latest,
-                       "input_channel": "webchat"})
-        if after != slot:
-            events.append({"event": "slot", "name": "language", "value": after})
-            slot = after
-        events.append({"event": "bot", "text": f"({slot})"})
-    return Tracker("web-person", {"language": slot}, latest, events, False, None, {},
-                   "action_listen")
+    replied = ((text, code, source, after, f"({after})") for text, code, source, after in turns)
+    return web_conversation("web-person", *replied)
 
 
 ARABIC = [("مرحبا، أحتاج مساعدة في تصريح الإقامة", "ar", "script", "ar"),

@@ -32,6 +32,7 @@ from bot.messages import render, render_with_buttons
 from bot.settings import PROJECT_ROOT
 from channels.desk import MediatorDeskInput
 from channels.webchat import WebChatInput
+from tests.actions.conftest import web_conversation
 
 pytestmark = [pytest.mark.browser]
 
@@ -193,22 +194,7 @@ def arabic_conversation_then_italian() -> Tracker:
         ("وأين المكتب؟", "ar", "script", "ar", answer("ar")[-1][0]),
         ("Voglio parlare con un mediatore", "it", "fasttext", "it", None),
     ]
-    events: list[dict[str, Any]] = []
-    latest: dict[str, Any] = {}
-    slot = None
-    for text, code, source, after, reply in turns:
-        latest = {"text": text, "intent": {"name": "request_mediator", "confidence": 0.95},
-                  "entities": [], "language": {"code": code, "confidence": 0.97,
-                                               "source": source}}
-        events.append({"event": "user", "text": text, "parse_data": latest,
-                       "input_channel": "webchat"})
-        if after != slot:
-            events.append({"event": "slot", "name": "language", "value": after})
-            slot = after
-        if reply:
-            events.append({"event": "bot", "text": reply})
-    return Tracker("web-arabic-person", {"language": slot}, latest, events, False, None, {},
-                   "action_listen")
+    return web_conversation("web-arabic-person", *turns)
 
 
 def test_the_desk_shows_an_arabic_ticket_whose_last_message_is_italian(  # type: ignore[no-untyped-def]
