@@ -15,7 +15,7 @@ install: ## Create .venv with Python 3.10 and the locked dependencies (skipped w
 	@bash scripts/bootstrap.sh
 
 validate: install ## Check domain, stories, rules and NLU data for consistency
-	$(RASA) data validate --domain domain --data data --config config.yml
+	$(RASA) data validate
 
 train: install ## Train the model, only if config, domain or data changed
 	$(VENV)/bin/bot train

@@ -72,7 +72,7 @@ class KnowledgeAction(Action, ABC):
 
     The domain must contain the slots ``language``, ``city``, ``service``, ``office``,
     ``procedure``, ``pending_question`` and ``failed_turns`` and the ``utter_answer_*``
-    responses (``domain/answers.yml``).
+    responses (``domain.yml``).
     """
 
     def __init__(

@@ -11,7 +11,7 @@ that two names are two documents. So the glossary fixes, for each of the 16 lang
 - **register**: the one form of address each language uses, and the forms of the other one.
 
 :func:`Glossary.check` is the single implementation: ``bot messages validate`` runs it on the reply
-catalogue (``locales/<lang>.yml``, the English source in ``domain/``) and ``bot kb validate`` on
+catalogue (``locales/<lang>.yml``, the English source in ``domain.yml``) and ``bot kb validate`` on
 every translated text of ``knowledge/``, each reporting ``file:line``. A text is flagged when:
 
 1. its Italian source keeps an Italian word (the office name, "ricevuta", "STP"...) and it does not;

@@ -1,6 +1,6 @@
 """The message catalogue: every sentence a person reads, in every language.
 
-The domain's responses (``domain/*.yml``) hold the English source text, button payloads and
+The domain's responses (``domain.yml``) hold the English source text, button payloads and
 placeholders; ``locales/<lang>.yml`` hold the translations, keyed by response name. Translators
 edit one file per language; :func:`validate` checks each entry against the domain (known
 response, same placeholders, same number of buttons) and reports ``file:line: problem``.
@@ -23,6 +23,7 @@ from bot.settings import PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 GLOSSARY_FILE = "glossary.yml"
+DOMAIN_FILE = PROJECT_ROOT / "domain.yml"  # one file, so stock `rasa` commands find it
 SOURCE_LANGUAGE = "en"  # the language of the domain's response texts
 _PLACEHOLDER = re.compile(r"{\w+}")
 
@@ -130,7 +131,7 @@ def _domain_responses(domain_path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def validate(
-    directory: Path = LOCALES_DIR, domain_path: Path = PROJECT_ROOT / "domain"
+    directory: Path = LOCALES_DIR, domain_path: Path = DOMAIN_FILE
 ) -> list[str]:
     """Problems in the catalogue, one ``file:line: what is wrong`` per entry."""
     catalogue, problems = load(directory)
@@ -208,7 +209,8 @@ def _domain_texts(domain_path: Path) -> list[tuple[str, str, int, str]]:
                           if isinstance(b, dict)]
                 line = variation.get("__lines__", {}).get("text", 1)
                 text = "\n".join([variation["text"], *(t for t in titles if isinstance(t, str))])
-                found.append((f"{domain_path.name}/{path.name}", name, line, text))
+                where = path.name if path == domain_path else f"{domain_path.name}/{path.name}"
+                found.append((where, name, line, text))
     return found
 
 
@@ -228,7 +230,7 @@ def needs_translation(variation: dict[str, Any]) -> bool:
 
 def missing(
     directory: Path = LOCALES_DIR,
-    domain_path: Path = PROJECT_ROOT / "domain",
+    domain_path: Path = DOMAIN_FILE,
     languages: tuple[str, ...] = TIER1,
 ) -> dict[str, list[str]]:
     """Language → names of the responses with words that it does not translate yet."""
@@ -258,7 +260,7 @@ def default_catalogue() -> Catalogue:
 def _default_variations() -> dict[str, dict[str, Any]]:
     return {
         name: _source_variation(variations)
-        for name, variations in _domain_responses(PROJECT_ROOT / "domain").items()
+        for name, variations in _domain_responses(DOMAIN_FILE).items()
     }
 
 
@@ -281,7 +283,7 @@ def render_with_buttons(
 def _default_sources() -> dict[str, str]:
     return {
         name: _source_variation(variations).get("text", "")
-        for name, variations in _domain_responses(PROJECT_ROOT / "domain").items()
+        for name, variations in _domain_responses(DOMAIN_FILE).items()
     }
 
 

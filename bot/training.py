@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, get_settings
 
 # Paths, relative to the project root, whose content determines the trained model.
-MODEL_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "knowledge/faq", "requirements.lock")
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "knowledge/faq", "requirements.lock")
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
@@ -76,7 +76,7 @@ def ensure_model(root: Path = PROJECT_ROOT, force: bool = False) -> Path:
         "--config",
         "config.yml",
         "--domain",
-        "domain",
+        "domain.yml",
         "--data",
         "data",
         "--out",

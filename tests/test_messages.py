@@ -37,12 +37,11 @@ def project(tmp_path: Path) -> Path:
 def _shipped_sources() -> dict[str, dict]:
     """Every ``utter_`` response of the shipped domain: name → its English source variation."""
     sources = {}
-    for path in sorted((PROJECT_ROOT / "domain").glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for name, variations in (data.get("responses") or {}).items():
-            if name.startswith("utter_"):
-                unconditional = [v for v in variations if not v.get("condition")]
-                sources[name] = (unconditional or variations)[0]
+    data = yaml.safe_load(messages.DOMAIN_FILE.read_text(encoding="utf-8")) or {}
+    for name, variations in (data.get("responses") or {}).items():
+        if name.startswith("utter_"):
+            unconditional = [v for v in variations if not v.get("condition")]
+            sources[name] = (unconditional or variations)[0]
     return sources
 
 

@@ -3,13 +3,11 @@
 import yaml
 from rasa_sdk.executor import ActionExecutor
 
-from bot.settings import PROJECT_ROOT
+from bot.messages import DOMAIN_FILE
 
 
 def test_action_server_registers_every_domain_action_and_nothing_abstract() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")  # raises if a base class gets instantiated
-    domain_actions = set()
-    for path in (PROJECT_ROOT / "domain").glob("*.yml"):
-        domain_actions |= set((yaml.safe_load(path.read_text()) or {}).get("actions") or [])
+    domain_actions = set((yaml.safe_load(DOMAIN_FILE.read_text()) or {}).get("actions") or [])
     assert domain_actions <= set(executor.actions)
