@@ -8,9 +8,11 @@ filled it. The cells no stored page has filled yet are in :data:`KNOWN_GAPS`, wi
 in the way; they are strict xfails, so the day someone fills one the test says so and the entry
 must go.
 
-And an answer says "the address is not confirmed yet" only when nothing is known: never while
-another office of the same kind, serving the same town for the same service, has a contact
-the person could use instead.
+And an answer naming one of these kinds says "the address is not confirmed yet" only when
+nothing is known: never while another office of the same kind, serving the same town for the
+same service, has a contact the person could use instead. Other kinds are places in their own
+right (a foresteria elsewhere in the province is no way to reach the one in town), so they are
+left out.
 """
 
 from __future__ import annotations
