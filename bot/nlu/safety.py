@@ -56,10 +56,19 @@ CLASSES = ("medical", "self_harm", "violence", "minor", "exploitation", "fire_da
 GENERAL = "danger"
 # Context groups: not danger themselves, but they change the help (care without papers).
 CONTEXT_GROUPS = ("undocumented",)
-# DIET's report_emergency confidence from which a message is danger without any word list.
+# DIET's report_emergency confidence from which a message is danger without any word list, as
+# long as the danger model does not all but rule it out (below DIET_SUPPORT). DIET alone, with
+# 2,040 emergency examples against about 300 per other intent, over-reaches: on the development
+# halves (scripts/safety_rule_experiment.py, 2026-12-08) asking the danger model for a
+# probability of at least 0.2 as well lost no danger message and removed some false alarms.
 CLASSIFIER_THRESHOLD = 0.5
+DIET_SUPPORT = 0.2
 # The danger model's probability from which a message is danger without any word list.
 DANGER_THRESHOLD = 0.5
+# The FallbackClassifier's threshold in config.yml (a test checks they agree): a message whose
+# report_emergency is overruled here falls back to DIET's next intent only if that one is as
+# sure as the fallback would demand, else to "not understood".
+FALLBACK_THRESHOLD = 0.4
 LANGUAGE_KEYS = frozenset("it en fr ar es sq ro uk ru ur bn zh pa hi fa ps xx".split())
 # Arabic-script words carry glued prefixes: و (and), ب (with), ل (for), ف (so), ال (the).
 _ARABIC_PREFIXES = tuple(key(p) for p in ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ک"))
@@ -384,6 +393,8 @@ def classify(
         and intent.get("name") == EMERGENCY_INTENT
         and float(intent.get("confidence") or 0) >= CLASSIFIER_THRESHOLD
     )
+    if _unsupported(intent, danger_probability):
+        diet = False
     model = danger_probability is not None and danger_probability >= DANGER_THRESHOLD
     if diet or model:
         return Assessment(
@@ -539,6 +550,10 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
             verdict = classify(text, diet, self.lexicon, probability)
             message.set(SAFETY, verdict, add_to_output=True)
             if not is_danger(verdict):
+                if (message.get(INTENT) or {}).get("name") == EMERGENCY_INTENT and _unsupported(
+                    diet, probability
+                ):
+                    _overrule_emergency(message, ranking)
                 continue
             ranking = [item for item in ranking if item.get("name") != EMERGENCY_INTENT]
             top = {"name": EMERGENCY_INTENT, "confidence": 1.0}
@@ -549,3 +564,30 @@ class SafetyClassifier(GraphComponent, IntentClassifier):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training examples need no safety verdict."""
         return training_data
+
+
+def _unsupported(diet: dict[str, Any] | None, danger_probability: float | None) -> bool:
+    """DIET is sure of report_emergency but the danger model all but rules it out."""
+    return bool(
+        diet
+        and diet.get("name") == EMERGENCY_INTENT
+        and float(diet.get("confidence") or 0) >= CLASSIFIER_THRESHOLD
+        and danger_probability is not None
+        and danger_probability < DIET_SUPPORT
+    )
+
+
+def _overrule_emergency(message: Message, ranking: list[dict[str, Any]]) -> None:
+    """DIET said report_emergency but the safety layer found no danger: DIET's next intent.
+
+    Without this the dialogue would run the emergency route on DIET's word alone, which is what
+    the rule in :func:`classify` refuses. The next intent must clear the fallback's threshold,
+    as it would have had to were it first; otherwise the message is "not understood".
+    """
+    rest = [item for item in ranking if item.get("name") != EMERGENCY_INTENT]
+    if rest and float(rest[0].get("confidence") or 0) >= FALLBACK_THRESHOLD:
+        top = rest[0]
+    else:
+        top = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": FALLBACK_THRESHOLD}
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top, *[r for r in rest if r is not top]], add_to_output=True)

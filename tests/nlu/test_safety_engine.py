@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.nlu.safety import SafetyLexicon, SafetyLexiconError, classify
@@ -135,3 +137,63 @@ def test_a_calm_message_keeps_the_fallback(lexicon: SafetyLexicon) -> None:
     SafetyClassifier(lexicon, None, None).process([message])
     assert message.get("intent") == fallback
     assert message.get("safety")["classes"] == []
+
+
+class _Danger:
+    """A stand-in danger model that gives one probability to every message."""
+
+    def __init__(self, probability: float) -> None:
+        self.value = probability
+
+    def probability(self, text: str) -> float:
+        return self.value
+
+
+def _diet_says_emergency(second: float) -> Any:
+    from rasa.shared.nlu.training_data.message import Message
+
+    ranking = [
+        {"name": "report_emergency", "confidence": 0.6},
+        {"name": "ask_residence_permit", "confidence": second},
+    ]
+    return Message(data={"text": "il rinnovo del permesso mi sta sfinendo",
+                         "intent": dict(ranking[0]), "intent_ranking": ranking})
+
+
+def test_diet_alone_is_overruled_when_the_danger_model_rules_danger_out(
+    lexicon: SafetyLexicon,
+) -> None:
+    """The person asked about their permit: they get the permit, not the emergency numbers."""
+    from bot.nlu.safety import SafetyClassifier
+
+    message = _diet_says_emergency(second=0.45)
+    SafetyClassifier(lexicon, None, None, _Danger(0.05)).process([message])
+    assert message.get("intent") == {"name": "ask_residence_permit", "confidence": 0.45}
+    assert message.get("safety")["classes"] == []
+
+    unsure_next = _diet_says_emergency(second=0.3)
+    SafetyClassifier(lexicon, None, None, _Danger(0.05)).process([unsure_next])
+    assert unsure_next.get("intent")["name"] == "nlu_fallback"
+
+
+def test_diet_with_some_support_from_the_danger_model_stays_danger(
+    lexicon: SafetyLexicon,
+) -> None:
+    from bot.nlu.safety import SafetyClassifier
+
+    message = _diet_says_emergency(second=0.3)
+    SafetyClassifier(lexicon, None, None, _Danger(0.25)).process([message])
+    assert message.get("intent") == {"name": "report_emergency", "confidence": 1.0}
+    assert message.get("safety")["classes"] == ["danger"]
+    assert message.get("safety")["sure"] is False
+
+
+def test_overruling_uses_the_fallback_threshold_of_the_pipeline() -> None:
+    import yaml
+
+    from bot.nlu.safety import FALLBACK_THRESHOLD
+    from bot.settings import PROJECT_ROOT
+
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert fallback["threshold"] == FALLBACK_THRESHOLD
