@@ -207,3 +207,43 @@ def test_sizes_read_as_people_read_them():
         "2.5 MB",
         "300 kB",
     ]
+
+
+def test_the_erasure_call_for_delete_my_data_finds_the_store_by_url(
+    sqlite_url, tmp_path, monkeypatch
+):
+    from handoff import media as module
+
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "erase-media"))
+    module.get_settings.cache_clear()
+    module.get_media_store.cache_clear()
+    try:
+        store = module.get_media_store(sqlite_url)
+        kept = keep(store, JPEG, "image/jpeg")
+        assert store.path(kept).exists()
+        assert module.erase_person(PERSON, sqlite_url) == 1
+        assert not store.path(kept).exists()
+    finally:
+        module.get_media_store.cache_clear()
+        module.get_settings.cache_clear()
+
+
+def test_media_settings_come_from_the_environment(monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("MEDIA_IMAGE_TYPES", "image/jpeg, IMAGE/PNG")
+    monkeypatch.setenv("MEDIA_MAX_VOICE_BYTES", "123")
+    monkeypatch.setenv("TWILIO_CARD_TEMPLATE_SID", "it:HX1,HX2")
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+        assert settings.media_image_types == ("image/jpeg", "image/png")
+        assert settings.media_max_voice_bytes == 123
+        assert settings.media_document_types[0] == "application/pdf"  # the default
+        assert settings.twilio_card_template_sid == "it:HX1,HX2"
+        monkeypatch.setenv("MEDIA_RETENTION_DAYS", "0")
+        get_settings.cache_clear()
+        with pytest.raises(SystemExit):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
