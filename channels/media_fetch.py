@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 
 from bot.settings import Settings
-from handoff.media import MediaStore, Refused, Spool
+from handoff.media import MediaPolicy, MediaStore, Refused, Spool
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,52 @@ def twilio_media_items(params: Any) -> list[tuple[str, str]]:
         if url:
             items.append((url, params.get(f"MediaContentType{i}") or ""))
     return items
+
+
+def telegram_attachment(message: Any, policy: MediaPolicy) -> tuple[str, str, int | None] | None:
+    """(file_id, content type, declared size) of the file in a Telegram message, if any.
+
+    A photo comes in several sizes: the largest that fits the image limit is taken (Telegram
+    converts photos to JPEG). A voice note is ``audio/ogg`` unless it says otherwise. Videos
+    and animations are returned as what they are, to be refused by type with a message;
+    stickers, contacts and locations are not files a person means to pass on (None).
+    """
+    if message.photo:
+        limit = policy.limits["image"]
+        sizes = [p for p in message.photo if p.file_size is None or p.file_size <= limit]
+        chosen = (sizes or list(message.photo))[-1]
+        return chosen.file_id, "image/jpeg", chosen.file_size
+    for attribute, default in (
+        ("voice", "audio/ogg"),
+        ("audio", "audio/mpeg"),
+        ("document", "application/octet-stream"),
+        ("video", "video/mp4"),
+        ("video_note", "video/mp4"),
+        ("animation", "video/mp4"),
+    ):
+        item = getattr(message, attribute, None)
+        if item is not None:
+            return item.file_id, getattr(item, "mime_type", None) or default, item.file_size
+    return None
+
+
+async def fetch_twilio_all(
+    params: Any,
+    store: MediaStore,
+    *,
+    settings: Settings,
+    session: aiohttp.ClientSession | None = None,
+) -> list[Spool | Refused]:
+    """Every file of an inbound webhook, in order: a finished spool or why it was refused."""
+    results: list[Spool | Refused] = []
+    for url, content_type in twilio_media_items(params):
+        try:
+            results.append(
+                await fetch_twilio(url, content_type, store, settings=settings, session=session)
+            )
+        except Refused as refused:
+            results.append(refused)
+    return results
 
 
 def _twilio_prefix(settings: Settings) -> str:

@@ -311,6 +311,9 @@ class FakeTelegram:
         else:
             params = {}
             for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):  # an upload (sendPhoto, sendVoice, ...)
+                    params[key] = {"filename": value.filename, "bytes": value.file.read()}
+                    continue
                 try:
                     params[key] = json.loads(value)
                 except (TypeError, ValueError):
@@ -347,6 +350,17 @@ class FakeTelegram:
                      "description": "Forbidden: bot was blocked by the user"}, status=403
                 )
             result = {"message_id": next(self._ids)}
+        elif method in ("sendPhoto", "sendDocument", "sendVoice", "sendAudio"):
+            file = {"file_id": f"F{next(self._ids)}", "file_unique_id": f"U{next(self._ids)}"}
+            field_name = method[len("send"):].lower()
+            result = {
+                "message_id": next(self._ids), "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                field_name: [{**file, "width": 1, "height": 1}] if field_name == "photo"
+                else {**file, "duration": 1} if field_name in ("voice", "audio") else file,
+            }
+            if params.get("caption"):
+                result["caption"] = params["caption"]
         elif method == "getFile":
             file_id = str(params.get("file_id", ""))
             if file_id in self.too_big:

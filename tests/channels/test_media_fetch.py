@@ -5,11 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from channel_fakes import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, twilio_form
+from channel_fakes import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    BOT_TOKEN,
+    telegram_message_update,
+    twilio_form,
+)
 from multidict import MultiDict
 
 from bot.settings import get_settings
-from channels.media_fetch import fetch_telegram, fetch_twilio, twilio_media_items
+from channels.media_fetch import (
+    fetch_telegram,
+    fetch_twilio,
+    fetch_twilio_all,
+    telegram_attachment,
+    twilio_media_items,
+)
 from handoff.media import MediaStore, Refused
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 20
@@ -169,3 +181,61 @@ async def test_an_unknown_telegram_file_is_a_failure(media, bot, telegram_api):
     with pytest.raises(Refused) as refused:
         await fetch_telegram(bot, "AgACnothing", "image/jpeg", media)
     assert refused.value.reason == "failed"
+
+
+def _telegram_message(fields: dict):
+    from telegram import Message
+
+    return Message.de_json(telegram_message_update(fields)["message"], None)
+
+
+def test_the_file_of_a_telegram_message_is_read_from_its_kind(media):
+    sizes = [
+        {"file_id": f"p{n}", "file_unique_id": f"u{n}", "width": n, "height": n, "file_size": size}
+        for n, size in ((90, 900), (320, len(JPEG)), (1280, 10**6))
+    ]
+    photo = _telegram_message({"photo": sizes, "caption": "my permit"})
+    # The largest size that fits the image limit, not the largest there is.
+    assert telegram_attachment(photo, media.policy) == ("p320", "image/jpeg", len(JPEG))
+    voice = _telegram_message(
+        {"voice": {"file_id": "v", "file_unique_id": "uv", "duration": 3, "file_size": 4000}}
+    )
+    assert telegram_attachment(voice, media.policy) == ("v", "audio/ogg", 4000)
+    document = _telegram_message(
+        {"document": {"file_id": "d", "file_unique_id": "ud", "mime_type": "application/pdf"}}
+    )
+    assert telegram_attachment(document, media.policy) == ("d", "application/pdf", None)
+    video = _telegram_message(
+        {"video": {"file_id": "m", "file_unique_id": "um", "width": 1, "height": 1, "duration": 1}}
+    )
+    assert telegram_attachment(video, media.policy)[1] == "video/mp4"  # refused by type later
+    sticker = _telegram_message(
+        {
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "us",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        }
+    )
+    assert telegram_attachment(sticker, media.policy) is None
+
+
+async def test_every_file_of_a_webhook_is_fetched_or_refused_in_order(media, settings, twilio_api):
+    form = twilio_form(
+        "",
+        NumMedia="2",
+        MediaUrl0=twilio_api.add_media(b"\x00\x00\x00\x18ftypmp42", "video/mp4"),
+        MediaContentType0="video/mp4",
+        MediaUrl1=twilio_api.add_media(OGG, "audio/ogg"),
+        MediaContentType1="audio/ogg",
+    )
+    first, second = await fetch_twilio_all(MultiDict(form), media, settings=settings)
+    assert isinstance(first, Refused) and first.reason == "type"
+    assert media.add(second, person=PERSON, ticket_id=1, source_key="whatsapp:SM1:1").kind == (
+        "voice"
+    )
