@@ -125,7 +125,7 @@ async def fetch_twilio(
             settings.twilio_account_sid or "", settings.twilio_auth_token or ""
         )
         await _download(url, spool, session, auth=auth)
-        return spool.finish()
+        return await asyncio.to_thread(spool.finish)  # fsync: off the event loop
 
 
 async def fetch_telegram(
@@ -162,7 +162,7 @@ async def fetch_telegram(
         if not url.startswith(("https://", "http://")):
             raise Refused("failed", kind=spool.kind)  # a local Bot API server's path: unused
         await _download(url, spool, session)
-        return spool.finish()
+        return await asyncio.to_thread(spool.finish)  # fsync: off the event loop
 
 
 async def _download(
