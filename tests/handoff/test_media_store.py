@@ -247,3 +247,12 @@ def test_media_settings_come_from_the_environment(monkeypatch):
             get_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_row_whose_file_is_gone_opens_nothing_and_is_erased_again(media):
+    # What a crash between unlinking the files and deleting their rows leaves behind.
+    kept = keep(media, JPEG, "image/jpeg")
+    token = media.link(kept.id).rsplit("/", 1)[1]
+    media.path(kept).unlink()
+    assert media.resolve(token) is None
+    assert media.erase_person(PERSON) == 1 and media.get(kept.id) is None
