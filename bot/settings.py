@@ -60,6 +60,38 @@ class Settings:
     # Where mediators open the desk, for the one-time sign-in links sent to them; by default
     # the local address of `bot run`.
     mediator_desk_url: str = "http://127.0.0.1:5005/webhooks/desk/"
+    # Files in the hand-off (handoff/media.py): where they are kept, how long, which types are
+    # passed on and how big. The size defaults are what every route can still deliver: Twilio
+    # takes images up to 5 MB and other WhatsApp media up to 16 MB (Telegram bots download up
+    # to 20 MB). Voice notes: WhatsApp's audio/ogg (opus), Telegram's .oga voice (audio/ogg),
+    # m4a and mp3.
+    media_dir: Path = VAR_DIR / "media"
+    media_retention_days: int = 30
+    media_max_image_bytes: int = 5_000_000
+    media_max_document_bytes: int = 16_000_000
+    media_max_voice_bytes: int = 16_000_000
+    media_image_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+    media_document_types: tuple[str, ...] = (
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    media_voice_types: tuple[str, ...] = (
+        "audio/ogg", "audio/opus", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac",
+        "audio/amr",
+    )
+    # How long a link to a file lives (Twilio fetches a file sent to WhatsApp from it), and
+    # the public address those links start with.
+    media_link_minutes: int = 30
+    media_public_url: str = "http://127.0.0.1:5005/webhooks/media/"
+    # Approved WhatsApp templates (Content SIDs, HX…) for WhatsApp mediators whose 24-hour
+    # window is closed: the ticket card and the reminder (channels/whatsapp_templates.py
+    # lists their variables). "HX…" for every mediator, or "it:HX…,en:HX…" per language.
+    twilio_card_template_sid: str | None = None
+    twilio_reminder_template_sid: str | None = None
+    # The public URL Twilio posts message status callbacks to (channels/twilio_status.py);
+    # by default TWILIO_WEBHOOK_URL with its last part "webhook" replaced by "status".
+    twilio_status_callback_url: str | None = None
 
 
 def _int(name: str, default: int) -> int:
@@ -82,6 +114,14 @@ def _positive(name: str, default: int) -> int:
 def _opt(name: str) -> str | None:
     """Read an optional variable: unset and empty both mean "not configured"."""
     return os.environ.get(name, "").strip() or None
+
+
+def _types(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of MIME types (lower case); unset or empty: ``default``."""
+    raw = _opt(name)
+    if raw is None:
+        return default
+    return tuple(t.strip().lower() for t in raw.split(",") if t.strip())
 
 
 @lru_cache(maxsize=1)
@@ -121,4 +161,18 @@ def get_settings() -> Settings:
         mediator_desk_token=_opt("MEDIATOR_DESK_TOKEN"),
         mediator_desk_url=_opt("MEDIATOR_DESK_URL")
         or f"http://127.0.0.1:{_int('RASA_PORT', 5005)}/webhooks/desk/",
+        media_dir=Path(_opt("MEDIA_DIR") or VAR_DIR / "media"),
+        media_retention_days=_positive("MEDIA_RETENTION_DAYS", 30),
+        media_max_image_bytes=_positive("MEDIA_MAX_IMAGE_BYTES", 5_000_000),
+        media_max_document_bytes=_positive("MEDIA_MAX_DOCUMENT_BYTES", 16_000_000),
+        media_max_voice_bytes=_positive("MEDIA_MAX_VOICE_BYTES", 16_000_000),
+        media_image_types=_types("MEDIA_IMAGE_TYPES", Settings.media_image_types),
+        media_document_types=_types("MEDIA_DOCUMENT_TYPES", Settings.media_document_types),
+        media_voice_types=_types("MEDIA_VOICE_TYPES", Settings.media_voice_types),
+        media_link_minutes=_positive("MEDIA_LINK_MINUTES", 30),
+        media_public_url=_opt("MEDIA_PUBLIC_URL")
+        or f"http://127.0.0.1:{_int('RASA_PORT', 5005)}/webhooks/media/",
+        twilio_card_template_sid=_opt("TWILIO_CARD_TEMPLATE_SID"),
+        twilio_reminder_template_sid=_opt("TWILIO_REMINDER_TEMPLATE_SID"),
+        twilio_status_callback_url=_opt("TWILIO_STATUS_CALLBACK_URL"),
     )

@@ -154,3 +154,60 @@ outbox = sa.Table(
     sa.Column("error", sa.String(200), nullable=True),
 )
 sa.Index("ix_handoff_outbox_state", outbox.c.state, outbox.c.id)
+
+# --- files and delivery reports (issue #17, migration 0005_media) -------------------------------
+# ``ticket_id`` is a plain column, not a foreign key: erasing a person deletes their tickets
+# (HandoffStore.forget_person) and their files (handoff.media) in either order, and a cascade
+# would drop the rows of files still on disk.
+
+media = sa.Table(
+    "handoff_media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ticket_id", sa.Integer, nullable=True, index=True),
+    sa.Column("person", sa.String(40), nullable=False, index=True),  # pseudonym, for erasure
+    sa.Column("direction", sa.String(4), nullable=False),  # in: from the person; out: to them
+    sa.Column("kind", sa.String(10), nullable=False),  # image | document | voice
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("stored_name", sa.String(80), nullable=False, unique=True),  # random, under MEDIA_DIR
+    sa.Column("source_key", sa.String(128), nullable=True, unique=True),  # a redelivery: once
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+media_links = sa.Table(
+    "handoff_media_links",
+    metadata,
+    # SHA-256 of the token in the link: the database alone cannot hand out a file.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("media_id", sa.Integer, sa.ForeignKey("handoff_media.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+delivery_status = sa.Table(
+    "handoff_delivery_status",
+    metadata,
+    sa.Column("message_sid", sa.String(64), primary_key=True),  # Twilio's MessageSid
+    sa.Column("ticket_id", sa.Integer, nullable=True, index=True),
+    sa.Column("person", sa.String(40), nullable=True, index=True),  # pseudonym, for erasure
+    sa.Column("recipient", sa.String(10), nullable=True),  # person | mediator
+    sa.Column("mediator_id", sa.Integer, nullable=True),
+    sa.Column("outbox_key", sa.String(128), nullable=True),
+    # queued | sending | sent | delivered | read | failed | undelivered (Twilio's words)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+whatsapp_windows = sa.Table(
+    "handoff_whatsapp_windows",
+    metadata,
+    # A mediator's WhatsApp address and when they last wrote to the business number: within
+    # 24 hours a card may go as free text, after that only as an approved template.
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("last_inbound_at", sa.Float, nullable=False),
+)

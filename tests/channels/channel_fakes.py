@@ -4,8 +4,15 @@ Twilio: ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, HTTP basic aut
 account SID and auth token, form-encoded ``To``/``From``/``Body``/``MediaUrl``; answers 201 with
 the Message resource JSON, or a Twilio error JSON when told to fail. ``GET`` on the same path
 lists the messages created, newest first, filtered by ``To`` and ``From``.
+A message created with a ``StatusCallback`` URL gets status callbacks posted there afterwards,
+the way Twilio posts them: form-encoded, signed with ``X-Twilio-Signature``, one per status
+(queued, sent, delivered; or queued then failed/undelivered with an ``ErrorCode``, e.g. 63016
+for free-form text to an address whose 24-hour window is closed). Media added with
+``add_media`` are served at Twilio's media URLs to HTTP basic auth only, as a redirect to a
+short-lived copy on another origin (``cdn``), which records what credentials reached it.
 Telegram: ``POST /bot<token>/<method>`` with JSON or form-encoded parameters (nested values
 JSON-encoded, as python-telegram-bot sends them); answers ``{"ok": true, "result": ...}``.
+``getFile`` and ``GET /file/bot<token>/<path>`` serve files added with ``add_file``.
 Also the helpers that build webhook requests the way Twilio and Telegram build them.
 """
 
@@ -47,21 +54,122 @@ class FakeTwilio:
     runner: web.AppRunner | None = None
     base_url: str = ""
     _sids: Any = field(default_factory=lambda: itertools.count(1))
+    # Status callbacks: the statuses each address's messages go through (default queued, sent,
+    # delivered), addresses whose 24-hour window is closed (free-form text fails with 63016),
+    # and every callback posted as (url, form, HTTP status of the answer).
+    statuses: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    window_closed: set[str] = field(default_factory=set)
+    window_closed_status: str = "failed"
+    callbacks: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
+    callback_delay: float = 0.01
+    # Media: Twilio's media URLs (auth, then a redirect to ``cdn``) and what the CDN was sent;
+    # media a created message points at (``MediaUrl``) is fetched, as Twilio does.
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    cdn_requests: list[dict[str, str]] = field(default_factory=list)
+    fetched: list[tuple[str, int, str, bytes]] = field(default_factory=list)
+    cdn: web.AppRunner | None = None
+    cdn_url: str = ""
+    cdn_chunked: bool = False  # stream without a Content-Length
+    _tasks: set[Any] = field(default_factory=set)
 
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
         app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self._list)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media/{media}",
+                           self._media)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         port = free_port()
         await web.TCPSite(self.runner, "127.0.0.1", port).start()
         self.base_url = f"http://127.0.0.1:{port}"
+        cdn = web.Application()
+        cdn.router.add_get("/{media}", self._cdn)
+        self.cdn = web.AppRunner(cdn)
+        await self.cdn.setup()
+        cdn_port = free_port()
+        await web.TCPSite(self.cdn, "127.0.0.1", cdn_port).start()
+        self.cdn_url = f"http://127.0.0.1:{cdn_port}"
         return self
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self.runner:
             await self.runner.cleanup()
+        if self.cdn:
+            await self.cdn.cleanup()
+
+    # --- media ------------------------------------------------------------------------------
+
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """Keep a file as if someone sent it on WhatsApp; returns its MediaUrl."""
+        media_sid = f"ME{next(self._sids):032x}"
+        self.media[media_sid] = (content, content_type)
+        return (f"{self.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
+                f"MM{next(self._sids):032x}/Media/{media_sid}")
+
+    async def _media(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        if request.match_info["media"] not in self.media:
+            return web.json_response({"code": 20404, "message": "not found", "status": 404},
+                                     status=404)
+        raise web.HTTPTemporaryRedirect(f"{self.cdn_url}/{request.match_info['media']}")
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        self.cdn_requests.append(dict(request.headers))
+        content, content_type = self.media[request.match_info["media"]]
+        if not self.cdn_chunked:
+            return web.Response(body=content, content_type=content_type)
+        stream = web.StreamResponse(headers={"Content-Type": content_type})
+        stream.enable_chunked_encoding()
+        await stream.prepare(request)
+        for start in range(0, len(content), 16 * 1024):
+            await stream.write(content[start:start + 16 * 1024])
+        await stream.write_eof()
+        return stream
+
+    async def _fetch(self, url: str) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            body = await resp.read()
+            self.fetched.append((url, resp.status, resp.headers.get("Content-Type", ""), body))
+
+    # --- status callbacks -------------------------------------------------------------------
+
+    def _statuses_for(self, form: dict[str, str]) -> list[tuple[str, int | None]]:
+        if form["To"] in self.window_closed and not form.get("ContentSid"):
+            return [("queued", None), (self.window_closed_status, 63016)]
+        return self.statuses.get(form["To"], [("queued", None), ("sent", None),
+                                              ("delivered", None)])
+
+    async def _post_statuses(self, url: str, sid: str, form: dict[str, str]) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            for status, code in self._statuses_for(form):
+                await asyncio.sleep(self.callback_delay)
+                callback = status_callback_form(sid, status, form["To"], form["From"], code)
+                body, headers = twilio_signed(url, callback)
+                try:
+                    async with http.post(url, data=body, headers=headers) as resp:
+                        self.callbacks.append((url, callback, resp.status))
+                except aiohttp.ClientError:
+                    self.callbacks.append((url, callback, 0))
+
+    async def wait_for_callbacks(self, count: int, timeout: float = 10.0) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.callbacks) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.callbacks
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     def _unauthorized(request: web.Request) -> web.Response | None:
@@ -119,6 +227,10 @@ class FakeTwilio:
             )
         record = {k: str(v) for k, v in form.items()}
         sid = self.record(record)
+        if record.get("MediaUrl"):
+            self._spawn(self._fetch(record["MediaUrl"]))
+        if record.get("StatusCallback"):
+            self._spawn(self._post_statuses(record["StatusCallback"], sid, record))
         return web.json_response(
             {
                 "account_sid": ACCOUNT_SID, "api_version": "2010-04-01",
@@ -148,9 +260,31 @@ class FakeTelegram:
     base_url: str = ""
     blocked_chats: set[int] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # Files for getFile and the download route: file_id → (content, file_path); ids that
+    # getFile refuses as too big (over the Bot API's 20 MB), and the downloads made.
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    too_big: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
+
+    def add_file(self, content: bytes, file_path: str) -> str:
+        """Keep a file as if a user sent it; returns its file_id."""
+        file_id = f"AgAC{next(self._ids):08d}"
+        self.files[file_id] = (content, file_path)
+        return file_id
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != BOT_TOKEN:
+            return web.json_response({"ok": False, "error_code": 401}, status=401)
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        for content, file_path in self.files.values():
+            if file_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
+        return web.json_response({"ok": False, "error_code": 404}, status=404)
 
     async def start(self) -> FakeTelegram:
         app = web.Application()
+        app.router.add_get("/file/bot{token}/{path:.*}", self._download)
         app.router.add_post("/bot{token}/{method}", self._method)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
@@ -177,6 +311,9 @@ class FakeTelegram:
         else:
             params = {}
             for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):  # an upload (sendPhoto, sendVoice, ...)
+                    params[key] = {"filename": value.filename, "bytes": value.file.read()}
+                    continue
                 try:
                     params[key] = json.loads(value)
                 except (TypeError, ValueError):
@@ -213,6 +350,32 @@ class FakeTelegram:
                      "description": "Forbidden: bot was blocked by the user"}, status=403
                 )
             result = {"message_id": next(self._ids)}
+        elif method in ("sendPhoto", "sendDocument", "sendVoice", "sendAudio"):
+            file = {"file_id": f"F{next(self._ids)}", "file_unique_id": f"U{next(self._ids)}"}
+            field_name = method[len("send"):].lower()
+            result = {
+                "message_id": next(self._ids), "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                field_name: [{**file, "width": 1, "height": 1}] if field_name == "photo"
+                else {**file, "duration": 1} if field_name in ("voice", "audio") else file,
+            }
+            if params.get("caption"):
+                result["caption"] = params["caption"]
+        elif method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id in self.too_big:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"},
+                    status=400,
+                )
+            if file_id not in self.files:
+                return web.json_response(
+                    {"ok": False, "error_code": 400,
+                     "description": "Bad Request: invalid file_id"}, status=400,
+                )
+            content, file_path = self.files[file_id]
+            result = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                      "file_size": len(content), "file_path": file_path}
         elif method == "getWebhookInfo":
             urls = [p.get("url", "") for m, p in self.calls if m == "setWebhook"]
             result = {"url": urls[-1] if urls else "", "has_custom_certificate": False,
@@ -260,6 +423,20 @@ def twilio_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> tu
         "User-Agent": "TwilioProxy/1.1",
     }
     return urlencode(form).encode(), headers
+
+
+def status_callback_form(sid: str, status: str, to: str, sender: str = WHATSAPP_NUMBER,
+                         error_code: int | None = None) -> dict[str, str]:
+    """A message status callback's parameters, as Twilio posts them for WhatsApp."""
+    form = {
+        "ChannelPrefix": "whatsapp", "ApiVersion": "2010-04-01", "MessageStatus": status,
+        "SmsSid": sid, "SmsStatus": status, "ChannelInstallSid": "XE" + "0" * 32,
+        "To": to, "From": sender, "MessageSid": sid, "AccountSid": ACCOUNT_SID,
+        "ChannelToAddress": to.removeprefix("whatsapp:"),
+    }
+    if error_code is not None:
+        form["ErrorCode"] = str(error_code)
+    return form
 
 
 def telegram_text_update(text: str, chat_id: int = 987654321, language: str | None = "it",

@@ -12,6 +12,8 @@ from bot.kb.db import make_engine
 from handoff import schema
 from handoff.db import current_revision, migrate
 
+HEAD = "0005_media"
+
 
 @pytest.fixture
 def empty_sqlite(tmp_path: Path) -> Iterator[sa.engine.Engine]:
@@ -36,7 +38,7 @@ def _assert_migration_matches_schema(engine: sa.engine.Engine) -> None:
 
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == HEAD
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": schema.VERSION_TABLE,
                                                          "compare_type": True})
@@ -45,12 +47,14 @@ def _assert_migration_matches_schema(engine: sa.engine.Engine) -> None:
         indexes = {ix["name"]: ix for ix in sa.inspect(conn).get_indexes("handoff_tickets")}
     assert diff == []
     assert tables == {"handoff_alembic_version", "handoff_mediators", "handoff_tickets",
-                      "handoff_events", "handoff_messages", "handoff_outbox"}
+                      "handoff_events", "handoff_messages", "handoff_outbox", "handoff_media",
+                      "handoff_media_links", "handoff_delivery_status",
+                      "handoff_whatsapp_windows"}
     # The partial unique index that keeps one open ticket per person is really there.
     assert indexes["ix_handoff_tickets_one_open_per_person"]["unique"]
     # Migrating again is a no-op.
     migrate(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == HEAD
 
 
 def _one_open_ticket_per_person(engine: sa.engine.Engine) -> None:
