@@ -12,7 +12,7 @@ that storage; it knows no platform (fetching from Twilio and Telegram is
   the sender said it was.
 - **Refusals** are :class:`Refused` with a reason code, ``type``, ``size`` or ``failed``;
   :func:`person_refusal_text` and :func:`mediator_refusal_text` turn it into a message in the
-  reader's language (``domain/media.yml`` with ``locales/``, ``locales/mediators/``).
+  reader's language (``domain.yml`` with ``locales/``, ``locales/mediators/``).
 - **Limits hold while a file arrives**: a :class:`Spool` counts bytes as they are written to a
   temporary file under ``MEDIA_DIR`` and gives up at the first byte over the limit; a declared
   size over it is refused before anything is read.
@@ -61,7 +61,7 @@ INCOMING_DIR = "incoming"  # files still arriving, under MEDIA_DIR
 STRAY_SECONDS = 3600.0  # an incoming file this old belonged to a download that died
 HEAD_BYTES = 1024  # what the content check looks at
 
-# Person-side messages (domain/media.yml) and mediator-side ones (locales/mediators), by reason.
+# Person-side messages (domain.yml, under media) and mediator-side ones (locales/mediators), by reason.
 PERSON_RESPONSES = {reason: f"utter_media_refused_{reason}" for reason in REASONS}
 MEDIATOR_KEYS = {reason: f"media_refused_{reason}" for reason in REASONS}
 
