@@ -130,12 +130,12 @@ def server_commands(settings: Settings, model: Path) -> tuple[list[str], list[st
     """The action server and Rasa server command lines."""
     python = sys.executable
     actions = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)]
-    # Rasa's own CLI, through bot.rasa_main for its fix of a Rasa 3.6 slowdown.
-    rasa = [python, "-m", "bot.rasa_main", "run", "--model", str(model), "--enable-api"]
+    # Rasa's own CLI, through app.rasa_main for its fix of a Rasa 3.6 slowdown.
+    rasa = [python, "-m", "app.rasa_main", "run", "--model", str(model), "--enable-api"]
     rasa += ["--interface", settings.rasa_host, "--port", str(settings.rasa_port)]
     rasa += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
     # No --auth-token: the command line is visible to every user of the machine (ps). The token
-    # reaches Rasa in the environment (RASA_AUTH_TOKEN), which bot.rasa_main reads.
+    # reaches Rasa in the environment (RASA_AUTH_TOKEN), which app.rasa_main reads.
     return actions, rasa
 
 

@@ -1,0 +1,7 @@
+"""The composition root: the only package that may import every other one.
+
+``bot/`` (the ground), ``handoff/``, ``actions/`` and ``channels/`` each import only what stands
+below them. What must know them all lives here: the command line (``bot``, ``python -m app``),
+the local runner and its supervisor, Rasa's entry point with its fixes, and the tracker store,
+which erases data through hooks the higher floors register here (``app.erasure``).
+"""
