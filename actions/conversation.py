@@ -11,7 +11,7 @@
   question DIET read beside the danger and a mediator are offered as buttons. If the knowledge
   base cannot be read, the numbers still go out from the message catalogue.
 - ``action_delete_my_data``: confirms the erasure; the tracker store
-  (``bot/tracker_store.py``) deletes the conversation when it sees this action ran.
+  (``app/tracker_store.py``) deletes the conversation when it sees this action ran.
 """
 
 from __future__ import annotations

@@ -670,7 +670,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "test set",
     )
     lang.set_defaults(func=run_language)
-    from bot import eval_faq, eval_safety
+    from app import eval_faq, eval_safety
 
     eval_safety.register(eval_sub)
     eval_faq.register(eval_sub)

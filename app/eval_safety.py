@@ -73,7 +73,7 @@ def load_cases(path: Path) -> list[Case]:
 
 def load_heldout(test_dir: Path = HELDOUT_DIR) -> list[Case]:
     """The held-out NLU messages that are not emergencies, as ``none`` cases."""
-    from bot.eval_nlu import load_test_set
+    from app.eval_nlu import load_test_set
 
     return [
         Case(id=f"heldout-{i}", danger=NONE, language=e.language, text=e.text)
@@ -84,7 +84,7 @@ def load_heldout(test_dir: Path = HELDOUT_DIR) -> list[Case]:
 
 def load_real_questions(split: str) -> list[Case]:
     """The real questions of one half of ``tests/faq``, as ``none`` cases."""
-    from bot.eval_faq import load_questions
+    from app.eval_faq import load_questions
 
     return [
         Case(id=q.id, danger=NONE, language=q.language, text=q.text)
@@ -288,7 +288,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the chosen split; write the report unless ``--no-report``."""
-    from bot.eval_nlu import machine
+    from app.eval_nlu import machine
 
     path = SAFETY_DIR / f"{args.split}.yml"
     cases = load_cases(path)

@@ -4,7 +4,7 @@ It checks what commonly goes wrong before anything starts (a port already taken,
 URL that cannot be opened, no trained model) and reports it in one line instead of a stack
 trace, then supervises two child processes: the rasa-sdk action server and the Rasa server with
 the REST channel, the HTTP API and the local web chat page. A child that dies once the
-assistant is running is restarted (``bot.supervisor``); Ctrl-C stops both.
+assistant is running is restarted (``app.supervisor``); Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from app.supervisor import Child, Supervisor
 from bot.exposure import exposure_error
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
-from bot.supervisor import Child, Supervisor
 
 WEBCHAT_PATH = "/webhooks/webchat/"
 DESK_PATH = "/webhooks/desk/"
