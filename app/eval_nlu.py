@@ -257,8 +257,8 @@ def score(examples: list[Example], preds: list[Prediction], lang_results: list[d
         return sum(flags) / len(flags) if flags else None
 
     tp = fp = fn = 0
-    for ex, p in zip(examples, preds, strict=False):
-        gold_c, pred_c = Counter(ex.cities), Counter(p.cities)
+    for ex, prediction in zip(examples, preds, strict=False):
+        gold_c, pred_c = Counter(ex.cities), Counter(prediction.cities)
         hit = sum((gold_c & pred_c).values())
         tp += hit
         fp += sum(pred_c.values()) - hit
@@ -501,7 +501,7 @@ def run(args: argparse.Namespace) -> int:
                         results[name][key] = [] if key == "language_errors" else None
 
     now = dt.datetime.now().astimezone()
-    meta = {
+    meta: dict[str, Any] = {
         "date": now.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine(),
         "data": os.path.relpath(args.data, PROJECT_ROOT),
@@ -556,13 +556,13 @@ def _print_language_scores(label: str, results: list[tuple[Example, dict[str, An
             f"{label} {part}: n={len(marks)} errors={errors} "
             f"effective={effective:.4f} strict={strict:.4f}"
         )
-    errors = Counter(
+    confusions = Counter(
         (e.language, r.get("code") or "None")
         for e, r in results
         if not language_correct(e.language, r)[1]
     )
     print("errors (expected → detected):")
-    for (expected, got), n in errors.most_common():
+    for (expected, got), n in confusions.most_common():
         print(f"  {expected} → {got}: {n}")
 
 
@@ -584,7 +584,8 @@ def _cross_validate_language(train_data: Any, folds: int) -> list[tuple[Example,
         )
         for i in sorted(held):
             text, lang = labelled[i]
-            results.append((Example(lang, text, None, []), detect(text, profile=profile)))
+            # No intent: the folds score the language alone.
+            results.append((Example(lang, text, "", []), detect(text, profile=profile)))
     return results
 
 

@@ -138,19 +138,20 @@ def score(cases: list[Case], verdicts: list[Verdict]) -> dict[str, Any]:
     missed: list[dict[str, str]] = []
     alarms: list[dict[str, Any]] = []
     for case, verdict in zip(cases, verdicts, strict=True):
-        fired = bool(verdict and verdict.get("classes"))
+        classes = (verdict or {}).get("classes") or []
+        fired = bool(classes)
         if case.danger == NONE:
             per_class[NONE]["n"] += 1
             per_class[NONE]["alarm"] += fired
             per_language[case.language]["none"] += 1
             per_language[case.language]["alarm"] += fired
             if fired:
-                alarms.append({"id": case.id, "text": case.text, "classes": verdict["classes"]})
+                alarms.append({"id": case.id, "text": case.text, "classes": classes})
             continue
         counts = per_class[case.danger]
         counts["n"] += 1
         counts["recalled"] += fired
-        counts["exact"] += fired and case.danger in verdict["classes"]
+        counts["exact"] += fired and case.danger in classes
         per_language[case.language]["n"] += 1
         per_language[case.language]["recalled"] += fired
         if not fired:
@@ -292,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = SAFETY_DIR / f"{args.split}.yml"
     cases = load_cases(path)
+    judge: Callable[[list[str]], list[dict[str, Any] | None]]
     if args.lexicon_only:
         judge, judge_name = lexicon_judge, "word lists only (--lexicon-only)"
     else:

@@ -42,6 +42,8 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     every pooled connection failed on a connection the server had closed.
     """
 
+    engine: sa.engine.Engine
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         register_default_hooks()
