@@ -111,9 +111,13 @@ def read_imports(
                 aliases[alias.asname or alias.name] = f"{target}.{alias.name}"
     private_reads = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.attr.startswith("_") and not node.attr.startswith("__")
-                and node.value.id in aliases):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and node.value.id in aliases
+        ):
             target = aliases[node.value.id]
             private_reads.append((module, node.lineno, target, node.attr))
     return imports, private_reads
@@ -201,11 +205,11 @@ def test_the_rules_catch_what_they_should(tmp_path: Path) -> None:
     assert not upward(Import("app.cli", 1, "channels.telegram", ()))
     assert not upward(Import("handoff.gate", 1, "bot.escalation", ()))
     assert package_cycles([up, Import("channels.x", 1, "bot.y", ())]) == [
-        ["bot", "channels", "bot"]]
+        ["bot", "channels", "bot"]
+    ]
     assert private.names[0].startswith("_")
     source = tmp_path / "mod.py"
     source.write_text("def f():\n    from channels import telegram as t\n    t._call()\n")
     imports, reads = read_imports(source, "handoff.mod")
     assert imports[0].target == "channels" and imports[0].names == ("telegram",)
     assert reads == [("handoff.mod", 3, "channels.telegram", "_call")]
-

@@ -20,7 +20,8 @@ async def test_the_fallback_calls_a_mediator_at_the_named_threshold(
     async def reply(failed_turns: int) -> list[str]:
         dispatcher = CollectingDispatcher()
         await ActionHandleFallback(kb).run(
-            dispatcher, tracker("blah", "nlu_fallback", language="fr", failed_turns=failed_turns),
+            dispatcher,
+            tracker("blah", "nlu_fallback", language="fr", failed_turns=failed_turns),
             {},
         )
         return responses(dispatcher)
@@ -32,8 +33,11 @@ async def test_the_fallback_calls_a_mediator_at_the_named_threshold(
 def test_an_emergency_goes_first_then_someone_the_bot_failed() -> None:
     priority = escalation.PRIORITIES
     assert set(priority) == set(escalation.REASONS)
-    assert (priority[escalation.REASON_EMERGENCY] > priority[escalation.REASON_FALLBACK]
-            > priority[escalation.REASON_REQUEST])
+    assert (
+        priority[escalation.REASON_EMERGENCY]
+        > priority[escalation.REASON_FALLBACK]
+        > priority[escalation.REASON_REQUEST]
+    )
 
 
 def test_only_a_sure_danger_or_a_confident_intent_in_a_handoff_escalates() -> None:
