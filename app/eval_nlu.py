@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.data import load_nlu_data
 from bot.settings import PROJECT_ROOT
 
 TEST_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
@@ -104,16 +105,6 @@ def _seen_in(train_data: Any) -> Callable[[Example], bool]:
     """Whether a test example appears verbatim (case aside) among the training examples."""
     texts = {m.get("text").strip().casefold() for m in train_data.intent_examples}
     return lambda example: example.text.strip().casefold() in texts
-
-
-def load_nlu_data(path: Path) -> Any:
-    """Load the NLU examples under ``path``, skipping the rules and stories beside them."""
-    from rasa.shared.data import get_data_files, is_nlu_file
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    files = sorted(get_data_files([str(path)], is_nlu_file))
-    return TrainingData().merge(*(load_data(f) for f in files))
 
 
 def _write_config(

@@ -42,6 +42,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.escalation import DANGER_CLASSIFIER_CONFIDENCE, DANGER_MODEL_PROBABILITY
 from bot.nlu.fingerprint import safety_fingerprint
 from bot.nlu.text import key, sanitize, script_of, tokenize
 
@@ -56,10 +57,10 @@ CLASSES = ("medical", "self_harm", "violence", "minor", "exploitation", "fire_da
 GENERAL = "danger"
 # Context groups: not danger themselves, but they change the help (care without papers).
 CONTEXT_GROUPS = ("undocumented",)
-# DIET's report_emergency confidence from which a message is danger without any word list.
-CLASSIFIER_THRESHOLD = 0.5
-# The danger model's probability from which a message is danger without any word list.
-DANGER_THRESHOLD = 0.5
+# DIET's report_emergency confidence, and the danger model's probability, from which a message
+# is danger without any word list: part of the escalation policy (bot/escalation.py).
+CLASSIFIER_THRESHOLD = DANGER_CLASSIFIER_CONFIDENCE
+DANGER_THRESHOLD = DANGER_MODEL_PROBABILITY
 LANGUAGE_KEYS = frozenset("it en fr ar es sq ro uk ru ur bn zh pa hi fa ps xx".split())
 # Arabic-script words carry glued prefixes: و (and), ب (with), ل (for), ف (so), ال (the).
 _ARABIC_PREFIXES = tuple(key(p) for p in ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف", "ک"))
