@@ -29,8 +29,10 @@ faults: install train ## Crash and outage tests: SIGKILL, database and Redis cut
 run: install ## Start the assistant locally: Rasa :5005, actions :5055, web chat page
 	$(VENV)/bin/bot run
 
-lint: install ## Lint and check formatting
-	$(PY) -m ruff check bot actions channels handoff tests
+lint: install ## ruff (lint and formatting) over all Python, and mypy over the five packages
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 lock: ## Re-resolve pyproject.toml into requirements.lock (needs the package registry)
 	bash scripts/lock.sh

@@ -11,7 +11,7 @@
   question DIET read beside the danger and a mediator are offered as buttons. If the knowledge
   base cannot be read, the numbers still go out from the message catalogue.
 - ``action_delete_my_data``: confirms the erasure; the tracker store
-  (``bot/tracker_store.py``) deletes the conversation when it sees this action ran.
+  (``app/tracker_store.py``) deletes the conversation when it sees this action ran.
 """
 
 from __future__ import annotations
@@ -27,10 +27,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import render
 from actions.constants import SAFETY, SERVICE_INTENT_PREFIX, SLOT_FAILED_TURNS
 from actions.handoff import MediatorRequest
+from bot.escalation import (
+    REASON_EMERGENCY,
+    REASON_FALLBACK,
+    can_hand_over,
+    emergency_opens_ticket,
+    fallback_calls_mediator,
+)
 from bot.kb.queries import Comune, Office
 from bot.kb.vocabulary import DANGER_CLASSES, DANGER_GENERAL, SERVICES
 from bot.messages import render_with_buttons
-from handoff.service import RELAYABLE_CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +85,14 @@ class ActionHandleFallback(MediatorRequest):
             # Unsure of the intent, but the message names a service ("cerere de cetățenie"):
             # answer that rather than ask to rephrase.
             return self.answer_for_town(dispatcher, tracker, named)
-        if choice.suggestions and float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) < 2:
+        calls_mediator = fallback_calls_mediator(tracker.get_slot(SLOT_FAILED_TURNS))
+        if choice.suggestions and not calls_mediator:
             # Close to some curated questions: offer them (and a mediator) before "rephrase".
             return self.suggest_faq(dispatcher, tracker, choice.suggestions)
-        if float(tracker.get_slot(SLOT_FAILED_TURNS) or 0) >= 2:
-            if tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
+        if calls_mediator:
+            if can_hand_over(tracker.get_latest_input_channel()):
                 # A mediator is called at once (the ticket's message says so).
-                await self.open_ticket(dispatcher, tracker, "fallback")
+                await self.open_ticket(dispatcher, tracker, REASON_FALLBACK)
                 return [SlotSet(SLOT_FAILED_TURNS, 0)]
             dispatcher.utter_message(response="utter_fallback_offer_mediator")
             return []
@@ -143,13 +150,13 @@ class ActionReportEmergency(MediatorRequest):
         except Exception:  # the numbers must go out whatever is wrong with the database
             logger.exception("emergency help unavailable from the knowledge base")
             dispatcher.utter_message(response="utter_emergency_numbers_static")
-        if not (tracker.latest_message.get(SAFETY) or {}).get("sure", True):
+        if not emergency_opens_ticket(tracker.latest_message.get(SAFETY)):
             # One classifier alone: the numbers went out first all the same, but no priority
             # ticket calls a mediator away; the question the message may have been is one tap
             # away, and so is a mediator.
             self.offer_question_beside(dispatcher, tracker, language)
-        elif tracker.get_latest_input_channel() in RELAYABLE_CHANNELS:
-            await self.open_ticket(dispatcher, tracker, "emergency")
+        elif can_hand_over(tracker.get_latest_input_channel()):
+            await self.open_ticket(dispatcher, tracker, REASON_EMERGENCY)
         else:
             dispatcher.utter_message(response="utter_emergency_offer_mediator")
         return [SlotSet(SLOT_FAILED_TURNS, 0)]

@@ -38,7 +38,8 @@ from actions.constants import (
     SUPPORTED_LANGUAGES,
     WEAK_LANGUAGE_SOURCES,
 )
-from handoff.service import RELAYABLE_CHANNELS, Handoff, Opened
+from bot.escalation import REASON_EMERGENCY, REASON_REQUEST, can_hand_over
+from handoff.service import Handoff, Opened
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class MediatorRequest(KnowledgeAction):
         """Open the ticket and tell the person; None (and an honest reply) if impossible."""
         channel = tracker.get_latest_input_channel()
         language, last_language = ticket_languages(tracker)
-        if channel not in RELAYABLE_CHANNELS:
+        if not can_hand_over(channel):
             dispatcher.utter_message(response="utter_handoff_unavailable", language=language)
             return None
         comune = self.comune(tracker)
@@ -86,7 +87,7 @@ class MediatorRequest(KnowledgeAction):
         # In the ticket's language, like every notice of the hand-off after it (``language``
         # is read by bot.nlg.CatalogueNLG in place of the slot).
         language = opened.ticket.language
-        if reason == "emergency" and opened.created:
+        if reason == REASON_EMERGENCY and opened.created:
             dispatcher.utter_message(
                 response="utter_handoff_emergency_opened", ticket=opened.ticket.label,
                 language=language,
@@ -106,7 +107,7 @@ class ActionRequestMediator(MediatorRequest):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        await self.open_ticket(dispatcher, tracker, "request")
+        await self.open_ticket(dispatcher, tracker, REASON_REQUEST)
         return []
 
 

@@ -194,7 +194,7 @@ def provenance_lines(
 
 def _language_name(code: str, language: str) -> str:
     """The name of language ``code`` written in ``language`` (CLDR), e.g. "English"."""
-    return Locale.parse(_locale(code)).get_display_name(_locale(language))
+    return Locale.parse(_locale(code)).get_display_name(_locale(language)) or code
 
 
 def fallback_line(text: Procedure | FaqAnswer, language: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Webhook-to-outgoing-API latency of the WhatsApp and Telegram channels, end to end.
 
-Starts fake Twilio and Telegram APIs in this process and the whole assistant (`python -m bot
+Starts fake Twilio and Telegram APIs in this process and the whole assistant (`python -m app
 run`, the trained model under models/) pointed at them, then sends N messages through each
 webhook, one at a time, and measures from just before the webhook POST to the moment the fake
 API receives the reply ("ack" rows: until the webhook's own 200, which is all Twilio and

@@ -1,6 +1,6 @@
 """Mediator handoff: time from a person's message to the mediator's chat, and back.
 
-Starts fake Twilio and Telegram APIs and the whole assistant (`python -m bot run`, the trained
+Starts fake Twilio and Telegram APIs and the whole assistant (`python -m app run`, the trained
 model) pointed at them, with one Telegram mediator registered. A WhatsApp person asks for a
 mediator, the mediator claims the ticket from the group card, then N messages go one at a time:
 

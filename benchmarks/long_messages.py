@@ -67,6 +67,7 @@ def long_text(seed: int, chars: int = LONG_CHARS) -> str:
 
 
 def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, float]:
+    """(HTTP status, milliseconds); a refused body is a status too (0: connection closed)."""
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
     try:
@@ -81,6 +82,7 @@ def post(url: str, body: bytes, timeout: float = 60) -> tuple[int, float]:
 
 
 def say(url: str, sender: str, text: str) -> float:
+    """Milliseconds to the reply of one REST message; anything but a 200 stops the run."""
     status, elapsed = post(url, json.dumps({"sender": sender, "message": text}).encode())
     if status != 200:
         raise RuntimeError(f"{text[:40]!r}: HTTP {status}")
@@ -133,16 +135,19 @@ class LoopProbe(threading.Thread):
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The value at rank ``q`` of the sorted values (rounded down, no interpolation)."""
     ordered = sorted(values)
     return ordered[int(q * (len(ordered) - 1))]
 
 
 def summary(values: list[float]) -> str:
+    """One line of a series for the report: p50, p95 and max in milliseconds."""
     return (f"p50 {statistics.median(values):.1f}  p95 {percentile(values, 0.95):.1f}  "
             f"max {max(values):.1f}")
 
 
 def main() -> None:
+    """Time short messages alone, then beside long ones, in alternating blocks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="short messages timed per series")
     parser.add_argument("--blocks", type=int, default=4, help="blocks per series")

@@ -88,7 +88,7 @@ def main() -> int:
     parser.add_argument("--budget-ms", type=float, default=50.0)
     args = parser.parse_args()
 
-    from bot.eval_nlu import machine
+    from app.eval_nlu import machine
 
     proc = None
     log = None

@@ -43,6 +43,7 @@ MESSAGES = (
 
 
 def post(url: str, sender: str, text: str) -> float:
+    """Milliseconds to the reply of one REST message; no reply at all stops the run."""
     body = json.dumps({"sender": sender, "message": text}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
@@ -55,6 +56,7 @@ def post(url: str, sender: str, text: str) -> float:
 
 
 def main() -> None:
+    """Time ``-n`` messages against a running assistant, or one started for the run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300, help="messages to time")
     parser.add_argument("--url", help="base URL of a running assistant (default: start one)")

@@ -2,7 +2,7 @@
 
 Rasa's handlers trust their bodies: ``/model/parse`` answered 500 to 17 malformed bodies (``[]``,
 a string, ``null``…), ``/conversations/<id>/messages`` to a non-object, and nothing bounded a
-message, so a 10 MB text went to DIET and froze the server for minutes. ``bot.rasa_main`` calls
+message, so a 10 MB text went to DIET and froze the server for minutes. ``app.rasa_main`` calls
 :func:`install` on the app Rasa builds, before it serves:
 
 - ``REQUEST_MAX_SIZE`` is ``MAX_REQUEST_BYTES``: Sanic refuses a bigger body from its

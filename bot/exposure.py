@@ -4,7 +4,7 @@ Rasa's HTTP API can append a bot event to any conversation (the channel then del
 person's real WhatsApp or Telegram), run any action on anyone (``action_delete_my_data``) and read
 any tracker. It asks for nothing unless ``RASA_AUTH_TOKEN`` is set, so it may listen on a
 non-loopback address only with a token. ``bot run`` checks this before starting anything, and
-``bot.rasa_main`` again on the interface Rasa is actually given (Rasa's own default is 0.0.0.0).
+``app.rasa_main`` again on the interface Rasa is actually given (Rasa's own default is 0.0.0.0).
 """
 
 from __future__ import annotations

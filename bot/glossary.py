@@ -324,9 +324,9 @@ def load(path: Path = GLOSSARY_PATH) -> tuple[Glossary, list[tuple[str, int, str
         return glossary, reader.problems
     seen: set[str] = set()
     for i, rec in enumerate(entries):
-        found = reader.entry(rec, entries.line_of(i), seen)
-        if found:
-            glossary.entries.append(found)
+        entry_found = reader.entry(rec, entries.line_of(i), seen)
+        if entry_found:
+            glossary.entries.append(entry_found)
     # A term that breaks the glossary's own rules would teach translators the wrong thing.
     for entry in glossary.entries:
         for lang, term in entry.terms.items():

@@ -13,6 +13,7 @@ web chat, the desk) parses its body here, so the same inputs get the same 4xx ev
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 MAX_DEPTH = 32  # no request of any endpoint here nests more than a few levels
@@ -62,6 +63,7 @@ def depth(value: Any) -> int:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

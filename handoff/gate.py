@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from bot.escalation import emergency_in_handoff
 from handoff.relay import Relay
 from handoff.service import CANCEL_PAYLOAD, RATING_PAYLOAD, Handoff, parse_rating
 
 logger = logging.getLogger(__name__)
 
-EMERGENCY_INTENT = "report_emergency"
-EMERGENCY_CONFIDENCE = 0.6
 ERASURE_INTENT = "delete_my_data"
 ERASURE_CONFIDENCE = 0.6
 # The bot's question after "delete my data" (data/rules/privacy.yml): the answer is the bot's.
@@ -103,7 +102,7 @@ async def intercept(
         await asyncio.to_thread(handoff.person_sent_media, change.ticket, media_kind,
                                 source_key or f"t{change.ticket.id}:{body}")
     await runtime.relay.flush()
-    if intent[0] == EMERGENCY_INTENT and intent[1] >= EMERGENCY_CONFIDENCE:
+    if emergency_in_handoff(*intent):
         await asyncio.to_thread(handoff.emergency, change.ticket,
                                 source_key or f"t{change.ticket.id}:sos")
         runtime.relay.wake()

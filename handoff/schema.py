@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# Ticket priorities, higher first: the escalation policy owns them (bot/escalation.py).
+from bot.escalation import PRIORITY_EMERGENCY, PRIORITY_FALLBACK, PRIORITY_NORMAL  # noqa: F401
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -43,10 +46,6 @@ CLAIMED = "claimed"
 CLOSED = "closed"
 OPEN_STATES = (WAITING, CLAIMED)
 
-# Priorities: higher first.
-PRIORITY_NORMAL = 0
-PRIORITY_FALLBACK = 1
-PRIORITY_EMERGENCY = 2
 
 mediators = sa.Table(
     "handoff_mediators",

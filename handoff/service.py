@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from babel.dates import format_timedelta
 from sqlalchemy.engine import Connection
 
+from bot.escalation import PRIORITIES, REASON_EMERGENCY
 from bot.kb.vocabulary import LANGUAGES
 from bot.messages import render_with_buttons
 from bot.settings import Settings, get_settings
@@ -36,8 +37,6 @@ from handoff.hours import next_start, on_duty
 from handoff.schema import (
     CLAIMED,
     PRIORITY_EMERGENCY,
-    PRIORITY_FALLBACK,
-    PRIORITY_NORMAL,
     WAITING,
 )
 from handoff.store import (
@@ -52,13 +51,9 @@ from handoff.store import (
 )
 from handoff.texts import mediator_text
 
-PRIORITIES = {"request": PRIORITY_NORMAL, "fallback": PRIORITY_FALLBACK,
-              "emergency": PRIORITY_EMERGENCY}
 CARD_MESSAGES = 4  # last messages shown on a card
 CLAIM_MESSAGES = 12  # messages of the conversation so far sent to the mediator who claims
 CALLBACK_CLAIM = "claim:"  # Telegram callback_data of a card's Claim button
-# Channels whose people can be written to outside a turn (see handoff.relay).
-RELAYABLE_CHANNELS = ("whatsapp", "telegram", "webchat")
 CANCEL_PAYLOAD = "/handoff_cancel"
 MEDIA_KINDS = ("voice", "file", "location")  # what a person may send that is not text
 RATING_PAYLOAD = "/handoff_rating"
@@ -107,7 +102,7 @@ class Handoff:
         )
         ticket = change.ticket
         if not change.created:
-            if reason == "emergency":  # someone must look now, whoever holds it or not
+            if reason == REASON_EMERGENCY:  # someone must look now, whoever holds it or not
                 self.store.queue(self._alert(ticket, f"t{ticket.id}:sos{time.time():.0f}"))
             return Opened(ticket, False, "utter_handoff_already_open", {"ticket": ticket.label})
         now = now or dt.datetime.now(dt.timezone.utc)

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.eval_faq import load_questions  # noqa: E402
+from app.eval_faq import load_questions  # noqa: E402
 from bot.nlu.faq import (  # noqa: E402
     QUESTION_PART_WEIGHT,
     FaqIndex,

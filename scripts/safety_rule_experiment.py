@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.eval_safety import NONE, SAFETY_DIR, load_cases, load_real_questions  # noqa: E402
+from app.eval_safety import NONE, SAFETY_DIR, load_cases, load_real_questions  # noqa: E402
 from bot.nlu import safety  # noqa: E402
 from bot.training import model_path  # noqa: E402
 

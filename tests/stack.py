@@ -47,7 +47,7 @@ def running_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterato
     log_path = tmp / "bot-run.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "app", "run"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,

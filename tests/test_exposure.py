@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.runner import child_environment, server_commands
 from bot.exposure import exposure_error, is_loopback
-from bot.runner import child_environment, server_commands
 from bot.settings import get_settings
 
 

@@ -201,12 +201,12 @@ def test_cli_reports_catalogue_state() -> None:
     import sys
 
     validate = subprocess.run(
-        [sys.executable, "-m", "bot", "messages", "validate"],
+        [sys.executable, "-m", "app", "messages", "validate"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     missing = subprocess.run(
-        [sys.executable, "-m", "bot", "messages", "missing", "it", "fr"],
+        [sys.executable, "-m", "app", "messages", "missing", "it", "fr"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
     )
     assert missing.returncode == 0

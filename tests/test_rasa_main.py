@@ -6,7 +6,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_main import fast_action_validation
+from app.rasa_main import fast_action_validation
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_closed_api_takes_the_token_from_the_environment(monkeypatch: pytest.Mon
     import rasa.core.run
     import rasa.shared.utils.common
 
-    from bot import rasa_main
+    from app import rasa_main
 
     calls: list[dict] = []
 
@@ -83,7 +83,7 @@ async def test_nlu_runs_off_the_event_loop_on_bounded_text(monkeypatch: pytest.M
     from rasa.core.channels.channel import UserMessage
     from rasa.core.processor import MessageProcessor
 
-    from bot import rasa_main
+    from app import rasa_main
 
     seen: dict = {}
 

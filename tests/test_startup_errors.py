@@ -19,7 +19,7 @@ def bot_run(env_overrides: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()))
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "app", "run"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

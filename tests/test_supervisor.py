@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from app.supervisor import Child, Supervisor
 from bot import supervisor as supervisor_module
-from bot.supervisor import Child, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 

@@ -12,8 +12,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from app.tracker_store import ErasingSQLTrackerStore
 from bot.settings import PROJECT_ROOT
-from bot.tracker_store import ErasingSQLTrackerStore
 from tests.databases import postgres_database
 
 
@@ -111,3 +111,30 @@ def test_endpoints_use_the_erasing_store_that_imports() -> None:
 
     endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
     assert class_from_module_path(endpoints["tracker_store"]["type"]) is ErasingSQLTrackerStore
+
+
+async def test_a_failing_erasure_hook_does_not_keep_the_others_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import erasure
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setattr(erasure, "_hooks", [])
+    erased: list[tuple[str, str]] = []
+
+    def broken(sender: str, _: str) -> None:
+        raise RuntimeError("store down")
+
+    store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
+    assert [what for what, _ in erasure.registered()] == ["channel address", "mediator tickets"]
+    monkeypatch.setattr(erasure, "_hooks", [])
+    erasure.register("broken store", broken)
+    erasure.register("kept store", lambda sender, db: erased.append((sender, db)))
+    erasure.register("kept store", broken)  # a second registration of a name is ignored
+
+    tracker = DialogueStateTracker.from_events(
+        "person-a", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")])
+    await store.save(tracker)
+
+    assert erased == [("person-a", url)]
+    assert stored_events(url, "person-a") == 0

@@ -73,25 +73,25 @@ class Opening:
 
 @lru_cache(maxsize=64)
 def _national(year: int) -> Mapping[dt.date, str]:
-    import holidays
+    from holidays.countries.italy import Italy
 
-    return dict(holidays.Italy(years=year, language="it_IT"))
+    return dict(Italy(years=year, language="it_IT"))
 
 
 @lru_cache(maxsize=256)
 def _patron(subdivision: str, year: int) -> Mapping[dt.date, str]:
-    import holidays
+    from holidays.countries.italy import Italy
 
-    local = holidays.Italy(subdiv=subdivision, years=year, language="it_IT")
+    local = Italy(subdiv=subdivision, years=year, language="it_IT")
     national = _national(year)
     return {day: name for day, name in local.items() if day not in national}
 
 
 @lru_cache(maxsize=1)
 def _subdivisions() -> frozenset[str]:
-    import holidays
+    from holidays.countries.italy import Italy
 
-    return frozenset(holidays.Italy.subdivisions)
+    return frozenset(Italy.subdivisions)
 
 
 def warm_up(subdivisions: Iterable[str | None], today: dt.date | None = None) -> None:

@@ -50,7 +50,7 @@ def is_empty(raw: str | None) -> bool:
 
 def clean_text(raw: str | None) -> str:
     """Whitespace collapsed, doubled CSV quotes undone; "" for an empty marker."""
-    if is_empty(raw):
+    if raw is None or is_empty(raw):
         return ""
     return " ".join(raw.replace('""', '"').split())
 
@@ -63,7 +63,7 @@ def phone(raw: str | None, prefix: str | None = None) -> Checked:
     separator. Forms met in the registers: "+39 0881.981012", "+39 080/3065111",
     "+39 0804094179/181" (a second ending), "080/3902346 - 080/3902328" (two numbers).
     """
-    if is_empty(raw):
+    if raw is None or is_empty(raw):
         return Checked("")
     text = re.sub(r"^\s*(?:\+|00)\s*39\s*", "", raw.strip())
     # Alternatives are separated by "/" or "-" unless the part before is only a prefix.
@@ -107,7 +107,7 @@ def url(raw: str | None) -> Checked:
     Refused: an e-mail address in the website column, a host that is not a domain name
     ("http://password5").
     """
-    if is_empty(raw):
+    if raw is None or is_empty(raw):
         return Checked("")
     original = raw.strip()
     text = original.replace("\\", "/")
@@ -129,7 +129,7 @@ def url(raw: str | None) -> Checked:
 
 def email(raw: str | None) -> Checked:
     """An e-mail address, lower-cased (registers mix "BRMM07900G@PEC.ISTRUZIONE.IT" and lower)."""
-    if is_empty(raw):
+    if raw is None or is_empty(raw):
         return Checked("")
     value = raw.strip().lower()
     if not _EMAIL.match(value):
@@ -159,13 +159,13 @@ def pec(raw: str | None) -> Checked:
 
 def cap(raw: str | None) -> str:
     """A five-digit CAP, or "" (empty or malformed)."""
-    text = "" if is_empty(raw) else raw.strip()
+    text = "" if raw is None or is_empty(raw) else raw.strip()
     return text if _CAP.match(text) else ""
 
 
 def coordinates(lat: str | None, lng: str | None) -> tuple[float, float] | str:
     """``(lat, lng)`` inside Puglia, or the reason they cannot be used."""
-    if is_empty(lat) or is_empty(lng):
+    if lat is None or lng is None or is_empty(lat) or is_empty(lng):
         return "no coordinates"
     try:
         value = float(lat), float(lng)
@@ -200,7 +200,7 @@ _IPA_ADDRESS = re.compile(
 
 def ipa_address(raw: str | None) -> IpaAddress | None:
     """Split an IndicePA address; ``None`` when it has not that shape."""
-    if is_empty(raw):
+    if raw is None or is_empty(raw):
         return None
     match = _IPA_ADDRESS.match(raw.strip())
     if not match or not match["street"].strip(" -"):

@@ -443,9 +443,9 @@ def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, s
                           f"{comune.name}: joined by its name in {province}")
         if comune is None:
             _unjoined(read, line, row["name"], province, catastale, suppressed)
-            website = normalize.url(row["url"])
-            if website.refused:  # reported too, so the register's noise is all on record
-                read.skip(line, INVALID, website.reason, "website")
+            refused = normalize.url(row["url"])
+            if refused.refused:  # reported too, so the register's noise is all on record
+                read.skip(line, INVALID, refused.reason, "website")
             continue
         if comune.istat in seen:
             read.skip(line, DUPLICATE, f"{comune.name} given again (first at line "

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.kb.validate import Problem, TextRef, iter_texts, read_knowledge
 from bot.kb.vocabulary import LANGUAGES
@@ -30,7 +30,7 @@ def header(language: str) -> list[str]:
     return ["key", "italian", f"text_in_{language}"]
 
 
-def export(root: Path, language: str, out: io.TextIOBase) -> list[Problem]:
+def export(root: Path, language: str, out: TextIO) -> list[Problem]:
     """Write the CSV for ``language``; returns problems (then nothing useful was written)."""
     content, problems = read_knowledge(root)
     if problems:
@@ -54,7 +54,7 @@ class ImportResult:
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
-    yaml = YAML()  # round trip
+    yaml: Any = YAML()  # round trip
     yaml.preserve_quotes = True
     yaml.width = 100_000  # never re-wrap a long sentence
     yaml.allow_unicode = True

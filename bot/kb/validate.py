@@ -810,7 +810,8 @@ def _cross_checks(root: Path, content: Content, problems: list[Problem],
             seen[rec.id] = rec
     procedures = {p.id for p in content.procedures}
     numbers = {n.id for n in content.numbers}
-    for rec in [*content.faq, *content.help]:
+    with_procedure: list[FaqEntry | SafetyHelp] = [*content.faq, *content.help]
+    for rec in with_procedure:
         if rec.procedure and rec.procedure not in procedures:
             problems.append(Problem(where(rec), rec.line, f"unknown procedure {rec.procedure!r}"
                                     f"{_suggest(rec.procedure, sorted(procedures))}"))

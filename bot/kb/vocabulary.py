@@ -1,8 +1,8 @@
-"""The closed word lists of the knowledge files: services, office kinds, languages, weekdays.
+"""The closed word lists of the assistant: services, office kinds, languages, weekdays.
 
-Languages are repeated from :mod:`bot.nlu.language` on purpose: that module imports Rasa, which
-the action server and ``bot kb`` should not pay for. ``tests/kb/test_vocabulary.py`` keeps the
-two lists equal.
+Defined once, here: the knowledge files, the NLU (:mod:`bot.nlu.language` reads ``TIER1`` and
+``TIER2``), the actions and the tests all read them from this module. It imports nothing, so the
+action server and ``bot kb`` can use it without paying for Rasa.
 """
 
 from __future__ import annotations

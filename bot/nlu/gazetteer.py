@@ -106,7 +106,7 @@ def loose_key(word: str) -> str:
     out = word.translate(_LOOSE_MAP).translate(_LOOSE_MAP)  # twice: ी → ि → nothing
     for old, new in _LOOSE_PAIRS:
         out = out.replace(old, new)
-    collapsed = []
+    collapsed: list[str] = []
     for ch in out:
         if not collapsed or collapsed[-1] != ch:
             collapsed.append(ch)
@@ -244,10 +244,10 @@ def _build() -> Gazetteer:
     if TERRITORY_FILE.is_file():
         data = yaml.safe_load(TERRITORY_FILE.read_text(encoding="utf-8")) or {}
         for alias in data.get("aliases") or []:
-            comune = by_folded_name().get(fold(str(alias["comune"])))
-            if comune is None:
+            aliased = by_folded_name().get(fold(str(alias["comune"])))
+            if aliased is None:
                 continue  # `bot kb validate` reports unknown comuni; NLU just skips them
-            entry = Entry(CITY, comune.name, italian=True, istat=comune.istat)
+            entry = Entry(CITY, aliased.name, italian=True, istat=aliased.istat)
             for name in alias.get("names") or []:
                 gaz.add(str(name), entry, fuzzy=True)
     for entity, section in ((OFFICE, "offices"), (SERVICE, "services")):

@@ -47,6 +47,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.kb.vocabulary import TIER1, TIER2
 from bot.nlu.explicit import explicit_language
 from bot.nlu.fingerprint import SourcesFingerprint
 from bot.nlu.lexicon import lexicon
@@ -57,9 +58,7 @@ logger = logging.getLogger(__name__)
 
 LANGUAGE = "language"
 METADATA = "metadata"
-TIER1 = ("it", "en", "fr", "ar", "es", "sq", "ro", "uk", "ru", "ur", "bn", "zh")
-TIER2 = ("pa", "hi", "fa", "ps")
-SUPPORTED = TIER1 + TIER2
+SUPPORTED = TIER1 + TIER2  # the brief's languages, defined once in bot.kb.vocabulary
 LATIN = ("it", "en", "fr", "es", "sq", "ro")
 
 # Sources after which the conversation's language must not change (see actions/language.py).
@@ -472,6 +471,7 @@ def _arabic_script(
         return None, 0.0, "too_short"
     votes = _word_votes(keys, lex.arabic_script)
     persian, arabic = bool(letters & _FA_LETTERS), bool(letters & _AR_LETTERS)
+    candidates: tuple[str, ...]
     if persian and not arabic:
         # Persian keyboard letters: Persian, or Pashto/Urdu without their own letters.
         candidates, default = ("fa", "ps", "ur"), "fa"

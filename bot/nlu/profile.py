@@ -132,7 +132,7 @@ class LanguageProfile:
 @lru_cache(maxsize=4)
 def profile_from_data(path: Path = DATA_DIR) -> LanguageProfile:
     """The profile of the NLU examples under ``path``, as training would build it (cached)."""
-    from bot.eval_nlu import load_nlu_data
+    from bot.nlu.data import load_nlu_data
     from bot.nlu.language import SUPPORTED
 
     return LanguageProfile.from_training_data(load_nlu_data(path), SUPPORTED)

@@ -42,6 +42,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.escalation import (
+    DANGER_CLASSIFIER_CONFIDENCE,
+    DANGER_MODEL_PROBABILITY,
+    DANGER_MODEL_SUPPORT,
+)
 from bot.nlu.fingerprint import safety_fingerprint
 from bot.nlu.text import key, sanitize, script_of, tokenize
 
@@ -56,15 +61,12 @@ CLASSES = ("medical", "self_harm", "violence", "minor", "exploitation", "fire_da
 GENERAL = "danger"
 # Context groups: not danger themselves, but they change the help (care without papers).
 CONTEXT_GROUPS = ("undocumented",)
-# DIET's report_emergency confidence from which a message is danger without any word list, as
-# long as the danger model does not all but rule it out (below DIET_SUPPORT). DIET alone, with
-# 2,040 emergency examples against about 300 per other intent, over-reaches: on the development
-# halves (scripts/safety_rule_experiment.py, 2026-12-08) asking the danger model for a
-# probability of at least 0.2 as well lost no danger message and removed some false alarms.
-CLASSIFIER_THRESHOLD = 0.5
-DIET_SUPPORT = 0.2
-# The danger model's probability from which a message is danger without any word list.
-DANGER_THRESHOLD = 0.5
+# DIET's report_emergency confidence, the danger model's probability from which a message is
+# danger without any word list, and the support DIET needs from the danger model: part of the
+# escalation policy (bot/escalation.py).
+CLASSIFIER_THRESHOLD = DANGER_CLASSIFIER_CONFIDENCE
+DANGER_THRESHOLD = DANGER_MODEL_PROBABILITY
+DIET_SUPPORT = DANGER_MODEL_SUPPORT
 # The FallbackClassifier's threshold in config.yml (a test checks they agree): a message whose
 # report_emergency is overruled here falls back to DIET's next intent only if that one is as
 # sure as the fallback would demand, else to "not understood".

@@ -503,7 +503,7 @@ class RunningStack:
 async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
                       timeout: float = 420.0, extra_env: dict[str, str] | None = None,
                       log_path=None) -> RunningStack:
-    """Start `python -m bot run` (Rasa + action server) on free ports; wait until it answers.
+    """Start `python -m app run` (Rasa + action server) on free ports; wait until it answers.
 
     ``log_path``: a file that gets both servers' output (appended), else it is discarded.
     """
@@ -527,7 +527,7 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
     log = open(log_path, "ab") if log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=str(root), env=env,
+            sys.executable, "-m", "app", "run", cwd=str(root), env=env,
             stdout=log, stderr=asyncio.subprocess.STDOUT if log_path else log,
             start_new_session=True,
         )

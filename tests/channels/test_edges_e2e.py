@@ -180,7 +180,7 @@ async def closed_api(io: Io, pid: int) -> None:
     assert (await io.request("POST", f"/webhooks/rest/webhook?token={TOKEN}", rest))[0] == 200
     assert (await io.request("GET", f"/status?token={TOKEN}"))[0] == 200
     commands = _cmdlines(pid)
-    assert any("bot.rasa_main" in line for line in commands), commands
+    assert any("app.rasa_main" in line for line in commands), commands
     assert not [line for line in commands if TOKEN in line or "--auth-token" in line]
 
 

@@ -216,7 +216,7 @@ async def test_send_to_person_reaches_the_chat_and_reports_a_blocked_bot(telegra
 
 
 async def test_set_webhook_registers_url_and_secret(channel_env, telegram_api):
-    from bot.cli import main
+    from app.cli import main
 
     url = "https://bot.example.org/webhooks/telegram/webhook"
     # The command runs its own event loop, as from a shell; the fake serves from this one.
@@ -230,7 +230,7 @@ async def test_set_webhook_registers_url_and_secret(channel_env, telegram_api):
 
 
 def test_set_webhook_needs_credentials(monkeypatch, capsys):
-    from bot.cli import main
+    from app.cli import main
 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     get_settings.cache_clear()

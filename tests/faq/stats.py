@@ -12,11 +12,11 @@ import pathlib
 
 import yaml
 
+from bot.kb import vocabulary
+
 HERE = pathlib.Path(__file__).resolve().parent
 KNOWLEDGE = HERE.parent.parent / "knowledge"
-SERVICES = ["residence_permit", "asylum", "family_reunification", "citizenship",
-            "residence_registration", "tax_code", "health_care", "italian_course",
-            "school_enrollment", "employment", "housing", "legal_aid"]
+SERVICES = [s for s in vocabulary.SERVICES if s != "emergency"]  # the 12 service topics
 KINDS = ["general", "office", "personal"]
 PROCEDURE = "procedure:"
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from bot.cli import main
+from app.cli import main
 from bot.settings import get_settings
 from handoff.credentials import check_password
 from handoff.store import HandoffStore, get_handoff_store

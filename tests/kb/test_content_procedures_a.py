@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.kb.vocabulary import TIER1
+from bot.kb import vocabulary
+from bot.kb.vocabulary import TIER1, TIER2
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "knowledge" / "procedures"
 SERVICES = [
@@ -21,11 +22,7 @@ SERVICES = [
     "residence_registration",
     "tax_code",
 ]
-TIER2 = ["pa", "hi", "fa", "ps"]
-OFFICE_KINDS = {
-    "questura", "prefettura", "anagrafe", "asl", "centro_impiego", "cpia", "agenzia_entrate",
-    "commissione_territoriale", "foresteria", "patronato", "legal_aid", "other",
-}
+OFFICE_KINDS = set(vocabulary.OFFICE_KINDS)
 RECORD_KEYS = {
     "id", "service", "title", "summary", "office_kinds", "steps", "documents", "source",
     "checked", "verified",

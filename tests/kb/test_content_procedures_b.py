@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.kb.vocabulary import OFFICE_KINDS
-from bot.nlu.language import TIER1, TIER2
+from bot.kb.vocabulary import OFFICE_KINDS, TIER1, TIER2
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "knowledge" / "procedures"
 SERVICES = (

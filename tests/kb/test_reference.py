@@ -207,7 +207,7 @@ def test_without_a_reference_folder_nothing_is_imported(knowledge: Path) -> None
 
 def test_cli_reference_lists_what_was_imported_and_skipped(knowledge_ref: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "reference", "--json", "--path", str(knowledge_ref)],
+        [sys.executable, "-m", "app", "kb", "reference", "--json", "--path", str(knowledge_ref)],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -220,7 +220,7 @@ def test_cli_reference_lists_what_was_imported_and_skipped(knowledge_ref: Path) 
                                          "prefettura": 1}
     assert report["comuni_with_contact"] == 9  # the comuni the contacts register has
     text = subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "reference", "--path", str(knowledge_ref)],
+        [sys.executable, "-m", "app", "kb", "reference", "--path", str(knowledge_ref)],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT).stdout
     assert ("  reference/townhalls.csv:3: invalid: website: website 'http://password5' is not "
             "a web address") in text

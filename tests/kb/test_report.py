@@ -57,7 +57,7 @@ def test_report_counts(knowledge: Path, engine: sa.engine.Engine) -> None:
 def test_cli_report_on_files_leaves_the_database_alone(knowledge: Path, tmp_path: Path) -> None:
     db = tmp_path / "untouched.db"
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "report", "--json", "--path", str(knowledge)],
+        [sys.executable, "-m", "app", "kb", "report", "--json", "--path", str(knowledge)],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
         env={"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin",
              "PYTHONPATH": str(PROJECT_ROOT)})
@@ -72,7 +72,7 @@ def test_cli_load_reports_changes_then_nothing(knowledge: Path, tmp_path: Path) 
            "PYTHONPATH": str(PROJECT_ROOT)}
 
     def bot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", "kb", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "app", "kb", *args], capture_output=True,
                               text=True, timeout=60, cwd=PROJECT_ROOT, env=env)
 
     first = bot("load", "--path", str(knowledge))
@@ -118,7 +118,7 @@ def test_report_per_province_and_kind_with_source_age(knowledge_ref: Path,
 
 def test_cli_report_json_has_the_new_sections(knowledge_ref: Path, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "report", "--json", "--path", str(knowledge_ref)],
+        [sys.executable, "-m", "app", "kb", "report", "--json", "--path", str(knowledge_ref)],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
         env={"DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}", "PATH": "/usr/bin:/bin",
              "PYTHONPATH": str(PROJECT_ROOT)})

@@ -70,7 +70,7 @@ def test_a_verified_complete_office_leaves_the_queue(knowledge_ref: Path) -> Non
 
 def test_cli_review_json(knowledge_ref: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "kb", "review", "--json", "--limit", "3", "--today",
+        [sys.executable, "-m", "app", "kb", "review", "--json", "--limit", "3", "--today",
          TODAY.isoformat(), "--path", str(knowledge_ref)],
         capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr

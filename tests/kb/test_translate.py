@@ -115,7 +115,7 @@ def test_cli_export_and_import(knowledge: Path, tmp_path: Path) -> None:
     out = tmp_path / "fr.csv"
 
     def bot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", "kb", *args], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "app", "kb", *args], capture_output=True,
                               text=True, timeout=60, cwd=PROJECT_ROOT)
 
     done = bot("export", "--lang", "fr", "--out", str(out), "--path", str(knowledge))

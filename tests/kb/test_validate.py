@@ -108,7 +108,7 @@ def test_a_file_outside_the_layout_is_reported(knowledge: Path) -> None:
 
 def test_cli_validate_exit_codes(knowledge: Path) -> None:
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", "kb", "validate", "--path",
+        return subprocess.run([sys.executable, "-m", "app", "kb", "validate", "--path",
                                str(knowledge)], capture_output=True, text=True, timeout=60,
                               cwd=PROJECT_ROOT)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from bot.kb import vocabulary
 
 
-def test_languages_match_the_nlu_tiers() -> None:
+def test_the_nlu_supports_the_languages_of_the_vocabulary() -> None:
     from bot.nlu import language
 
-    assert vocabulary.TIER1 == language.TIER1
-    assert vocabulary.TIER2 == language.TIER2
+    assert language.SUPPORTED == vocabulary.LANGUAGES
+    assert len(vocabulary.LANGUAGES) == len(set(vocabulary.LANGUAGES)) == 16  # the brief's
 
 
 def test_services_are_the_service_intents_plus_emergency() -> None:

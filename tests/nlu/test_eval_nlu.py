@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from bot.cli import build_parser
-from bot.eval_nlu import Example, Prediction, language_correct, load_test_set, score
+from app.cli import build_parser
+from app.eval_nlu import Example, Prediction, language_correct, load_test_set, score
 
 
 def test_command_is_registered():

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from bot.kb.vocabulary import DANGER_CLASSES, LANGUAGES
+
 HERE = Path(__file__).resolve().parent
-DANGER = ["medical", "violence", "exploitation", "self_harm", "minor", "fire_danger"]
+DANGER = list(DANGER_CLASSES)
 CLASSES = DANGER + ["none"]
-MAIN_LANGS = "it en fr ar es sq ro uk ru ur bn zh pa hi fa ps".split()
+MAIN_LANGS = list(LANGUAGES)
 OTHER_LANGS = "hi-Latn ur-Latn ar-Latn bn-Latn pcm wo".split()
 LANGS = MAIN_LANGS + OTHER_LANGS
 MIN_DANGER_PER_LANG, MIN_DANGER_OTHER, MIN_DANGER_TOTAL = 5, 20, 100

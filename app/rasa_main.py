@@ -1,4 +1,4 @@
-"""``python -m bot.rasa_main run ...``: Rasa's own command line, with fixes for Rasa 3.6.
+"""``python -m app.rasa_main run ...``: Rasa's own command line, with fixes for Rasa 3.6.
 
 ``bot run`` starts Rasa through this module. Each fix is one function, applied by :func:`main`:
 

@@ -3,14 +3,13 @@
 "Delete my data" cannot be done by a custom action alone: Rasa saves the tracker *after* the
 action runs, which would write the conversation straight back. So the action only marks the
 request (it runs ``action_delete_my_data``), and this store, on seeing that mark while saving,
-deletes every stored event of that sender instead of saving, then the person's channel address
-and mediator tickets (see :func:`erase_identifiers`). Configured in ``endpoints.yml``.
+deletes every stored event of that sender instead of saving, then calls the erasure hooks of
+``app.erasure`` (the person's channel address and mediator tickets), which the higher floors'
+stores provide and the composition root registers. Configured in ``endpoints.yml``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,10 +17,10 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from app.erasure import erase_identifiers, register_default_hooks
 from bot.sqlite import use_write_ahead_log
 
 ACTION_DELETE_MY_DATA = "action_delete_my_data"
-logger = logging.getLogger(__name__)
 
 
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
@@ -43,8 +42,11 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     every pooled connection failed on a connection the server had closed.
     """
 
+    engine: sa.engine.Engine
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        register_default_hooks()
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(
@@ -67,22 +69,3 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             session.execute(sa.delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id))
             session.commit()
 
-
-async def erase_identifiers(sender_id: str, database_url: str) -> None:
-    """Erase what else is kept about a person: the channel address and inbox, mediator tickets.
-
-    Runs after the confirmation was sent (Rasa sends a turn's replies before it saves), so the
-    address is still there for that last reply. An open ticket is closed and its mediator told
-    (``Handoff.erase``); the relay is woken to tell them now.
-    """
-    from channels.store import get_store
-    from handoff.gate import get_runtime
-
-    runtime = get_runtime(database_url)
-    for what, erase in (("channel address", get_store(database_url).forget),
-                        ("mediator tickets", runtime.handoff.erase)):
-        try:
-            await asyncio.to_thread(erase, sender_id)
-        except Exception:
-            logger.exception("could not erase the %s of %s", what, sender_id)
-    runtime.relay.wake()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.data import load_nlu_data
 from bot.settings import PROJECT_ROOT
 
 TEST_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
@@ -104,16 +105,6 @@ def _seen_in(train_data: Any) -> Callable[[Example], bool]:
     """Whether a test example appears verbatim (case aside) among the training examples."""
     texts = {m.get("text").strip().casefold() for m in train_data.intent_examples}
     return lambda example: example.text.strip().casefold() in texts
-
-
-def load_nlu_data(path: Path) -> Any:
-    """Load the NLU examples under ``path``, skipping the rules and stories beside them."""
-    from rasa.shared.data import get_data_files, is_nlu_file
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-
-    files = sorted(get_data_files([str(path)], is_nlu_file))
-    return TrainingData().merge(*(load_data(f) for f in files))
 
 
 def _write_config(
@@ -257,8 +248,8 @@ def score(examples: list[Example], preds: list[Prediction], lang_results: list[d
         return sum(flags) / len(flags) if flags else None
 
     tp = fp = fn = 0
-    for ex, p in zip(examples, preds, strict=False):
-        gold_c, pred_c = Counter(ex.cities), Counter(p.cities)
+    for ex, prediction in zip(examples, preds, strict=False):
+        gold_c, pred_c = Counter(ex.cities), Counter(prediction.cities)
         hit = sum((gold_c & pred_c).values())
         tp += hit
         fp += sum(pred_c.values()) - hit
@@ -501,7 +492,7 @@ def run(args: argparse.Namespace) -> int:
                         results[name][key] = [] if key == "language_errors" else None
 
     now = dt.datetime.now().astimezone()
-    meta = {
+    meta: dict[str, Any] = {
         "date": now.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine(),
         "data": os.path.relpath(args.data, PROJECT_ROOT),
@@ -556,13 +547,13 @@ def _print_language_scores(label: str, results: list[tuple[Example, dict[str, An
             f"{label} {part}: n={len(marks)} errors={errors} "
             f"effective={effective:.4f} strict={strict:.4f}"
         )
-    errors = Counter(
+    confusions = Counter(
         (e.language, r.get("code") or "None")
         for e, r in results
         if not language_correct(e.language, r)[1]
     )
     print("errors (expected → detected):")
-    for (expected, got), n in errors.most_common():
+    for (expected, got), n in confusions.most_common():
         print(f"  {expected} → {got}: {n}")
 
 
@@ -584,7 +575,8 @@ def _cross_validate_language(train_data: Any, folds: int) -> list[tuple[Example,
         )
         for i in sorted(held):
             text, lang = labelled[i]
-            results.append((Example(lang, text, None, []), detect(text, profile=profile)))
+            # No intent: the folds score the language alone.
+            results.append((Example(lang, text, "", []), detect(text, profile=profile)))
     return results
 
 
@@ -670,7 +662,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "test set",
     )
     lang.set_defaults(func=run_language)
-    from bot import eval_faq, eval_safety
+    from app import eval_faq, eval_safety
 
     eval_safety.register(eval_sub)
     eval_faq.register(eval_sub)

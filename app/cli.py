@@ -1,29 +1,20 @@
 """The ``bot`` command line: one entry point for operators, editors and developers.
 
-Each command group lives in its own module and adds itself through a ``register(subparsers)``
-function listed in ``COMMAND_MODULES``; the modules are imported only when the CLI starts, and
-heavy imports (Rasa, SQLAlchemy models, fastText) happen inside the command that needs them.
+Each command group lives in its own module, on whichever floor owns it, and adds itself through a
+``register(subparsers)`` function; this module, in the composition root, is the one place that
+knows them all. They are imported only when the parser is built, and heavy imports (Rasa,
+SQLAlchemy models, fastText) happen inside the command that needs them.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-# Modules providing ``register(subparsers)``; one per command group.
-COMMAND_MODULES: tuple[str, ...] = (
-    "bot.kb.cli",
-    "bot.messages_cli",
-    "bot.eval_nlu",
-    "channels.telegram_cli",
-    "handoff.cli",
-)
-
 
 def _cmd_run(_: argparse.Namespace) -> int:
-    from bot.runner import run
+    from app.runner import run
 
     return run()
 
@@ -55,8 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--force", action="store_true", help="train even if cached")
     train_parser.set_defaults(func=_cmd_train)
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    # Plain imports, not importlib with names: tests/test_layers.py reads these edges.
+    from app import eval_nlu
+    from bot import messages_cli
+    from bot.kb import cli as kb_cli
+    from channels import telegram_cli
+    from handoff import cli as handoff_cli
+
+    for module in (kb_cli, messages_cli, eval_nlu, telegram_cli, handoff_cli):
+        module.register(sub)
     return parser
 
 

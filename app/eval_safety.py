@@ -73,7 +73,7 @@ def load_cases(path: Path) -> list[Case]:
 
 def load_heldout(test_dir: Path = HELDOUT_DIR) -> list[Case]:
     """The held-out NLU messages that are not emergencies, as ``none`` cases."""
-    from bot.eval_nlu import load_test_set
+    from app.eval_nlu import load_test_set
 
     return [
         Case(id=f"heldout-{i}", danger=NONE, language=e.language, text=e.text)
@@ -84,7 +84,7 @@ def load_heldout(test_dir: Path = HELDOUT_DIR) -> list[Case]:
 
 def load_real_questions(split: str) -> list[Case]:
     """The real questions of one half of ``tests/faq``, as ``none`` cases."""
-    from bot.eval_faq import load_questions
+    from app.eval_faq import load_questions
 
     return [
         Case(id=q.id, danger=NONE, language=q.language, text=q.text)
@@ -138,19 +138,20 @@ def score(cases: list[Case], verdicts: list[Verdict]) -> dict[str, Any]:
     missed: list[dict[str, str]] = []
     alarms: list[dict[str, Any]] = []
     for case, verdict in zip(cases, verdicts, strict=True):
-        fired = bool(verdict and verdict.get("classes"))
+        classes = (verdict or {}).get("classes") or []
+        fired = bool(classes)
         if case.danger == NONE:
             per_class[NONE]["n"] += 1
             per_class[NONE]["alarm"] += fired
             per_language[case.language]["none"] += 1
             per_language[case.language]["alarm"] += fired
             if fired:
-                alarms.append({"id": case.id, "text": case.text, "classes": verdict["classes"]})
+                alarms.append({"id": case.id, "text": case.text, "classes": classes})
             continue
         counts = per_class[case.danger]
         counts["n"] += 1
         counts["recalled"] += fired
-        counts["exact"] += fired and case.danger in verdict["classes"]
+        counts["exact"] += fired and case.danger in classes
         per_language[case.language]["n"] += 1
         per_language[case.language]["recalled"] += fired
         if not fired:
@@ -288,10 +289,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the chosen split; write the report unless ``--no-report``."""
-    from bot.eval_nlu import machine
+    from app.eval_nlu import machine
 
     path = SAFETY_DIR / f"{args.split}.yml"
     cases = load_cases(path)
+    judge: Callable[[list[str]], list[dict[str, Any] | None]]
     if args.lexicon_only:
         judge, judge_name = lexicon_judge, "word lists only (--lexicon-only)"
     else:

@@ -4,7 +4,7 @@ It checks what commonly goes wrong before anything starts (a port already taken,
 URL that cannot be opened, no trained model) and reports it in one line instead of a stack
 trace, then supervises two child processes: the rasa-sdk action server and the Rasa server with
 the REST channel, the HTTP API and the local web chat page. A child that dies once the
-assistant is running is restarted (``bot.supervisor``); Ctrl-C stops both.
+assistant is running is restarted (``app.supervisor``); Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from app.supervisor import Child, Supervisor
 from bot.exposure import exposure_error
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
-from bot.supervisor import Child, Supervisor
 
 WEBCHAT_PATH = "/webhooks/webchat/"
 DESK_PATH = "/webhooks/desk/"
@@ -130,12 +130,12 @@ def server_commands(settings: Settings, model: Path) -> tuple[list[str], list[st
     """The action server and Rasa server command lines."""
     python = sys.executable
     actions = [python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)]
-    # Rasa's own CLI, through bot.rasa_main for its fix of a Rasa 3.6 slowdown.
-    rasa = [python, "-m", "bot.rasa_main", "run", "--model", str(model), "--enable-api"]
+    # Rasa's own CLI, through app.rasa_main for its fix of a Rasa 3.6 slowdown.
+    rasa = [python, "-m", "app.rasa_main", "run", "--model", str(model), "--enable-api"]
     rasa += ["--interface", settings.rasa_host, "--port", str(settings.rasa_port)]
     rasa += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
     # No --auth-token: the command line is visible to every user of the machine (ps). The token
-    # reaches Rasa in the environment (RASA_AUTH_TOKEN), which bot.rasa_main reads.
+    # reaches Rasa in the environment (RASA_AUTH_TOKEN), which app.rasa_main reads.
     return actions, rasa
 
 

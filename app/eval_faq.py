@@ -142,7 +142,7 @@ class Assistant:
         self.log = self.folder / "bot-run.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [sys.executable, "-m", "app", "run"],
                 env=env,
                 cwd=PROJECT_ROOT,
                 stdout=out,
@@ -218,7 +218,7 @@ def response_selector_rankings(questions: list[Question], workdir: Path) -> list
     """Train our pipeline plus Rasa's ResponseSelector on the FAQ; rank with the selector."""
     import yaml
 
-    from bot.eval_nlu import _our_pipeline, _write_config, train
+    from app.eval_nlu import _our_pipeline, _write_config, train
     from bot.nlu.faq import read_documents
 
     data_dir = workdir / "data"
@@ -341,7 +341,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score one half of the yardstick and write the report."""
-    from bot.eval_nlu import machine
+    from app.eval_nlu import machine
     from bot.kb.db import make_engine
     from bot.kb.load import load
     from bot.kb.queries import KnowledgeBase
