@@ -3,8 +3,7 @@
 A misspelt or renamed response is not an error anywhere else: the action server sends the name,
 Rasa answers with nothing, and the person gets silence. This reads every string literal of the
 packages that name responses (a whole ``utter_…`` name, not a prefix or an f-string) and looks
-each up in the domain, read through Rasa's own loader: the ``domain/`` folder today, a
-``domain.yml`` at the root once there is one.
+each up in the domain (``domain.yml``), read through Rasa's own loader.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from rasa.shared.core.domain import Domain
 
+from bot.messages import DOMAIN_FILE
 from bot.settings import PROJECT_ROOT
 
 PACKAGES = ("actions", "bot", "channels", "handoff", "app")
@@ -23,8 +23,7 @@ RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]*[a-z0-9]")
 
 
 def domain_path() -> Path:
-    single = PROJECT_ROOT / "domain.yml"
-    return single if single.is_file() else PROJECT_ROOT / "domain"
+    return DOMAIN_FILE
 
 
 @lru_cache(maxsize=1)
