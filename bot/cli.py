@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.eval_nlu",
     "channels.telegram_cli",
     "handoff.cli",
+    "monitoring.cli",
 )
 
 

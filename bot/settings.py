@@ -60,6 +60,9 @@ class Settings:
     # Where mediators open the desk, for the one-time sign-in links sent to them; by default
     # the local address of `bot run`.
     mediator_desk_url: str = "http://127.0.0.1:5005/webhooks/desk/"
+    # Days conversations, transcripts and unanswered-question texts are kept; the scheduled
+    # purge (monitoring/purge.py) deletes what is older and keeps anonymous aggregates.
+    retention_days: int = 90
 
 
 def _int(name: str, default: int) -> int:
@@ -121,4 +124,5 @@ def get_settings() -> Settings:
         mediator_desk_token=_opt("MEDIATOR_DESK_TOKEN"),
         mediator_desk_url=_opt("MEDIATOR_DESK_URL")
         or f"http://127.0.0.1:{_int('RASA_PORT', 5005)}/webhooks/desk/",
+        retention_days=_positive("RETENTION_DAYS", 90),
     )
