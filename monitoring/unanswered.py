@@ -3,11 +3,11 @@
 Texts are already scrubbed when stored (``monitoring.store``) and carry no sender: a person id
 of the month only, used to count people, never shown. Grouping: TF-IDF over character 2-4-grams
 within word boundaries (robust to the misspellings, missing accents and mixed scripts people
-write), then each text joins the first group whose first text is at least ``SIMILARITY``
-cosine-similar, in order of time. Single-link clustering would chain unrelated questions
-through intermediate ones; comparing to the group's first text keeps a group about one
-question. Quadratic in the queue's size, which the retention period bounds (a few thousand
-texts: well under a second).
+write), then, in order of time, each text joins the group it is most similar to on average
+(cosine, at least ``SIMILARITY``) or starts a new one. Average rather than single link: single
+link chains unrelated questions through intermediate ones. On the test questions, rewordings
+of one question scored 0.36-0.79 and different questions at most 0.1. Quadratic in the queue's
+size, which the retention period bounds.
 
 Each group shows its count of questions, its count of people (hidden under ``K``, like every
 figure), its languages, and up to ``EXAMPLES`` texts; :func:`draft_yaml` turns a group into a
@@ -18,6 +18,7 @@ snippet an editor can paste as training examples (``data/nlu/``) or start an FAQ
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,8 @@ from monitoring import schema
 from monitoring.events import ROME
 from monitoring.privacy import K, visible
 
-SIMILARITY = 0.5
+SIMILARITY = 0.3
+_PLACEHOLDER = re.compile(r"\[(?:phone|email|document|name)\]")
 EXAMPLES = 5
 
 
@@ -61,29 +63,35 @@ def group_texts(rows: list[tuple[str, str, str | None, str]]) -> list[Group]:
     """Group (text, person, language, reason) rows; largest groups first."""
     if not rows:
         return []
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts = [r[0].casefold() for r in rows]
+    # Placeholders ("[phone]") say nothing about the question: left out of the comparison.
+    texts = [_PLACEHOLDER.sub(" ", r[0]).casefold() for r in rows]
     matrix = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True
     ).fit_transform(texts)
-    heads: list[int] = []
+    group_of = np.zeros(len(rows), dtype=int)
     groups: list[Group] = []
     for index, (text, person, language, reason) in enumerate(rows):
-        chosen = None
-        if heads:
-            scores = (matrix[heads] @ matrix[index].T).toarray().ravel()
-            best = int(scores.argmax())
-            if scores[best] >= SIMILARITY:
-                chosen = groups[best]
-        if chosen is None:
-            heads.append(index)
-            chosen = Group()
-            groups.append(chosen)
-        chosen.texts.append((text, language or "unknown"))
-        chosen.people.add(person)
-        chosen.languages[language or "unknown"] += 1
-        chosen.reasons[reason] += 1
+        chosen = -1
+        if groups:
+            similarity = (matrix[:index] @ matrix[index].T).toarray().ravel()
+            sizes = np.bincount(group_of[:index], minlength=len(groups))
+            average = np.bincount(group_of[:index], weights=similarity,
+                                  minlength=len(groups)) / sizes
+            best = int(average.argmax())
+            if average[best] >= SIMILARITY:
+                chosen = best
+        if chosen < 0:
+            chosen = len(groups)
+            groups.append(Group())
+        group_of[index] = chosen
+        group = groups[chosen]
+        group.texts.append((text, language or "unknown"))
+        group.people.add(person)
+        group.languages[language or "unknown"] += 1
+        group.reasons[reason] += 1
     return sorted(groups, key=lambda g: (-len(g.people), -len(g.texts)))
 
 
