@@ -16,6 +16,10 @@ with no message text, and the queries group those rows.
 - ``monitoring_tickets``: the facts of each mediator ticket (times, rating, language, province,
   service), copied from ``handoff_tickets`` by ``monitoring.store.MonitoringStore.sync_tickets``
   so that they outlive the tickets the purge deletes.
+- ``monitoring_monthly``: turns and people per month, province and value of each dimension
+  (``monitoring.queries``), made once a month is over, so a year on the dashboard reads twelve
+  small sets of rows instead of a million turns. Person ids are per month, so people add up
+  across months exactly as they are defined.
 - ``monitoring_unanswered``: the editors' queue: the scrubbed text of questions that fell back
   or were answered with low confidence, deleted after the retention period.
 
@@ -91,6 +95,17 @@ tickets = sa.Table(
     sa.Column("out_of_hours", sa.Boolean, nullable=False),
 )
 sa.Index("ix_monitoring_tickets_day_province", tickets.c.day, tickets.c.province)
+
+monthly = sa.Table(
+    "monitoring_monthly",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("province", sa.String(4), primary_key=True),  # "*": all provinces
+    sa.Column("dimension", sa.String(16), primary_key=True),  # outcome, service, week...
+    sa.Column("value", sa.String(80), primary_key=True),  # "": none
+    sa.Column("turns", sa.Integer, nullable=False),
+    sa.Column("people", sa.Integer, nullable=False),
+)
 
 unanswered = sa.Table(
     "monitoring_unanswered",

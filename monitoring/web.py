@@ -25,7 +25,8 @@ GET      ``api/indicators?month=2026-11``                 the rows of the monthl
 =======  ===============================================  ====================================
 
 Dates are Europe/Rome days, both ends included; the default period is the last 30 days.
-The daily retention purge (``monitoring.purge``) also starts here, with the server.
+The daily job starts here too, with the server: the retention purge (``monitoring.purge``)
+and the monthly rollups of finished months (``monitoring.queries.rollup``).
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ class DashboardInput(InputChannel):
         while True:
             try:
                 await asyncio.to_thread(purge, self.store, self.settings.retention_days)
+                await asyncio.to_thread(queries.rollup_finished_months, self.store.engine)
             except Exception:
                 logger.exception("monitoring: the retention purge failed; retrying tomorrow")
             await asyncio.sleep(PURGE_EVERY_SECONDS)

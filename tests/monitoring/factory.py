@@ -13,14 +13,24 @@ from monitoring.store import MonitoringStore
 OFFICE_TIME = dt.datetime(2026, 11, 10, 10, 0, tzinfo=ROME).timestamp()
 
 
-def user(text: str, intent: str, confidence: float = 0.95, channel: str = "telegram",
-         at: float = OFFICE_TIME, language: str | None = None) -> dict[str, Any]:
-    parse: dict[str, Any] = {"intent": {"name": intent, "confidence": confidence},
-                             "text": text}
+def user(
+    text: str,
+    intent: str,
+    confidence: float = 0.95,
+    channel: str = "telegram",
+    at: float = OFFICE_TIME,
+    language: str | None = None,
+) -> dict[str, Any]:
+    parse: dict[str, Any] = {"intent": {"name": intent, "confidence": confidence}, "text": text}
     if language:
         parse["language"] = {"code": language, "confidence": 0.99, "source": "fasttext"}
-    return {"event": "user", "text": text, "timestamp": at, "input_channel": channel,
-            "parse_data": parse}
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": at,
+        "input_channel": channel,
+        "parse_data": parse,
+    }
 
 
 def slot(name: str, value: Any) -> dict[str, Any]:
@@ -37,9 +47,19 @@ def bot(response: str) -> dict[str, Any]:
 
 def turn(**fields: Any) -> Turn:
     values: dict[str, Any] = dict(
-        at=OFFICE_TIME, channel="telegram", language="it", intent="ask_tax_code",
-        service="tax_code", faq=None, comune="Bari", province="BA", outcome=ANSWERED,
-        low_confidence=False, out_of_hours=False, text="codice fiscale")
+        at=OFFICE_TIME,
+        channel="telegram",
+        language="it",
+        intent="ask_tax_code",
+        service="tax_code",
+        faq=None,
+        comune="Bari",
+        province="BA",
+        outcome=ANSWERED,
+        low_confidence=False,
+        out_of_hours=False,
+        text="codice fiscale",
+    )
     values.update(fields)
     return Turn(**values)
 

@@ -16,21 +16,33 @@ def publish(broker: MonitoringEventBroker, sender: str, events: list[dict]) -> N
 
 async def test_each_turn_becomes_one_row_without_text_and_carries_the_conversation(store):
     broker = MonitoringEventBroker(store)
-    publish(broker, "tg-abc", [
-        action("action_session_start"), {"event": "session_started"}, action("action_listen"),
-        user("bonjour, code fiscal à Lecce", "ask_tax_code", language="fr"),
-        slot("language", "fr"), slot("city", "Lecce"), slot("service", "tax_code"),
-        bot("utter_answer_office"), action("action_listen"),
-        user("mon email est a.b@example.org, appelez le +39 333 123 4567", "nlu_fallback", 0.2),
-        action("action_handle_fallback"), bot("utter_fallback_rephrase"),
-        action("action_listen"),
-    ])
+    publish(
+        broker,
+        "tg-abc",
+        [
+            action("action_session_start"),
+            {"event": "session_started"},
+            action("action_listen"),
+            user("bonjour, code fiscal à Lecce", "ask_tax_code", language="fr"),
+            slot("language", "fr"),
+            slot("city", "Lecce"),
+            slot("service", "tax_code"),
+            bot("utter_answer_office"),
+            action("action_listen"),
+            user("mon email est a.b@example.org, appelez le +39 333 123 4567", "nlu_fallback", 0.2),
+            action("action_handle_fallback"),
+            bot("utter_fallback_rephrase"),
+            action("action_listen"),
+        ],
+    )
     broker.flush()
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(schema.turns).order_by(schema.turns.c.id)).mappings().all()
         queue = conn.execute(sa.select(schema.unanswered)).mappings().all()
     assert [(r["language"], r["province"], r["service"], r["outcome"]) for r in rows] == [
-        ("fr", "LE", "tax_code", "answered"), ("fr", "LE", None, "fallback")]
+        ("fr", "LE", "tax_code", "answered"),
+        ("fr", "LE", None, "fallback"),
+    ]
     assert rows[0]["person"] == rows[1]["person"] != "tg-abc"
     assert all("example" not in str(dict(r)) and "333" not in str(dict(r)) for r in rows)
     assert len(queue) == 1

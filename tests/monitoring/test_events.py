@@ -10,9 +10,14 @@ from tests.monitoring.factory import action, bot, slot, user
 
 
 def test_a_service_answered_for_a_town_records_service_comune_and_province():
-    events = [user("codice fiscale a Nardò", "ask_tax_code"), action("action_answer_service"),
-              slot("service", "tax_code"), slot("city", "Nardò"), bot("utter_answer_office"),
-              action("action_listen")]
+    events = [
+        user("codice fiscale a Nardò", "ask_tax_code"),
+        action("action_answer_service"),
+        slot("service", "tax_code"),
+        slot("city", "Nardò"),
+        bot("utter_answer_office"),
+        action("action_listen"),
+    ]
     turn = read_turn(events, {"language": "fr"})
     assert (turn.service, turn.comune, turn.province) == ("tax_code", "Nardò", "LE")
     assert turn.outcome == ANSWERED and not turn.low_confidence
@@ -27,33 +32,48 @@ def test_the_town_and_language_set_in_the_turn_win_over_what_was_carried():
 
 
 def test_a_rephrase_prompt_is_a_fallback_and_goes_to_the_queue():
-    events = [user("blah visa thing", "nlu_fallback", 0.3), action("action_handle_fallback"),
-              bot("utter_fallback_rephrase")]
+    events = [
+        user("blah visa thing", "nlu_fallback", 0.3),
+        action("action_handle_fallback"),
+        bot("utter_fallback_rephrase"),
+    ]
     turn = read_turn(events, {})
     assert turn.outcome == FALLBACK
     assert turn.queue_text == "blah visa thing" and turn.queue_reason == "fallback"
 
 
 def test_a_fallback_that_answered_an_faq_entry_counts_as_answered_with_low_confidence():
-    events = [user("long story about my permit", "nlu_fallback", 0.35),
-              action("action_handle_fallback"), slot("faq", "permit-renewal-late"),
-              slot("service", "residence_permit"), bot("utter_faq_answer")]
+    events = [
+        user("long story about my permit", "nlu_fallback", 0.35),
+        action("action_handle_fallback"),
+        slot("faq", "permit-renewal-late"),
+        slot("service", "residence_permit"),
+        bot("utter_faq_answer"),
+    ]
     turn = read_turn(events, {})
-    assert (turn.outcome, turn.faq, turn.service) == (ANSWERED, "permit-renewal-late",
-                                                      "residence_permit")
+    assert (turn.outcome, turn.faq, turn.service) == (
+        ANSWERED,
+        "permit-renewal-late",
+        "residence_permit",
+    )
     assert turn.low_confidence and turn.queue_reason == "low_confidence"
 
 
 def test_an_opened_ticket_is_a_handover_and_not_queued():
-    events = [user("mediator please", "request_mediator"), action("action_request_mediator"),
-              bot("utter_handoff_opened")]
+    events = [
+        user("mediator please", "request_mediator"),
+        action("action_request_mediator"),
+        bot("utter_handoff_opened"),
+    ]
     turn = read_turn(events, {})
     assert turn.outcome == HANDOVER and turn.queue_text is None
 
 
 def test_a_refused_handover_on_the_rest_channel_is_not_counted_as_one():
-    events = [user("mediator please", "request_mediator", channel="rest"),
-              bot("utter_handoff_unavailable")]
+    events = [
+        user("mediator please", "request_mediator", channel="rest"),
+        bot("utter_handoff_unavailable"),
+    ]
     assert read_turn(events, {}).outcome == ANSWERED
 
 

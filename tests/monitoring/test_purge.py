@@ -22,14 +22,28 @@ RECENT = NOW - 10 * DAY
 
 
 def ticket(conn, person: str, opened: float, closed: float | None, rating: int | None) -> int:
-    result = conn.execute(handoff.tickets.insert().values(
-        person=person, channel="telegram", language="ar", topic="asylum", province="BA",
-        reason="request", priority=0, status="closed" if closed else "waiting",
-        opened_at=opened, claimed_at=opened + 600 if closed else None, closed_at=closed,
-        rating=rating))
+    result = conn.execute(
+        handoff.tickets.insert().values(
+            person=person,
+            channel="telegram",
+            language="ar",
+            topic="asylum",
+            province="BA",
+            reason="request",
+            priority=0,
+            status="closed" if closed else "waiting",
+            opened_at=opened,
+            claimed_at=opened + 600 if closed else None,
+            closed_at=closed,
+            rating=rating,
+        )
+    )
     ticket_id = result.inserted_primary_key[0]
-    conn.execute(handoff.messages.insert().values(ticket_id=ticket_id, at=opened,
-                                                  author="person", text="help"))
+    conn.execute(
+        handoff.messages.insert().values(
+            ticket_id=ticket_id, at=opened, author="person", text="help"
+        )
+    )
     conn.execute(handoff.events.insert().values(ticket_id=ticket_id, at=opened, kind="opened"))
     return ticket_id
 
@@ -38,13 +52,19 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_aggregates(tmp_path)
     url = f"sqlite:///{tmp_path / 'all.db'}"
     migrate(url).dispose()
     store = MonitoringStore(url)
-    rasa_events = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                           sa.Column("sender_id", sa.String(255)),
-                           sa.Column("timestamp", sa.Float))
+    rasa_events = sa.Table(
+        "events",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255)),
+        sa.Column("timestamp", sa.Float),
+    )
     rasa_events.create(store.engine)
     with store.engine.begin() as conn:
-        conn.execute(rasa_events.insert(), [{"sender_id": "old", "timestamp": OLD},
-                                            {"sender_id": "new", "timestamp": RECENT}])
+        conn.execute(
+            rasa_events.insert(),
+            [{"sender_id": "old", "timestamp": OLD}, {"sender_id": "new", "timestamp": RECENT}],
+        )
         old_ticket = ticket(conn, "wa-old", OLD, OLD + 3600, 4)
         new_ticket = ticket(conn, "wa-new", RECENT, RECENT + 3600, 5)
         open_ticket = ticket(conn, "wa-open", OLD, None, None)
@@ -58,14 +78,19 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_aggregates(tmp_path)
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(rasa_events.c.sender_id)).scalars().all() == ["new"]
         assert set(conn.execute(sa.select(handoff.tickets.c.id)).scalars()) == {
-            new_ticket, open_ticket}
+            new_ticket,
+            open_ticket,
+        }
         # Transcript lines past retention go, even of a ticket still open.
-        assert set(conn.execute(sa.select(handoff.messages.c.ticket_id)).scalars()) == {
-            new_ticket}
-        assert conn.execute(sa.select(handoff.events.c.ticket_id)).scalars().all().count(
-            old_ticket) == 0
-        assert conn.execute(sa.select(schema.unanswered.c.text)).scalars().all() == [
-            "new question"] * 5
+        assert set(conn.execute(sa.select(handoff.messages.c.ticket_id)).scalars()) == {new_ticket}
+        assert (
+            conn.execute(sa.select(handoff.events.c.ticket_id)).scalars().all().count(old_ticket)
+            == 0
+        )
+        assert (
+            conn.execute(sa.select(schema.unanswered.c.text)).scalars().all()
+            == ["new question"] * 5
+        )
         months = set(conn.execute(sa.select(schema.keys.c.month)).scalars())
         facts = set(conn.execute(sa.select(schema.tickets.c.ticket_id)).scalars())
         kept_turns = conn.execute(sa.select(sa.func.count()).select_from(schema.turns)).scalar()

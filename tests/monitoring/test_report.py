@@ -25,11 +25,22 @@ def test_monthly_report_writes_indicators_handoff_and_a_png(tmp_path, monkeypatc
     people(store, 7, "c", province="BA", language="ar", service="asylum", at=OCT)
     with store.engine.begin() as conn:
         for index in range(5):
-            conn.execute(handoff.tickets.insert().values(
-                person=f"a{index}", channel="telegram", language="ar", topic="asylum",
-                province="BA", reason="request", priority=0, status="closed",
-                opened_at=NOV, claimed_at=NOV + 60 * (index + 1), closed_at=NOV + 3600,
-                rating=5))
+            conn.execute(
+                handoff.tickets.insert().values(
+                    person=f"a{index}",
+                    channel="telegram",
+                    language="ar",
+                    topic="asylum",
+                    province="BA",
+                    reason="request",
+                    priority=0,
+                    status="closed",
+                    opened_at=NOV,
+                    claimed_at=NOV + 60 * (index + 1),
+                    closed_at=NOV + 3600,
+                    rating=5,
+                )
+            )
     store.engine.dispose()
     monkeypatch.setenv("DATABASE_URL", url)
     from bot.settings import get_settings
@@ -42,9 +53,19 @@ def test_monthly_report_writes_indicators_handoff_and_a_png(tmp_path, monkeypatc
 
     with (tmp_path / "indicators-2026-11.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert rows == [{"month": "2026-11", "province": "BA", "language": "ar",
-                     "service": "asylum", "people": "6", "turns": "6", "answered": "6",
-                     "fallback": "", "handover": ""}]
+    assert rows == [
+        {
+            "month": "2026-11",
+            "province": "BA",
+            "language": "ar",
+            "service": "asylum",
+            "people": "6",
+            "turns": "6",
+            "answered": "6",
+            "fallback": "",
+            "handover": "",
+        }
+    ]
     with (tmp_path / "handoff-2026-11.csv").open() as handle:
         handoff_rows = {r["province"]: r for r in csv.DictReader(handle)}
     assert handoff_rows["all"]["tickets"] == "5"
