@@ -185,9 +185,11 @@ def measure(engine: sa.engine.Engine, repeat: int) -> dict[str, float]:
     return results
 
 
-def run(url: str, turns: int, tickets: int, repeat: int) -> dict[str, float]:
+def run(
+    url: str, turns: int, tickets: int, repeat: int, name: str | None = None
+) -> dict[str, float]:
     """Fill a throwaway schema, measure, drop it; return the slowest time of each request."""
-    name = f"monitoring_bench_{secrets.token_hex(4)}"
+    name = name or f"monitoring_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(url, future=True)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
