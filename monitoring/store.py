@@ -95,6 +95,27 @@ class MonitoringStore:
                 schema.keys.delete().where(schema.keys.c.month.in_(months))
             ).rowcount
 
+    def forget(self, sender_id: str) -> int:
+        """Erase a person ("delete my data"): their rows of every month whose key still exists.
+
+        To be called by the erasure hook of the composition root, beside the tracker store's
+        and the hand-off's; returns how many rows went. Monthly rollups already made
+        (``monitoring_monthly``) hold only numbers and keep counting them.
+        """
+        with self.engine.connect() as conn:
+            months = list(conn.execute(sa.select(schema.keys.c.month)).scalars())
+        persons = [
+            hmac.new(self._key(month), sender_id.encode(), hashlib.sha256).hexdigest()[:16]
+            for month in months
+        ]
+        if not persons:
+            return 0
+        deleted = 0
+        with self.engine.begin() as conn:
+            for table in (schema.turns, schema.tickets, schema.unanswered):
+                deleted += conn.execute(table.delete().where(table.c.person.in_(persons))).rowcount
+        return deleted
+
     # --- turns and the queue ----------------------------------------------------------------
 
     def known_names(self) -> tuple[str, ...]:

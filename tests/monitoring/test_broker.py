@@ -60,3 +60,16 @@ async def test_a_database_error_never_reaches_rasa(store, caplog):
     broker.flush()
     assert "could not record a turn" in caplog.text
     await broker.close()
+
+
+def test_forget_removes_a_persons_rows_and_no_one_elses(store):
+    from monitoring.schema import FALLBACK
+    from tests.monitoring.factory import turn
+
+    store.record("wa-leaving", turn(outcome=FALLBACK, text="my question"))
+    store.record("wa-staying", turn(outcome=FALLBACK, text="other question"))
+    assert store.forget("wa-leaving") == 2
+    with store.engine.connect() as conn:
+        texts = conn.execute(sa.select(schema.unanswered.c.text)).scalars().all()
+        turns = conn.execute(sa.select(sa.func.count()).select_from(schema.turns)).scalar()
+    assert (texts, turns) == (["other question"], 1)
