@@ -12,7 +12,9 @@ assistant already decided, nothing is guessed again:
 - outcome: ``handover`` when the turn opened (or found) a mediator ticket, which the responses
   ``utter_handoff_*opened`` / ``utter_handoff_already_open`` say; ``fallback`` when the assistant
   asked to rephrase or offered questions instead of answering (``action_handle_fallback`` or
-  Rasa's fallback ran and neither a service nor an FAQ entry was answered); else ``answered``;
+  Rasa's fallback ran and neither a service nor an FAQ entry was answered), or said the
+  question is outside what it covers (``out_of_scope``: no answer either, and what editors may
+  want to cover next); else ``answered``;
 - low confidence: answered although the intent's confidence was under ``LOW_CONFIDENCE``, the
   FallbackClassifier's threshold plus a margin (``config.yml``: 0.4);
 - out of hours: outside ``OFFICE_HOURS`` (Europe/Rome), or on an Italian public holiday.
@@ -53,6 +55,7 @@ HANDOVER_RESPONSES = frozenset(
     }
 )
 SERVICE_INTENT_PREFIX = "ask_"
+OUT_OF_SCOPE = "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,10 @@ def read_turn(events: Iterable[Mapping[str, Any]], carried: Mapping[str, Any]) -
     comune = slots.get(SLOT_CITY) or carried.get(SLOT_CITY)
     if any(r in HANDOVER_RESPONSES for r in responses):
         outcome = HANDOVER
-    elif any(r.startswith(FALLBACK_RESPONSES) for r in responses) or (
-        actions & FALLBACK_ACTIONS and not (slots.get(SLOT_SERVICE) or faq)
+    elif (
+        any(r.startswith(FALLBACK_RESPONSES) for r in responses)
+        or (actions & FALLBACK_ACTIONS and not (slots.get(SLOT_SERVICE) or faq))
+        or intent == OUT_OF_SCOPE
     ):
         outcome = FALLBACK
     else:

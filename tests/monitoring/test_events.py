@@ -91,3 +91,10 @@ def test_office_hours_are_weekdays_nine_to_five_in_rome_without_holidays():
     assert out_of_hours(at(2026, 11, 10, 17, 0))
     assert out_of_hours(at(2026, 11, 14, 11, 0))  # Saturday
     assert out_of_hours(at(2026, 12, 8, 11, 0))  # Immacolata, a Tuesday
+
+
+def test_an_out_of_scope_reply_is_not_an_answer():
+    events = [user("what is the capital of mongolia?", "out_of_scope", 0.8),
+              bot("utter_out_of_scope")]
+    turn = read_turn(events, {})
+    assert turn.outcome == FALLBACK and turn.queue_text == "what is the capital of mongolia?"
