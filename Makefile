@@ -30,7 +30,7 @@ run: install ## Start the assistant locally: Rasa :5005, actions :5055, web chat
 	$(VENV)/bin/bot run
 
 lint: install ## Lint and check formatting
-	$(PY) -m ruff check bot actions channels handoff tests
+	$(PY) -m ruff check bot actions channels handoff monitoring tests
 
 lock: ## Re-resolve pyproject.toml into requirements.lock (needs the package registry)
 	bash scripts/lock.sh

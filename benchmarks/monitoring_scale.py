@@ -160,6 +160,9 @@ def measure(engine: sa.engine.Engine, repeat: int) -> dict[str, float]:
         "summary, last 30 days, all provinces": lambda: queries.summary(
             engine, END - dt.timedelta(days=29), END, today=TODAY
         ),
+        "summary, default period (this month so far: 15 days, from the turns)": lambda: (
+            queries.summary(engine, MID.replace(day=1), MID, today=MID)
+        ),
         "summary, 30 days to mid-November, before it ended (all from the turns)": lambda: (
             queries.summary(engine, MID - dt.timedelta(days=29), MID, today=MID)
         ),

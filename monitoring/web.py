@@ -24,7 +24,10 @@ GET      ``api/unanswered?from=&to=&language=``           the editors' queue, gr
 GET      ``api/indicators?month=2026-11``                 the rows of the monthly CSV
 =======  ===============================================  ====================================
 
-Dates are Europe/Rome days, both ends included; the default period is the last 30 days.
+Dates are Europe/Rome days, both ends included. The default period is the current month so
+far: the Region reports by month, and finished months are read from their rollups, so only the
+days of the current month are counted from the turns (a 30-day window across two unfinished
+months is the slowest request: ``benchmarks/RESULTS.md``).
 The daily job starts here too, with the server: the retention purge (``monitoring.purge``)
 and the monthly rollups of finished months (``monitoring.queries.rollup``).
 """
@@ -54,7 +57,6 @@ from monitoring.store import MonitoringStore
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 30
 MAX_DAYS = 366
 PURGE_EVERY_SECONDS = 24 * 3600
 PURGE_FIRST_AFTER_SECONDS = 60
@@ -69,15 +71,11 @@ class RequestError(Exception):
 
 
 def period(args: Any, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """``from`` and ``to`` of a request (ISO dates), by default the last 30 days."""
+    """``from`` and ``to`` of a request (ISO dates), by default this month so far."""
     today = today or dt.datetime.now(ROME).date()
     try:
         end = dt.date.fromisoformat(args.get("to")) if args.get("to") else today
-        start = (
-            dt.date.fromisoformat(args.get("from"))
-            if args.get("from")
-            else end - dt.timedelta(days=DEFAULT_DAYS - 1)
-        )
+        start = dt.date.fromisoformat(args.get("from")) if args.get("from") else end.replace(day=1)
     except ValueError as exc:
         raise RequestError(400, "bad_date", "Dates are YYYY-MM-DD.") from exc
     if start > end or (end - start).days >= MAX_DAYS:
