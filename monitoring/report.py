@@ -5,8 +5,8 @@
 - ``indicators-2026-11.csv``: one row per province, language and service (``none``: no service
   named; ``unknown``: no town or language known), with people, messages and how many were
   answered, fell back or were handed over;
-- ``handoff-2026-11.csv``: per province (and ``all``): tickets, wait p50/p90 in and out of
-  office hours, ratings;
+- ``handoff-2026-11.csv``: per province (and ``all``): tickets, wait to a claim p50/p90 (all,
+  in and out of office hours), time to close p50/p90, ratings;
 - ``summary-2026-11.png``: the month's charts (matplotlib, Agg backend: no display needed).
 
 Every figure comes from ``monitoring.queries`` with cells of fewer than 5 people hidden: a row
@@ -46,6 +46,8 @@ HANDOFF_FIELDS = (
     "office_hours_p90_minutes",
     "out_of_hours_p50_minutes",
     "out_of_hours_p90_minutes",
+    "close_p50_minutes",
+    "close_p90_minutes",
     "ratings",
     "mean_rating",
 )
@@ -69,6 +71,8 @@ def handoff_row(month: str, province: str, figures: dict[str, Any]) -> dict[str,
         "office_hours_p90_minutes": h["wait_office_hours"]["p90_minutes"],
         "out_of_hours_p50_minutes": h["wait_out_of_hours"]["p50_minutes"],
         "out_of_hours_p90_minutes": h["wait_out_of_hours"]["p90_minutes"],
+        "close_p50_minutes": h["time_to_close"]["p50_minutes"],
+        "close_p90_minutes": h["time_to_close"]["p90_minutes"],
         "ratings": h["ratings"]["count"],
         "mean_rating": h["ratings"]["mean"],
     }

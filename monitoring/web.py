@@ -132,6 +132,7 @@ def render_view(figures: dict[str, Any]) -> str:
             ("all", h["wait_all"]),
             ("opened in office hours", h["wait_office_hours"]),
             ("opened out of office hours", h["wait_out_of_hours"]),
+            ("time to close, all tickets", h["time_to_close"]),
         )
     )
     ratings = h["ratings"]
@@ -164,7 +165,8 @@ def render_view(figures: dict[str, Any]) -> str:
                 "Outcomes", [(str(r["value"]), r["turns"]) for r in figures["outcomes"]["rows"]]
             )
             + "</section>",
-            '<section class="panel" id="waits"><h2>Wait for a mediator (minutes)</h2>'
+            '<section class="panel" id="waits">'
+            "<h2>Wait for a mediator, and time to close (minutes)</h2>"
             "<table><tr><th></th><th>tickets</th><th>p50</th><th>p90</th></tr>"
             f"{waits}</table></section>",
             '<section class="panel" id="ratings"><h2>Ratings</h2>'

@@ -72,6 +72,7 @@ def test_monthly_report_writes_indicators_handoff_and_a_png(tmp_path, monkeypatc
     assert handoff_rows["all"]["wait_p50_minutes"] == "3.0"
     assert handoff_rows["all"]["wait_p90_minutes"] == "4.6"
     assert handoff_rows["all"]["mean_rating"] == "5.0"
+    assert handoff_rows["all"]["close_p50_minutes"] == "60.0"
     assert handoff_rows["FG"]["tickets"] == ""  # none there: hidden like any cell under 5
     assert (tmp_path / "summary-2026-11.png").read_bytes()[:4] == b"\x89PNG"
 
