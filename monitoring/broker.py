@@ -40,8 +40,11 @@ _STOP = object()
 class MonitoringEventBroker(EventBroker):
     """Collects each sender's turn and records it in the monitoring tables."""
 
-    def __init__(self, store: MonitoringStore):
-        self.store = store
+    def __init__(self, store: MonitoringStore | str):
+        # A URL is opened by the worker on its first turn (and again after a failure), so a
+        # database that is down when Rasa starts delays the monitoring, never the start.
+        self._store = store if isinstance(store, MonitoringStore) else None
+        self._url = store if isinstance(store, str) else None
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._carried: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -53,7 +56,7 @@ class MonitoringEventBroker(EventBroker):
         cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
     ) -> MonitoringEventBroker:
         url = (broker_config.url if broker_config else None) or get_settings().database_url
-        return cls(MonitoringStore(url))
+        return cls(url)
 
     def publish(self, event: dict[str, Any]) -> None:
         try:
@@ -85,6 +88,13 @@ class MonitoringEventBroker(EventBroker):
             self._pending.pop(sender, None)
         else:
             self._pending[sender].append(event)
+
+    @property
+    def store(self) -> MonitoringStore:
+        if self._store is None:
+            assert self._url is not None
+            self._store = MonitoringStore(self._url)
+        return self._store
 
     def _finish(self, sender: str) -> None:
         events = self._pending.pop(sender, None)

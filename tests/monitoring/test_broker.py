@@ -73,3 +73,14 @@ def test_forget_removes_a_persons_rows_and_no_one_elses(store):
         texts = conn.execute(sa.select(schema.unanswered.c.text)).scalars().all()
         turns = conn.execute(sa.select(sa.func.count()).select_from(schema.turns)).scalar()
     assert (texts, turns) == (["other question"], 1)
+
+
+async def test_a_database_down_at_start_delays_the_monitoring_not_rasa(tmp_path, caplog):
+    from monitoring.broker import MonitoringEventBroker as Broker
+
+    broker = await Broker.from_endpoint_config(
+        type("Config", (), {"url": "postgresql://nobody@127.0.0.1:1/none"})())
+    publish(broker, "wa-x", [user("hi", "greet"), action("action_listen")])
+    broker.flush()
+    assert "could not record a turn" in caplog.text
+    await broker.close()
