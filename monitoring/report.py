@@ -87,10 +87,15 @@ def _write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) 
 
 
 def _png(path: Path, month: str, figures: dict[str, Any]) -> None:
-    import matplotlib
+    import warnings
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # matplotlib 3.5 calls pyparsing names that pyparsing 3 deprecates: noise, not ours.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     fig.suptitle(f"Puglia services assistant — {month} (cells under 5 people hidden)")
