@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.kb import cli as kb_cli
     from channels import telegram_cli
     from handoff import cli as handoff_cli
+    from monitoring import cli as monitoring_cli
 
-    for module in (kb_cli, messages_cli, eval_nlu, telegram_cli, handoff_cli):
+    for module in (kb_cli, messages_cli, eval_nlu, telegram_cli, handoff_cli, monitoring_cli):
         module.register(sub)
     return parser
 

@@ -2,10 +2,11 @@
 
 The tracker store (``app.tracker_store``) erases the conversation itself; the rest of what is
 kept about a person belongs to higher floors: the channel address and inbox (``channels``) and
-the mediator tickets, transcripts and outbox (``handoff``). The store does not import them: it
+the mediator tickets, transcripts, files and outbox (``handoff``), the monitoring rows
+(``monitoring``). The store does not import them: it
 calls every hook registered here, in order, each ``hook(sender_id, database_url)`` in a worker
 thread. A hook that fails is logged and the next one still runs, so one broken store does not
-keep the others' data. :func:`register_default_hooks` registers this project's two, and is
+keep the others' data. :func:`register_default_hooks` registers this project's four, and is
 called by the tracker store when Rasa creates it, so no other start-up code has to remember it.
 """
 
@@ -57,10 +58,32 @@ def forget_handoff(sender_id: str, database_url: str) -> None:
         runtime.relay.wake()
 
 
+def forget_handoff_files(sender_id: str, database_url: str) -> None:
+    """Files the person sent in a hand-off, and the delivery reports of messages to them."""
+    from handoff import delivery, media
+
+    media.erase_person(sender_id, database_url)
+    delivery.erase_person(sender_id, database_url)
+
+
+def forget_monitoring(sender_id: str, database_url: str) -> None:
+    """The person's rows in the monitoring turns and the unanswered queue (``monitoring``)."""
+    from monitoring.store import MonitoringStore
+
+    store = MonitoringStore(database_url)
+    try:
+        store.forget(sender_id)
+    finally:
+        store.engine.dispose()
+
+
 def register_default_hooks() -> None:
-    """Register the channel address first, then the hand-off (as before the hooks existed)."""
+    """The channel address first, then the hand-off (as before the hooks existed), its files,
+    and the monitoring rows."""
     register("channel address", forget_channel_address)
     register("mediator tickets", forget_handoff)
+    register("hand-off files", forget_handoff_files)
+    register("monitoring rows", forget_monitoring)
 
 
 async def erase_identifiers(sender_id: str, database_url: str) -> None:

@@ -25,6 +25,7 @@ from bot.settings import PROJECT_ROOT, VAR_DIR, Settings, get_settings
 
 WEBCHAT_PATH = "/webhooks/webchat/"
 DESK_PATH = "/webhooks/desk/"
+DASHBOARD_PATH = "/webhooks/monitoring/"
 
 
 class StartupError(Exception):
@@ -204,6 +205,7 @@ def run() -> int:
             f"\nThe assistant is running.\n"
             f"  Web chat:      {base}{WEBCHAT_PATH}\n"
             f"  Mediator desk: {base}{DESK_PATH}\n"
+            f"  Dashboard:     {base}{DASHBOARD_PATH}\n"
             f"  REST channel:  POST {base}/webhooks/rest/webhook\n"
             f"  HTTP API:      POST {base}/model/parse\n"
             f"  Actions:       http://127.0.0.1:{settings.action_port}/webhook\n"

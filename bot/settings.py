@@ -92,6 +92,9 @@ class Settings:
     # The public URL Twilio posts message status callbacks to (channels/twilio_status.py);
     # by default TWILIO_WEBHOOK_URL with its last part "webhook" replaced by "status".
     twilio_status_callback_url: str | None = None
+    # Days conversations, transcripts and unanswered-question texts are kept; the scheduled
+    # purge (monitoring/purge.py) deletes what is older and keeps anonymous aggregates.
+    retention_days: int = 90
 
 
 def _int(name: str, default: int) -> int:
@@ -175,4 +178,5 @@ def get_settings() -> Settings:
         twilio_card_template_sid=_opt("TWILIO_CARD_TEMPLATE_SID"),
         twilio_reminder_template_sid=_opt("TWILIO_REMINDER_TEMPLATE_SID"),
         twilio_status_callback_url=_opt("TWILIO_STATUS_CALLBACK_URL"),
+        retention_days=_positive("RETENTION_DAYS", 90),
     )

@@ -126,7 +126,8 @@ async def test_a_failing_erasure_hook_does_not_keep_the_others_data(
         raise RuntimeError("store down")
 
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
-    assert [what for what, _ in erasure.registered()] == ["channel address", "mediator tickets"]
+    assert [what for what, _ in erasure.registered()] == [
+        "channel address", "mediator tickets", "hand-off files", "monitoring rows"]
     monkeypatch.setattr(erasure, "_hooks", [])
     erasure.register("broken store", broken)
     erasure.register("kept store", lambda sender, db: erased.append((sender, db)))
@@ -138,3 +139,47 @@ async def test_a_failing_erasure_hook_does_not_keep_the_others_data(
 
     assert erased == [("person-a", url)]
     assert stored_events(url, "person-a") == 0
+
+
+async def test_delete_my_data_reaches_the_files_and_the_monitoring_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A photo sent to a mediator and the person's monitoring rows go with the conversation."""
+    import sqlalchemy as sa
+
+    from app import erasure
+    from handoff import media
+    from monitoring import schema as monitoring_schema
+    from monitoring.events import Turn
+    from monitoring.store import MonitoringStore
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    media.get_settings.cache_clear()
+    media.get_media_store.cache_clear()
+    monkeypatch.setattr(erasure, "_hooks", [])
+    try:
+        files = media.get_media_store(url)
+        with files.spool("image/jpeg", 200) as spool:
+            spool.write(b"\xff\xd8\xff\xe0" + b"\x00" * 196)
+            spool.finish()
+            photo = files.add(spool, person="person-b", ticket_id=1)
+        monitoring = MonitoringStore(url)
+        turn = Turn(at=1_765_000_000.0, channel="telegram", language="it", intent="greet",
+                    service=None, faq=None, comune=None, province=None, outcome="answered",
+                    low_confidence=False, out_of_hours=False, text="")
+        monitoring.record("person-b", turn)
+        monitoring.record("person-c", turn)
+
+        store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
+        tracker = DialogueStateTracker.from_events(
+            "person-b", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")])
+        await store.save(tracker)
+
+        assert not files.path(photo).exists()
+        with monitoring.engine.connect() as conn:
+            rows = conn.execute(sa.select(sa.func.count()).select_from(monitoring_schema.turns))
+            assert rows.scalar() == 1  # person-c's turn stays
+    finally:
+        media.get_media_store.cache_clear()
+        media.get_settings.cache_clear()

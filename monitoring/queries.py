@@ -1,0 +1,419 @@
+"""The figures of the dashboard, its JSON and the monthly export, small cells already hidden.
+
+One function, :func:`summary`, makes every figure for a period (days, Europe/Rome, both ends
+included) and optionally one province; the page, ``api/summary`` and ``bot report monthly``
+all show what it returns, so they cannot disagree, and the k-anonymity rule
+(``monitoring.privacy``) is applied here, once. A hidden figure is ``None``.
+
+Definitions:
+- people: distinct person ids (one per person per calendar month, ``monitoring.store``);
+- conversations: distinct (person, day) pairs; turns: messages a person sent;
+- the outcome shares are of turns; handoff waits are from opening to claim, in minutes,
+  over the tickets opened in the period and claimed, split by whether they were opened in or
+  out of office hours (``monitoring.events.out_of_hours``); the time to close is from opening to
+  closing; ratings are those given (1-5).
+
+Speed: a finished month is counted once into ``monitoring_monthly`` (:func:`rollup`, by the
+daily job or by the first request that needs it), per province and for all; a period reads the
+rollups of its whole finished months and counts only the days at its edges from the turns.
+People add up across months because person ids are per month. Measured on a year of a million
+turns: ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from monitoring import schema
+from monitoring.events import ROME
+from monitoring.privacy import K, visible
+
+TOP = 10
+ALL = "*"  # the province of rollup rows that cover all provinces
+TOTAL, CONVERSATIONS, WEEK_ANSWERED = "total", "conversations", "week_answered"
+
+
+def _dimensions() -> dict[str, Any]:
+    t = schema.turns.c
+    return {
+        "outcome": t.outcome,
+        "service": t.service,
+        "faq": t.faq,
+        "language": t.language,
+        "province": t.province,
+        "channel": t.channel,
+        "out_of_hours": t.out_of_hours,
+        "week": t.week,
+    }
+
+
+def _key(value: Any) -> str:
+    """A dimension value as stored in the rollup ("" for none)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _turn_filter(start: dt.date, end: dt.date, province: str | None) -> list[Any]:
+    t = schema.turns.c
+    where = [t.day >= start, t.day <= end]
+    if province:
+        where.append(t.province == province)
+    return where
+
+
+def _ticket_filter(start: dt.date, end: dt.date, province: str | None) -> list[Any]:
+    c = schema.tickets.c
+    where = [c.day >= start, c.day <= end]
+    if province:
+        where.append(c.province == province)
+    return where
+
+
+Cells = dict[tuple[str, str, str], list[int]]  # (province, dimension, value) → [turns, people]
+
+
+def _count_cells(conn: Connection, where: Sequence[Any], by_province: bool) -> Cells:
+    """Turns and people of every dimension's values among the turns ``where`` selects.
+
+    People are counted by grouping (value, person) first and counting the groups: PostgreSQL
+    hashes that, where ``count(DISTINCT person)`` sorts every value's rows.
+    """
+    t = schema.turns.c
+    # PostgreSQL refuses to group by a constant: only real columns go in GROUP BY.
+    province = t.province if by_province else sa.literal(ALL)
+    split = [t.province] if by_province else []
+    where = [*where, *([t.province.is_not(None)] if by_province else [])]
+    cells: Cells = {}
+
+    def add(dimension: str, column: Any | None) -> None:
+        value = sa.literal("") if column is None else column
+        keys = [*split, *([] if column is None else [column])]
+        inner = (
+            sa.select(province.label("p"), value.label("v"), sa.func.count().label("n"))
+            .where(*where)
+            .group_by(*keys, t.person)
+            .subquery()
+        )
+        for p, v, turns, people in conn.execute(
+            sa.select(inner.c.p, inner.c.v, sa.func.sum(inner.c.n), sa.func.count()).group_by(
+                inner.c.p, inner.c.v
+            )
+        ):
+            cells[(p, dimension, _key(v))] = [int(turns), int(people)]
+
+    add(TOTAL, None)
+    for dimension, column in _dimensions().items():
+        add(dimension, column)
+    conversations = (
+        sa.select(province.label("p")).where(*where).group_by(*split, t.person, t.day).subquery()
+    )
+    for p, n in conn.execute(
+        sa.select(conversations.c.p, sa.func.count()).group_by(conversations.c.p)
+    ):
+        cells[(p, CONVERSATIONS, "")] = [int(n), 0]
+    answered = sa.func.sum(sa.case((t.outcome == schema.ANSWERED, 1), else_=0))
+    for p, week, n in conn.execute(
+        sa.select(province, t.week, answered).where(*where).group_by(*split, t.week)
+    ):
+        cells[(p, WEEK_ANSWERED, _key(week))] = [int(n), 0]
+    return cells
+
+
+def _more_memory(conn: Connection) -> None:
+    """Let PostgreSQL hash this transaction's groupings in memory rather than spill to disk.
+
+    The default ``work_mem`` (4 MB) is small for grouping a month of turns by person; 32 MB,
+    for this transaction only, took a 30-day summary from 0.58 to 0.44 s on the benchmark's
+    year of turns.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SET LOCAL work_mem = '32MB'"))
+
+
+def _month_bounds(month_start: dt.date) -> tuple[dt.date, dt.date]:
+    following = (month_start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return month_start, following - dt.timedelta(days=1)
+
+
+def _full_months(start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
+    """First days of the months wholly inside ``start``..``end`` and over before ``today``."""
+    months = []
+    month = start if start.day == 1 else _month_bounds(start.replace(day=1))[1] + dt.timedelta(1)
+    while True:
+        first, last = _month_bounds(month)
+        if last > end or last >= today:
+            return months
+        months.append(first)
+        month = last + dt.timedelta(days=1)
+
+
+def rollup(engine: sa.engine.Engine, month_start: dt.date) -> None:
+    """Count a finished month once into ``monitoring_monthly`` (no-op if already there)."""
+    label = month_start.strftime("%Y-%m")
+    table = schema.monthly
+    with engine.connect() as conn:
+        if conn.execute(sa.select(table.c.month).where(table.c.month == label).limit(1)).first():
+            return
+        first, last = _month_bounds(month_start)
+        where = _turn_filter(first, last, None)
+        cells = _count_cells(conn, where, by_province=False)
+        cells.update(_count_cells(conn, where, by_province=True))
+    rows = [
+        {
+            "month": label,
+            "province": p,
+            "dimension": d,
+            "value": v[:80],
+            "turns": n,
+            "people": people,
+        }
+        for (p, d, v), (n, people) in cells.items()
+    ] or [
+        {"month": label, "province": ALL, "dimension": TOTAL, "value": "", "turns": 0, "people": 0}
+    ]
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+    except sa.exc.IntegrityError:  # made by another request meanwhile
+        pass
+
+
+def rollup_finished_months(engine: sa.engine.Engine, today: dt.date | None = None) -> int:
+    """Roll up every finished month that has turns; return how many were made or found."""
+    today = today or dt.datetime.now(ROME).date()
+    t = schema.turns.c
+    with engine.connect() as conn:
+        first = conn.execute(sa.select(sa.func.min(t.day))).scalar()
+    if first is None:
+        return 0
+    months = _full_months(first.replace(day=1), today, today)
+    for month in months:
+        rollup(engine, month)
+    return len(months)
+
+
+def _period_cells(
+    conn: Connection,
+    engine: sa.engine.Engine,
+    start: dt.date,
+    end: dt.date,
+    province: str | None,
+    today: dt.date,
+) -> dict[tuple[str, str], list[int]]:
+    """(dimension, value) → [turns, people] over the period: rollups plus raw edges."""
+    months = _full_months(start, end, today)
+    wanted = province or ALL
+    cells: dict[tuple[str, str], list[int]] = {}
+
+    def add(dimension: str, value: str, turns: int, people: int) -> None:
+        cell = cells.setdefault((dimension, value), [0, 0])
+        cell[0] += turns
+        cell[1] += people
+
+    raw_ranges = [(start, end)]
+    if months:
+        labels = [m.strftime("%Y-%m") for m in months]
+        m = schema.monthly.c
+        for d, v, n, people in conn.execute(
+            sa.select(m.dimension, m.value, m.turns, m.people).where(
+                m.month.in_(labels), m.province == wanted
+            )
+        ):
+            add(d, v, n, people)
+        raw_ranges = [
+            (start, months[0] - dt.timedelta(days=1)),
+            (_month_bounds(months[-1])[1] + dt.timedelta(days=1), end),
+        ]
+    for first, last in raw_ranges:
+        if first > last:
+            continue
+        raw = _count_cells(conn, _turn_filter(first, last, province), by_province=False)
+        for (_, d, v), (n, people) in raw.items():
+            add(d, v, n, people)
+    return cells
+
+
+def _shown(
+    cells: dict[tuple[str, str], list[int]],
+    dimension: str,
+    limit: int | None = TOP,
+    keep_empty: bool = False,
+) -> dict[str, Any]:
+    """The cells of one dimension, most people first, those under K people hidden."""
+    rows = sorted(
+        ((v, n, p) for (d, v), (n, p) in cells.items() if d == dimension and (v or keep_empty)),
+        key=lambda r: (-r[2], -r[1], r[0]),
+    )
+    shown = [{"value": v or None, "turns": n, "people": p} for v, n, p in rows if p >= K]
+    return {"rows": shown[:limit] if limit else shown, "hidden_cells": len(rows) - len(shown)}
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0-1) by linear interpolation, None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _waits(rows: Sequence[Any], until: str = "claimed_at") -> dict[str, Any]:
+    """Tickets and p50/p90 minutes from opening to ``until`` (claim, or close)."""
+    people = len({r.person for r in rows})
+    minutes = [(getattr(r, until) - r.opened_at) / 60 for r in rows]
+    p50, p90 = percentile(minutes, 0.5), percentile(minutes, 0.9)
+    return {
+        "tickets": visible(len(rows), people),
+        "p50_minutes": round(p50, 1) if p50 is not None and people >= K else None,
+        "p90_minutes": round(p90, 1) if p90 is not None and people >= K else None,
+    }
+
+
+def handoff_figures(
+    conn: Connection, start: dt.date, end: dt.date, province: str | None
+) -> dict[str, Any]:
+    """Tickets, waits and ratings of the tickets opened in the period."""
+    c = schema.tickets.c
+    rows = conn.execute(
+        sa.select(c.person, c.opened_at, c.claimed_at, c.closed_at, c.rating, c.out_of_hours).where(
+            *_ticket_filter(start, end, province)
+        )
+    ).all()
+    people = len({r.person for r in rows})
+    claimed = [r for r in rows if r.claimed_at is not None]
+    rated = [r for r in rows if r.rating is not None]
+    rated_people = len({r.person for r in rated})
+    distribution = {}
+    for score in range(1, 6):
+        cell = [r for r in rated if r.rating == score]
+        distribution[str(score)] = visible(len(cell), len({r.person for r in cell}))
+    mean = sum(r.rating for r in rated) / len(rated) if rated else None
+    return {
+        "tickets": visible(len(rows), people),
+        "people": visible(people, people),
+        "claimed": visible(len(claimed), len({r.person for r in claimed})),
+        "wait_all": _waits(claimed),
+        "wait_office_hours": _waits([r for r in claimed if not r.out_of_hours]),
+        "wait_out_of_hours": _waits([r for r in claimed if r.out_of_hours]),
+        "time_to_close": _waits([r for r in rows if r.closed_at is not None], "closed_at"),
+        "ratings": {
+            "count": visible(len(rated), rated_people),
+            "mean": round(mean, 2) if mean is not None and rated_people >= K else None,
+            "distribution": distribution,
+        },
+    }
+
+
+def summary(
+    engine: sa.engine.Engine,
+    start: dt.date,
+    end: dt.date,
+    province: str | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Every figure of the dashboard for ``start``..``end`` (and ``province``)."""
+    today = today or dt.datetime.now(ROME).date()
+    for month in _full_months(start, end, today):
+        rollup(engine, month)
+    with engine.connect() as conn:
+        _more_memory(conn)
+        cells = _period_cells(conn, engine, start, end, province, today)
+        handoff = handoff_figures(conn, start, end, province)
+    turns, people = cells.get((TOTAL, ""), [0, 0])
+    conversations = cells.get((CONVERSATIONS, ""), [0, 0])[0]
+    outcomes = _shown(cells, "outcome", limit=None)
+    for row in outcomes["rows"]:
+        row["share"] = round(row["turns"] / turns, 3) if turns else None
+    ooh_turns, ooh_people = cells.get(("out_of_hours", "true"), [0, 0])
+    weeks = []
+    for (dimension, week), (n, p) in sorted(cells.items()):
+        if dimension != "week":
+            continue
+        answered = cells.get((WEEK_ANSWERED, week), [0, 0])[0]
+        weeks.append(
+            {
+                "week": week,
+                "turns": visible(n, p),
+                "people": visible(p, p),
+                "answered_share": round(answered / n, 3) if p >= K and n else None,
+            }
+        )
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "province": province},
+        "k": K,
+        "turns": visible(turns, people),
+        "people": visible(people, people),
+        "conversations": visible(conversations, people),
+        "outcomes": outcomes,
+        "services": _shown(cells, "service"),
+        "faq": _shown(cells, "faq"),
+        "languages": _shown(cells, "language", limit=None, keep_empty=True),
+        "provinces": _shown(cells, "province", limit=None, keep_empty=True),
+        "channels": _shown(cells, "channel", limit=None),
+        "out_of_hours": {
+            "turns": visible(ooh_turns, ooh_people),
+            "people": visible(ooh_people, ooh_people),
+            "share": round(ooh_turns / turns, 3) if turns and ooh_people >= K else None,
+        },
+        "weeks": weeks,
+        "handoff": handoff,
+    }
+
+
+def indicators(engine: sa.engine.Engine, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Rows of the monthly CSV: per province, language and service, small cells hidden."""
+    t = schema.turns.c
+
+    def by_outcome(outcome: str) -> list[Any]:
+        """Turns and people of one outcome in the cell: a figure of its own, hidden alike."""
+        hit = t.outcome == outcome
+        return [
+            sa.func.sum(sa.case((hit, 1), else_=0)),
+            sa.func.count(sa.distinct(sa.case((hit, t.person), else_=None))),
+        ]
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                t.province,
+                t.language,
+                t.service,
+                sa.func.count(),
+                sa.func.count(sa.distinct(t.person)),
+                *by_outcome(schema.ANSWERED),
+                *by_outcome(schema.FALLBACK),
+                *by_outcome(schema.HANDOVER),
+            )
+            .where(*_turn_filter(start, end, None))
+            .group_by(t.province, t.language, t.service)
+            .order_by(t.province, t.language, t.service)
+        ).all()
+    out = []
+    for province, language, service, n, people, a, ap, f, fp, h, hp in rows:
+        if people < K:
+            continue
+        out.append(
+            {
+                "province": province or "unknown",
+                "language": language or "unknown",
+                "service": service or "none",
+                "people": int(people),
+                "turns": int(n),
+                "answered": visible(int(a), int(ap)),
+                "fallback": visible(int(f), int(fp)),
+                "handover": visible(int(h), int(hp)),
+            }
+        )
+    return out
