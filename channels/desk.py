@@ -355,15 +355,6 @@ class MediatorDeskInput(InputChannel):
         desk = Blueprint("mediator_desk", __name__)
         handoff = lambda: self.runtime.handoff  # noqa: E731 - resolved per request
 
-        @desk.listener("after_server_start")
-        async def start_relay(app: Any, loop: Any) -> None:
-            # The one place the relay worker starts in the Rasa process.
-            self.runtime.relay.start()
-
-        @desk.listener("before_server_stop")
-        async def stop_relay(app: Any, loop: Any) -> None:
-            await self.runtime.relay.stop()
-
         @desk.route("/", methods=["GET"])
         async def desk_page(_: Request) -> HTTPResponse:
             return response.html(page, headers={"Cache-Control": "no-store"})

@@ -31,14 +31,6 @@ MEDIA_KINDS = {"media_voice": "voice", "media_attachment": "file",
                "media_location": "location"}
 
 
-def start_relay() -> None:
-    """Start this process's relay worker (server start), so queued messages go out at once."""
-    try:
-        get_runtime().relay.start()
-    except Exception:
-        logger.exception("handoff: the relay could not start; it starts with the next message")
-
-
 def _runtime(runtime: Runtime | None) -> Runtime:
     return runtime or get_runtime()
 

@@ -327,14 +327,6 @@ async def test_requests_from_elsewhere_need_the_token(runtime, store):
         await stop()
 
 
-async def test_the_relay_runs_while_the_desk_is_served(runtime, store):
-    served, stop = await serve(MediatorDeskInput(runtime=runtime), store)
-    task = runtime.relay._task
-    assert task is not None and not task.done()
-    await stop()
-    assert runtime.relay._task is None and task.done()
-
-
 async def test_the_relay_stops_even_right_after_a_wake(runtime, handoff_store):
     # A mediator's last message wakes the relay just before the server stops: with wait_for,
     # Python 3.10 could swallow the cancel and the stop would never end.

@@ -1,5 +1,8 @@
 """The relay (handoff.relay.Relay) against fake Twilio and Telegram servers on 127.0.0.1.
 
+The relay sends through the channels' outbound port (``channels.outbound.ChannelOutbound``),
+as it does in the server.
+
 Each test builds a SQLite file database in tmp_path holding both the handoff tables
 (HandoffStore) and the channel contacts (ChannelStore), registers mediators, creates people as
 real contacts (as the WhatsApp and Telegram channels record them), opens and claims tickets
@@ -39,6 +42,7 @@ import handoff.store as store_module  # noqa: E402
 from bot.messages import render  # noqa: E402
 from bot.settings import Settings, get_settings  # noqa: E402
 from channels import common  # noqa: E402
+from channels.outbound import ChannelOutbound  # noqa: E402
 from channels.store import ChannelStore, channel_contacts  # noqa: E402
 from handoff import schema as t  # noqa: E402
 from handoff.gate import Runtime, intercept  # noqa: E402
@@ -107,7 +111,8 @@ class World:
 
     def new_relay(self) -> Relay:
         store = HandoffStore(self.url)
-        relay = Relay(Handoff(store, self.settings), self.contacts, self.settings)
+        relay = Relay(Handoff(store, self.settings), ChannelOutbound(self.settings, self.contacts),
+                      self.settings)
         self._extra.append((store, relay))
         return relay
 
@@ -183,19 +188,20 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
     for name in ("TWILIO_WEBHOOK_URL", "TWILIO_HANDOFF_TEMPLATE_SID"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     settings = get_settings()
     url = settings.database_url
     store = HandoffStore(url)
     contacts = ChannelStore(url)
     handoff = Handoff(store, settings)
     world = World(twilio, telegram, url, settings, store, contacts, handoff,
-                  Relay(handoff, contacts, settings))
+                  Relay(handoff, ChannelOutbound(settings, contacts), settings))
     try:
         yield world
     finally:
         for relay in [world.relay, *(r for _, r in world._extra)]:
             await stop(relay)
+            await relay.outbound.aclose()
         for extra_store, _ in world._extra:
             extra_store.dispose()
         store.dispose()
@@ -203,7 +209,7 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
         await twilio.stop()
         await telegram.stop()
         get_settings.cache_clear()
-        common._pseudonym_key.cache_clear()
+        common.pseudonym_key.cache_clear()
 
 
 async def stop(relay: Relay) -> None:
