@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -295,6 +296,11 @@ class _KeepMissing(dict):
         return "{" + key + "}"
 
 
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` placeholders; one without a value stays as written, never an error."""
+    return template.format_map(_KeepMissing(values))
+
+
 def render(response: str, language: str | None, /, **values: Any) -> str:
     """Text of ``response`` in ``language`` (English source if untranslated), filled.
 
@@ -303,4 +309,4 @@ def render(response: str, language: str | None, /, **values: Any) -> str:
     """
     translation = default_catalogue().get(language, response)
     template = translation.text if translation else _default_sources()[response]
-    return template.format_map(_KeepMissing(values))
+    return fill(template, values)

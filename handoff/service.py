@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_timedelta
 from sqlalchemy.engine import Connection
 
+from bot.i18n import duration, when
 from bot.kb.vocabulary import LANGUAGES
 from bot.messages import render_with_buttons
 from bot.settings import Settings, get_settings
@@ -113,14 +113,12 @@ class Handoff:
         now = now or dt.datetime.now(dt.timezone.utc)
         later = self._next_on_duty(ticket, now)
         if later is not None:
-            from actions.render import when
-
             return Opened(ticket, True, "utter_handoff_opened_later",
                           {"ticket": ticket.label, "when": when(later, language)})
-        wait = dt.timedelta(seconds=self.expected_wait(ticket.mediator_language))
+        wait = self.expected_wait(ticket.mediator_language)
         return Opened(ticket, True, "utter_handoff_opened", {
             "ticket": ticket.label,
-            "wait": format_timedelta(wait, threshold=1.5, locale=_babel(language)),
+            "wait": duration(wait, language),
         })
 
     def person_wrote(self, person: str, text: str, source_key: str | None) -> Change | None:
@@ -422,7 +420,7 @@ class Handoff:
             ticket=ticket.label, language=language_label(ticket, lang),
             topic=ticket.topic or unknown,
             comune=ticket.comune or unknown, channel=ticket.channel,
-            waiting=_duration(time.time() - ticket.opened_at, lang),
+            waiting=duration(time.time() - ticket.opened_at, lang),
             reason=mediator_text(f"reason_{ticket.reason}", lang), last=last,
             icon="🚨" if ticket.priority >= PRIORITY_EMERGENCY else "🆕",
         )
@@ -620,14 +618,3 @@ def _looks_like_command(verb: str, rest: str) -> bool:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _duration(seconds: float, language: str) -> str:
-    return format_timedelta(dt.timedelta(seconds=max(0.0, seconds)), threshold=1.5,
-                            locale=_babel(language))
-
-
-def _babel(language: str) -> str:
-    from actions.render import _locale
-
-    return _locale(language)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from bot.messages import LOCALES_DIR, Catalogue, _KeepMissing, load, placeholders
+from bot.messages import LOCALES_DIR, Catalogue, fill, load, placeholders
 
 MEDIATOR_LOCALES = LOCALES_DIR / "mediators"
 SOURCE = "en"
@@ -46,4 +46,4 @@ def mediator_text(key: str, language: str | None, /, **values: Any) -> str:
     """The text ``key`` in the mediator's language (English if untranslated), filled in."""
     messages = catalogue().messages
     entry = messages.get(language or SOURCE, {}).get(key) or messages[SOURCE][key]
-    return entry.text.format_map(_KeepMissing(values))
+    return fill(entry.text, values)

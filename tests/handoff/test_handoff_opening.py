@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from actions.render import when
+from bot.i18n import when
 from bot.messages import render
 from handoff.hours import ROME
 from handoff.service import Handoff
