@@ -52,7 +52,7 @@ from channels.mediators import (
 from channels.replies import ReplyLog
 from channels.store import ChannelStore
 from channels.turns import hand_to_rasa
-from handoff.service import CALLBACK_CLAIM
+from handoff.cards import CALLBACK_CLAIM
 
 logger = logging.getLogger(__name__)
 

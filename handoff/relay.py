@@ -9,7 +9,7 @@ port's. Without a port it sends nothing and leaves the rows to the process that 
 The worker wakes when this process queues something (:meth:`Relay.wake`) and polls every
 ``POLL_SECONDS`` for rows other processes queued (the action server opening a ticket) or that a
 dead process left behind. Each row is claimed in the database before it is
-sent (``HandoffStore.take_due``), so several instances never send one row twice, and rows for
+sent (``OutboxStore.take_due``), so several instances never send one row twice, and rows for
 one address go in order.
 
 Delivery is at least once with the window for a repeat as narrow as it can be: a row is marked
@@ -40,8 +40,10 @@ from bot.delivery import (
     WindowClosed,
 )
 from bot.settings import Settings, get_settings
+from handoff.outbox import MAX_SEND_ATTEMPTS
+from handoff.records import OutboxRow
 from handoff.service import Handoff
-from handoff.store import MAX_SEND_ATTEMPTS, HandoffStore, OutboxRow
+from handoff.store import HandoffStore
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ class Relay:
         if self.outbound is None:
             return handled
         while True:
-            rows = await asyncio.to_thread(self.store.take_due, 50, SENT_BY_RELAY)
+            rows = await asyncio.to_thread(self.store.outbox.take_due, 50, SENT_BY_RELAY)
             if not rows:
                 return handled
             # Rows for different addresses go concurrently; one address's rows in order.
@@ -209,7 +211,7 @@ class Relay:
         except DeliveryError as exc:
             await self._undelivered(row, exc, str(exc))
             return
-        await asyncio.to_thread(self.store.mark_sent, row.id)
+        await asyncio.to_thread(self.store.outbox.mark_sent, row.id)
 
     async def _undelivered(self, row: OutboxRow, exc: DeliveryError, reason: str) -> None:
         """Refused for good (4xx other than 429, or too many attempts): failed; else retried."""
@@ -219,7 +221,7 @@ class Relay:
         else:
             delay = min(60.0, 0.5 * 2 ** row.attempts)
             logger.warning("handoff relay: row %s to retry in %.0f s: %s", row.id, delay, reason)
-            await asyncio.to_thread(self.store.retry_later, row.id, delay, reason)
+            await asyncio.to_thread(self.store.outbox.retry_later, row.id, delay, reason)
 
     # --- outcomes -------------------------------------------------------------------------
 
@@ -230,11 +232,12 @@ class Relay:
             return
         template = self.settings.twilio_handoff_template_sid
         if not template:
-            await asyncio.to_thread(self.store.mark_failed, row.id, "window closed, no template")
+            await asyncio.to_thread(self.store.outbox.mark_failed, row.id,
+                                    "window closed, no template")
             if row.payload.get("kind") in ("relay", "copy"):
                 await self._notify(row, "window_closed_failed")
             return
-        first = await asyncio.to_thread(self.store.mark_template_sent, ticket_id)
+        first = await asyncio.to_thread(self.store.tickets.mark_template_sent, ticket_id)
         if first:
             assert self.outbound is not None
             try:
@@ -245,14 +248,14 @@ class Relay:
             except DeliveryError as error:
                 # No template went out: the next attempt (or the next reply) must send it, not
                 # hold a message behind a template the person never got.
-                await asyncio.to_thread(self.store.clear_template_sent, ticket_id)
+                await asyncio.to_thread(self.store.tickets.clear_template_sent, ticket_id)
                 await self._undelivered(row, error, f"template refused: {error}")
                 return
         # The mediator hears of the closed window with their first message held behind it,
         # also when the template went out for an earlier notice (a ticket claimed late).
         tell = row.payload.get("kind") in ("relay", "copy") and (
             first or not await asyncio.to_thread(self._message_held, row))
-        await asyncio.to_thread(self.store.mark_held, row.id, "window closed, template sent")
+        await asyncio.to_thread(self.store.outbox.mark_held, row.id, "window closed, template sent")
         if tell:
             await self._notify(row, "delivered_as_template")
 
@@ -261,12 +264,12 @@ class Relay:
         return any(
             state == "held" and other.id != row.id and other.ticket_id == row.ticket_id
             and other.payload.get("kind") in ("relay", "copy")
-            for other, state in self.store.outbox_rows("person", row.address)
+            for other, state in self.store.outbox.rows("person", row.address)
         )
 
     async def _failed(self, row: OutboxRow, reason: str) -> None:
         logger.error("handoff relay: row %s to %s failed: %s", row.id, row.destination, reason)
-        await asyncio.to_thread(self.store.mark_failed, row.id, reason)
+        await asyncio.to_thread(self.store.outbox.mark_failed, row.id, reason)
         if row.destination == "person" and row.payload.get("kind") in ("relay", "copy"):
             await self._notify(row, "delivery_failed", reason=reason)
 

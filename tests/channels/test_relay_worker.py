@@ -10,7 +10,7 @@ from channel_fakes import free_port
 from sanic import Sanic
 
 from handoff.gate import get_runtime
-from handoff.store import Outgoing
+from handoff.records import Outgoing
 
 GROUP = "-1001234567890"
 
@@ -33,7 +33,7 @@ async def test_a_rasa_server_runs_the_relay_and_stops_it(channel_env, telegram_a
         worker = relay._task
         assert worker is not None and not worker.done()
         # Queued by another process (the action server): the worker finds it and sends it.
-        relay.store.queue([Outgoing("test:card", "telegram", GROUP,
+        relay.store.outbox.queue([Outgoing("test:card", "telegram", GROUP,
                                     {"kind": "card", "text": "Ticket #1 waits"})])
         (sent,) = await telegram_api.wait_for("sendMessage", 1)
         assert (int(sent["chat_id"]), sent["text"]) == (int(GROUP), "Ticket #1 waits")
@@ -47,11 +47,12 @@ async def test_a_rasa_server_runs_the_relay_and_stops_it(channel_env, telegram_a
 
 async def test_without_a_port_the_relay_leaves_the_outbox_alone(channel_env, telegram_api):
     relay = get_runtime().relay
-    relay.store.queue([Outgoing("test:card", "telegram", GROUP, {"kind": "card", "text": "…"})])
+    relay.store.outbox.queue([Outgoing("test:card", "telegram", GROUP,
+                                       {"kind": "card", "text": "…"})])
     relay.wake()
     await relay.flush()
     assert await relay.drain() == 0
     await asyncio.sleep(0.2)
     assert relay._task is None and telegram_api.methods("sendMessage") == []
-    (row, state) = relay.store.outbox_rows("telegram", GROUP)[0]
+    (row, state) = relay.store.outbox.rows("telegram", GROUP)[0]
     assert state == "pending"
