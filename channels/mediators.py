@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from handoff.cards import CALLBACK_CLAIM
+from handoff.commands import MediatorCommands
 from handoff.gate import Runtime, get_runtime, intercept
 from handoff.records import HandoffError, Mediator
 from handoff.texts import mediator_text
@@ -69,8 +70,8 @@ async def mediator_command(mediator: Mediator | None, text: str, source_key: str
                            runtime: Runtime | None = None) -> str | None:
     """Carry out a mediator's message; returns the answer for them (None: nothing to say)."""
     runtime = _runtime(runtime)
-    answer = await asyncio.to_thread(runtime.handoff.commands.run, mediator, text,
-                                     source_key)
+    commands = MediatorCommands(runtime.handoff)
+    answer = await asyncio.to_thread(commands.run, mediator, text, source_key)
     await runtime.relay.flush()
     return answer
 

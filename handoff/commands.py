@@ -5,21 +5,19 @@
 plain text goes to the person of the one ticket the mediator holds. Without a slash a command
 word counts only when what follows fits it: "close" is a command, "close to the station" is a
 reply. :meth:`MediatorCommands.run` carries the command out through the service
-(``handoff.service.Handoff``) and returns what to answer the mediator.
+(``handoff.service.Handoff``, which does not know this module) and returns what to answer the
+mediator.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from bot.kb.vocabulary import LANGUAGES
 from handoff.records import HandoffError, Mediator
 from handoff.schema import WAITING
+from handoff.service import Handoff
 from handoff.texts import mediator_text
-
-if TYPE_CHECKING:
-    from handoff.service import Handoff
 
 _COMMAND = re.compile(r"^\s*/?(?P<verb>[a-z]+)(?:@\w+)?\b\s*(?P<rest>.*)$", re.S | re.I)
 _TICKET_PREFIX = re.compile(r"^\s*#(?P<id>\d{1,9})\b\s*(?P<rest>.*)$", re.S)
@@ -33,13 +31,12 @@ class MediatorCommands:
     def __init__(self, handoff: Handoff):
         self.handoff = handoff
         self.store = handoff.store
-        self.settings = handoff.settings
 
     def run(self, mediator: Mediator | None, text: str,
             source_key: str | None = None) -> str | None:
         """Carry out what a mediator typed; return what to answer them (None: relayed)."""
         if mediator is None:
-            return mediator_text("not_registered", self.settings.mediator_group_language)
+            return mediator_text("not_registered", self.handoff.settings.mediator_group_language)
         try:
             return self._command(mediator, text.strip(), source_key)
         except HandoffError as exc:

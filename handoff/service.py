@@ -8,8 +8,8 @@ and decides its outcome; it does not write SQL, build messages or parse text its
   messages of ``handoff.cards``: people get domain responses (``utter_handoff_*``) in their
   language, mediators ``locales/mediators`` texts in theirs, on Telegram (the mediators' group
   for cards, their private chat for conversations), on WhatsApp, or only on the local desk;
-- the commands (``handoff.commands``, :attr:`Handoff.commands`) read what a mediator typed
-  ("claim 42", "#42 hello", "close") the same way on every channel.
+- the commands (``handoff.commands``), one floor up, read what a mediator typed ("claim 42",
+  "#42 hello", "close") the same way on every channel and call the methods here.
 
 The relay (``handoff.relay``) sends what was queued. Methods are synchronous (database work);
 callers on an event loop run them with ``asyncio.to_thread``.
@@ -29,7 +29,6 @@ from bot.kb.vocabulary import LANGUAGES
 from bot.settings import Settings, get_settings
 from handoff.announce import Announcements
 from handoff.cards import Cards, mediator_destination
-from handoff.commands import MediatorCommands
 from handoff.credentials import LINK_MINUTES, new_login_code
 from handoff.hours import next_start, on_duty
 from handoff.records import TRANSCRIPT_LIMIT, Change, HandoffError, Mediator, Outgoing, Ticket
@@ -74,7 +73,6 @@ class Handoff:
         self.store = store or get_handoff_store(settings.database_url)
         self.cards = Cards(self.store, settings)
         self.announce = Announcements(self.cards, settings)
-        self.commands = MediatorCommands(self)
         self.settings = settings
 
     @property
@@ -85,7 +83,7 @@ class Handoff:
     @settings.setter
     def settings(self, settings: Settings) -> None:
         self._settings = settings
-        self.cards.settings = self.announce.settings = self.commands.settings = settings
+        self.cards.settings = self.announce.settings = settings
 
     # --- the person's side ----------------------------------------------------------------
 
