@@ -8,7 +8,7 @@ over the Twilio and Telegram clients); whoever starts the relay hands it one. Th
 ``handoff`` because what it decides (retries, held rows, the 24-hour template, telling the
 mediator) is hand-off policy over the outbox, not transport.
 
-Every method raises one of the errors below and nothing else for a message not sent::
+A message the platform did not take raises one of these, whichever the channel::
 
     DeliveryError            the platform refused or could not be reached (``status``: HTTP-like,
     │                        ``code``: the platform's own error code); 4xx but 429 is for good
