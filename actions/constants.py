@@ -1,8 +1,8 @@
 """Names shared between the domain and the actions (slots, entities, actions)."""
 
 from bot.kb.vocabulary import LANGUAGES
+from bot.slots import SLOT_LANGUAGE as SLOT_LANGUAGE  # also read by the channels
 
-SLOT_LANGUAGE = "language"
 DEFAULT_LANGUAGE = "it"
 # Romanized Arabic/Urdu/Bengali, Wolof and Nigerian Pidgin writers read English more often than
 # Italian; used only when the conversation has no language yet.

@@ -4,8 +4,8 @@ Only facts that are known become lines: an empty phone number is left out. When 
 unknown the next best real contact follows (switchboard, PEC, e-mail, website); "not confirmed"
 is said only when nothing at all is known. A contact a public register gave is labelled as the
 administration's main seat when it is, and the register is named. Dates, weekdays and numbers
-are written by Babel's CLDR data for the language, so none is translated by hand. Long lists
-are split into several messages, never cut.
+are written by Babel's CLDR data for the language (dates and times by ``bot.i18n``), so none is
+translated by hand. Long lists are split into several messages, never cut.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, format_time
+from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from bot.i18n import babel_locale, clock, when
 from bot.kb.hours import Opening, WeeklySlot
 from bot.kb.queries import EmergencyNumber, FaqAnswer, Office, Procedure
 from bot.messages import render
@@ -25,29 +26,9 @@ from bot.messages import render
 MESSAGE_LIMIT = 900
 
 
-def _locale(language: str) -> str:
-    try:
-        Locale.parse(language)
-        return language
-    except (UnknownLocaleError, ValueError):
-        return "en"
-
-
-def when(moment: dt.datetime, language: str) -> str:
-    """Weekday, date and time in the language's own order: "Thu, Nov 26 14:30"."""
-    locale = _locale(language)
-    day = format_skeleton("MMMMEEEEd", moment, locale=locale)
-    return f"{day} {format_time(moment, 'HH:mm', locale=locale)}"
-
-
-def clock(moment: dt.datetime, language: str) -> str:
-    """A time of day, e.g. "12:30"."""
-    return format_time(moment, "HH:mm", locale=_locale(language))
-
-
 def weekly_lines(slots: Iterable[WeeklySlot], language: str) -> list[str]:
     """Weekly hours grouped by identical times: "Mon, Wed: 08:30–12:30"."""
-    days = Locale.parse(_locale(language)).days["format"]["abbreviated"]
+    days = Locale.parse(babel_locale(language)).days["format"]["abbreviated"]
     groups: dict[tuple[dt.time, dt.time, bool], list[int]] = {}
     for slot in slots:
         groups.setdefault((slot.opens, slot.closes, slot.appointment_only), []).append(slot.weekday)
@@ -106,7 +87,7 @@ CONTACT_FIELDS = ("phone", "pec", "email", "website", "booking_url")
 def distance_text(km: float, language: str) -> str:
     """A distance as people say it: "12" beyond 10 km, "4.5" below, in the language's digits."""
     value = round(km) if km >= 10 else round(km, 1)
-    return format_decimal(value, locale=_locale(language))
+    return format_decimal(value, locale=babel_locale(language))
 
 
 def office_lines(
@@ -183,7 +164,7 @@ def provenance_lines(
             render(
                 "utter_answer_line_checked",
                 language,
-                checked=format_date(checked, "medium", locale=_locale(language)),
+                checked=format_date(checked, "medium", locale=babel_locale(language)),
                 source=source or "—",
             )
         )
@@ -194,7 +175,7 @@ def provenance_lines(
 
 def _language_name(code: str, language: str) -> str:
     """The name of language ``code`` written in ``language`` (CLDR), e.g. "English"."""
-    return Locale.parse(_locale(code)).get_display_name(_locale(language)) or code
+    return Locale.parse(babel_locale(code)).get_display_name(babel_locale(language)) or code
 
 
 def fallback_line(text: Procedure | FaqAnswer, language: str) -> list[str]:

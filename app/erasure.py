@@ -78,8 +78,7 @@ def forget_monitoring(sender_id: str, database_url: str) -> None:
 
 
 def register_default_hooks() -> None:
-    """The channel address first, then the hand-off (as before the hooks existed), its files,
-    and the monitoring rows."""
+    """The channel address, then the hand-off (as before the hooks existed), then the rest."""
     register("channel address", forget_channel_address)
     register("mediator tickets", forget_handoff)
     register("hand-off files", forget_handoff_files)

@@ -153,6 +153,7 @@ def nlu_off_event_loop(max_chars: int = NLU_MAX_CHARS, threads: int = NLU_THREAD
 def main() -> None:
     """Run Rasa's command line with the fixes applied."""
     from bot.rasa_outages import patient_remote_actions, strict_tracker_store
+    from channels.relay_worker import relay_with_every_server
 
     fast_action_validation()
     strict_tracker_store()
@@ -160,6 +161,7 @@ def main() -> None:
     closed_api()
     bounded_server()
     nlu_off_event_loop()
+    relay_with_every_server()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -57,7 +57,7 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
     import aiohttp
 
     store = HandoffStore(database_url)
-    store.add_mediator("Bench", ["en", "it"], telegram_user_id=str(MEDIATOR))
+    store.mediators.add("Bench", ["en", "it"], telegram_user_id=str(MEDIATOR))
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     stack = await start_stack(ROOT, twilio, telegram, database_url,
                               extra_env={"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -297,7 +298,7 @@ class _KeepMissing(dict):
         return "{" + key + "}"
 
 
-def fill(template: str, values: dict[str, Any]) -> str:
+def fill(template: str, values: Mapping[str, Any]) -> str:
     """``template`` with its ``{placeholders}`` filled; one without a value stays as written.
 
     Public for every catalogue of texts (the mediators' too, ``handoff.texts``): a missing

@@ -10,6 +10,9 @@
 - **Channel messages**: the few sentences a channel sends by itself (a voice note it cannot
   listen to, a photo it cannot read) are responses of ``domain/channels.yml``, translated in
   ``locales/`` with every other reply, so translators edit data, not Python.
+
+The delivery errors (``DeliveryError`` and its subclasses) are defined with the outbound port in
+``bot.delivery`` and re-exported here, where the channels have always found them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+# The port's errors, re-exported: channels raise them from their replies too.
+from bot.delivery import DeliveryError as DeliveryError
+from bot.delivery import RecipientUnreachable as RecipientUnreachable
+from bot.delivery import UnknownRecipient as UnknownRecipient
+from bot.delivery import WindowClosed as WindowClosed
 from bot.settings import VAR_DIR, get_settings
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
@@ -39,35 +47,15 @@ _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 _BREAKS = (r"\n\s*\n", r"\n", r"[.!?;](?:\s|$)|[。！？؟।]\s*", r"\s")
 
 
-# --- delivery errors (both channels, and the mediator handoff sending through them) ---------
-
-
-class DeliveryError(Exception):
-    """An outgoing message was not accepted; ``code`` is the platform's error code, if any."""
-
-    def __init__(self, message: str, code: int | None = None, status: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-class UnknownRecipient(DeliveryError):
-    """No address is known for this pseudonym (the person never wrote, or was erased)."""
-
-
-class WindowClosed(DeliveryError):
-    """WhatsApp: more than 24 hours since the person last wrote; only a template may go out."""
-
-
-class RecipientUnreachable(DeliveryError):
-    """The person blocked the bot or deleted the chat (Telegram 403)."""
-
-
 # --- pseudonyms -----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
-def _pseudonym_key() -> bytes:
+def pseudonym_key() -> bytes:
+    """The secret behind every pseudonym (and the desk's session signatures): PSEUDONYM_SECRET.
+
+    Cached for the process; tests that change the variable call ``pseudonym_key.cache_clear()``.
+    """
     configured = get_settings().pseudonym_secret
     if configured:
         return configured.encode("utf-8")
@@ -91,7 +79,7 @@ def _pseudonym_key() -> bytes:
 def pseudonym(channel_prefix: str, address: str) -> str:
     """Stable pseudonym of an address on a channel, e.g. ``wa-3f…`` for a WhatsApp number."""
     digest = hmac.new(
-        _pseudonym_key(), f"{channel_prefix}:{address}".encode(), hashlib.sha256
+        pseudonym_key(), f"{channel_prefix}:{address}".encode(), hashlib.sha256
     ).hexdigest()
     return f"{channel_prefix}-{digest[:24]}"
 

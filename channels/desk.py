@@ -66,11 +66,11 @@ from bot.json_body import BodyError, json_object
 from bot.kb.vocabulary import LANGUAGES
 from bot.settings import Settings, get_settings
 from channels import sessions
+from handoff.cards import language_label
 from handoff.credentials import check_password, fingerprint, login_code_hash
 from handoff.gate import Runtime, get_runtime
+from handoff.records import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
 from handoff.schema import WAITING
-from handoff.service import language_label
-from handoff.store import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
 from handoff.texts import mediator_text
 
 logger = logging.getLogger(__name__)
@@ -275,13 +275,13 @@ class MediatorDeskInput(InputChannel):
     # --- database work (run in a worker thread) -------------------------------------------
 
     def _names(self) -> dict[int, str]:
-        return {m.id: m.name for m in self.runtime.handoff.store.mediators()}
+        return {m.id: m.name for m in self.runtime.handoff.store.mediators.all()}
 
     def _sign_in(self, name: str, password: str | None, languages: Any,
                  trial: bool) -> Mediator:
         """The mediator this name and password (or, on the local try-out, name) prove."""
         store = self.runtime.handoff.store
-        mediator = store.mediator_by_name(name)
+        mediator = store.mediators.by_name(name)
         if mediator is not None and mediator.password_hash:
             if not check_password(password or "", mediator.password_hash):
                 raise ApiError(401, "bad_credentials", "Wrong name or password.")
@@ -290,9 +290,9 @@ class MediatorDeskInput(InputChannel):
             raise ApiError(401, "bad_credentials", "Wrong name or password.")
         elif mediator is None:
             try:
-                mediator = store.add_mediator(name, _languages(languages), ui_language="en")
+                mediator = store.mediators.add(name, _languages(languages), ui_language="en")
             except IntegrityError:  # the same name signed in at the same moment
-                mediator = store.mediator_by_name(name)
+                mediator = store.mediators.by_name(name)
         elif mediator.telegram_user_id or mediator.whatsapp:
             raise ApiError(401, "link_required", f"{mediator.name} signs in with the link the "
                            "bot sends to their Telegram or WhatsApp, or with a password.")
@@ -318,19 +318,20 @@ class MediatorDeskInput(InputChannel):
         names = self._names()
 
         def card(ticket: Ticket) -> dict[str, Any]:
-            data = ticket_json(ticket, now, names, store.transcript(ticket.id, LAST_MESSAGES))
+            last = store.transcripts.messages(ticket.id, LAST_MESSAGES)
+            data = ticket_json(ticket, now, names, last)
             data["speaks"] = mediator.speaks(ticket.mediator_language)
             return data
 
         return {
             "now": now,
-            "waiting": [card(x) for x in store.tickets((WAITING,))],
-            "held": [card(x) for x in store.held_by(mediator.id)],
+            "waiting": [card(x) for x in store.tickets.in_states((WAITING,))],
+            "held": [card(x) for x in store.tickets.held_by(mediator.id)],
         }
 
     def _readable(self, ticket_id: int, mediator: Mediator) -> Ticket:
         """A ticket this mediator may read: waiting, or held (or last held) by them."""
-        ticket = self.runtime.handoff.store.ticket(ticket_id)
+        ticket = self.runtime.handoff.store.tickets.get(ticket_id)
         if ticket is None:
             raise HandoffError("no_ticket", ticket=f"#{ticket_id}")
         if ticket.status != WAITING and ticket.mediator_id != mediator.id:
@@ -341,7 +342,7 @@ class MediatorDeskInput(InputChannel):
     def _transcript(self, ticket_id: int, mediator: Mediator, after: int) -> dict[str, Any]:
         ticket = self._readable(ticket_id, mediator)
         names = self._names()
-        messages = self.runtime.handoff.store.transcript(ticket.id, after_id=after)
+        messages = self.runtime.handoff.store.transcripts.messages(ticket.id, after_id=after)
         return {"ticket": ticket_json(ticket, time.time(), names),
                 "messages": [message_json(m, names) for m in messages]}
 
@@ -354,15 +355,6 @@ class MediatorDeskInput(InputChannel):
         page = resources.files("channels").joinpath("static/desk.html").read_text("utf-8")
         desk = Blueprint("mediator_desk", __name__)
         handoff = lambda: self.runtime.handoff  # noqa: E731 - resolved per request
-
-        @desk.listener("after_server_start")
-        async def start_relay(app: Any, loop: Any) -> None:
-            # The one place the relay worker starts in the Rasa process.
-            self.runtime.relay.start()
-
-        @desk.listener("before_server_stop")
-        async def stop_relay(app: Any, loop: Any) -> None:
-            await self.runtime.relay.stop()
 
         @desk.route("/", methods=["GET"])
         async def desk_page(_: Request) -> HTTPResponse:
@@ -430,7 +422,7 @@ class MediatorDeskInput(InputChannel):
             code = body.data.get("code")
             if not isinstance(code, str) or not code or len(code) > 128:
                 raise ApiError(400, "bad_link", "This sign-in link is not valid.")
-            mediator = await asyncio.to_thread(self.runtime.handoff.store.use_login_code,
+            mediator = await asyncio.to_thread(self.runtime.handoff.store.mediators.use_login_code,
                                                login_code_hash(code))
             if mediator is None:
                 raise ApiError(401, "bad_link", "This sign-in link has expired or was used "
@@ -455,7 +447,7 @@ class MediatorDeskInput(InputChannel):
             except HandoffError as exc:
                 if exc.code != "already_yours":  # a double click: the ticket is theirs
                     raise
-                ticket = await asyncio.to_thread(handoff().store.ticket, ticket_id)
+                ticket = await asyncio.to_thread(handoff().store.tickets.get, ticket_id)
                 assert ticket is not None
                 return {**await asyncio.to_thread(self._changed, ticket), "already": True}
             self.runtime.relay.wake()
@@ -523,7 +515,7 @@ class MediatorDeskInput(InputChannel):
         subject = sessions.subject(token, sessions.DESK)
         if subject is None or not subject.isdigit():
             raise ApiError(401, "sign_in", "Sign in first (no valid session).")
-        mediator = await asyncio.to_thread(self.runtime.handoff.store.mediator, int(subject))
+        mediator = await asyncio.to_thread(self.runtime.handoff.store.mediators.get, int(subject))
         if mediator is None or sessions.valid(
                 token, sessions.DESK, fingerprint(mediator.password_hash)) is None:
             raise ApiError(401, "sign_in", "Your session has ended: sign in again.")

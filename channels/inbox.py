@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.rasa_outages import RETRYABLE_TURN, TurnInterrupted
+from bot.slots import SLOT_LANGUAGE
 from channels.replies import FAILURE_NOTICE_PART, LeaseLost, ReplyLog
 from channels.spool import Spool
 from channels.store import DONE, FAILED, ChannelStore, PendingDelivery, get_store
@@ -332,8 +333,6 @@ def _agent_ready(app: Any) -> bool:
 
 async def conversation_language(app: Any, sender_id: str) -> str | None:
     """Read the conversation's language slot, for messages the channel sends by itself."""
-    from actions.constants import SLOT_LANGUAGE
-
     agent = getattr(getattr(app, "ctx", None), "agent", None)
     store = getattr(agent, "tracker_store", None)
     if store is None:

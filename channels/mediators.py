@@ -19,9 +19,10 @@ import asyncio
 import logging
 from typing import Any
 
+from handoff.cards import CALLBACK_CLAIM
+from handoff.commands import MediatorCommands
 from handoff.gate import Runtime, get_runtime, intercept
-from handoff.service import CALLBACK_CLAIM
-from handoff.store import HandoffError, Mediator
+from handoff.records import HandoffError, Mediator
 from handoff.texts import mediator_text
 
 logger = logging.getLogger(__name__)
@@ -29,14 +30,6 @@ logger = logging.getLogger(__name__)
 # Channel messages (see channels.common) → what the mediator is told the person sent.
 MEDIA_KINDS = {"media_voice": "voice", "media_attachment": "file",
                "media_location": "location"}
-
-
-def start_relay() -> None:
-    """Start this process's relay worker (server start), so queued messages go out at once."""
-    try:
-        get_runtime().relay.start()
-    except Exception:
-        logger.exception("handoff: the relay could not start; it starts with the next message")
 
 
 def _runtime(runtime: Runtime | None) -> Runtime:
@@ -62,14 +55,14 @@ async def telegram_mediator(user_id: int | None,
     if user_id is None:
         return None
     store = _runtime(runtime).handoff.store
-    mediator = await asyncio.to_thread(store.mediator_by_telegram, user_id)
+    mediator = await asyncio.to_thread(store.mediators.by_telegram, user_id)
     return mediator if mediator and mediator.active else None
 
 
 async def whatsapp_mediator(address: str, runtime: Runtime | None = None) -> Mediator | None:
     """The active mediator with this WhatsApp address, if any."""
     store = _runtime(runtime).handoff.store
-    mediator = await asyncio.to_thread(store.mediator_by_whatsapp, address)
+    mediator = await asyncio.to_thread(store.mediators.by_whatsapp, address)
     return mediator if mediator and mediator.active else None
 
 
@@ -77,7 +70,8 @@ async def mediator_command(mediator: Mediator | None, text: str, source_key: str
                            runtime: Runtime | None = None) -> str | None:
     """Carry out a mediator's message; returns the answer for them (None: nothing to say)."""
     runtime = _runtime(runtime)
-    answer = await asyncio.to_thread(runtime.handoff.command, mediator, text, source_key)
+    commands = MediatorCommands(runtime.handoff)
+    answer = await asyncio.to_thread(commands.run, mediator, text, source_key)
     await runtime.relay.flush()
     return answer
 
@@ -87,7 +81,7 @@ async def mediator_file(mediator: Mediator, caption: str, source_key: str,
     """A file a Telegram mediator sent: copied to the person of the one ticket they hold."""
     runtime = _runtime(runtime)
     handoff = runtime.handoff
-    held = await asyncio.to_thread(handoff.store.held_by, mediator.id)
+    held = await asyncio.to_thread(handoff.store.tickets.held_by, mediator.id)
     if len(held) != 1:
         key = "nothing_held" if not held else "which_ticket"
         return mediator_text(key, mediator.ui_language,

@@ -28,10 +28,10 @@ _CONTEXT = b"puglia-assistant sessions v1"
 
 
 def _key() -> bytes:
-    from channels.common import _pseudonym_key
+    from channels.common import pseudonym_key
 
     # A key of its own (HMAC of a fixed label): a session signature is never a pseudonym.
-    return hmac.new(_pseudonym_key(), _CONTEXT, hashlib.sha256).digest()
+    return hmac.new(pseudonym_key(), _CONTEXT, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.json_body import BodyError, json_object
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 from channels.base import ContactOutputChannel, EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
@@ -47,19 +47,18 @@ from channels.mediators import (
     mediator_command,
     mediator_file,
     person_in_handoff,
-    start_relay,
     telegram_mediator,
 )
 from channels.replies import ReplyLog
-from channels.store import ChannelStore, get_store
+from channels.store import ChannelStore
 from channels.turns import hand_to_rasa
-from handoff.service import CALLBACK_CLAIM
+from handoff.cards import CALLBACK_CLAIM
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DeliveryError", "RecipientUnreachable", "UnknownRecipient", "TelegramInput",
-    "TelegramOutput", "send_to_person", "make_bot",
+    "TelegramOutput", "api_call", "make_bot", "send_parts",
 ]
 
 CHANNEL = "telegram"
@@ -106,9 +105,13 @@ class BotHolder:
         return self._bot
 
     async def aclose(self) -> None:
-        """Close the Bot's HTTP pool."""
+        """Close the Bot's HTTP pool.
+
+        Not ``Bot.shutdown()``: it does nothing for a Bot never ``initialize()``d (that would
+        call getMe), and this one never is, so its connections stayed open.
+        """
         if self._bot is not None:
-            await self._bot.shutdown()
+            await self._bot.request.shutdown()
         self._bot = None
 
 
@@ -120,7 +123,11 @@ def _callback_data(index: int, payload: str) -> str:
     return f"#{index}"
 
 
-async def _call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str) -> Any:
+async def api_call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str) -> Any:
+    """Make one Bot API call, waiting out one rate limit; failures as :class:`DeliveryError`.
+
+    ``pseudonym_id`` names who the call is for in the error (never a chat id or a text).
+    """
     from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
     for attempt in range(2):
@@ -141,6 +148,35 @@ async def _call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str) -
     raise AssertionError("unreachable")
 
 
+async def send_parts(
+    bot: Any, chat_id: int | str, text: str, choices: Sequence[tuple[str, str]] = (),
+    who: str = "", once: Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
+    | None = None,
+) -> None:
+    """Send ``text`` in parts of at most ``MESSAGE_LIMIT``, the keyboard on the last part.
+
+    ``choices`` are (title, callback_data) pairs, one button a row; ``once`` wraps each call
+    (a turn's reply log, so a retried turn does not send a part twice). The replies to people
+    and the relay's messages to mediators' chats both send this way.
+    """
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
+    ) if choices else None
+    parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
+    for n, part in enumerate(parts):
+        keyboard = markup if n == len(parts) - 1 else None
+
+        def send(part: str = part, keyboard: Any = keyboard) -> Awaitable[Any]:
+            return api_call(lambda: bot.send_message(chat_id, part, reply_markup=keyboard), who)
+
+        if once is None:
+            await send()
+        else:
+            await once(part, send)
+
+
 class TelegramOutput(ContactOutputChannel):
     """Replies to a pseudonym; the chat id comes from ``channel_contacts``."""
 
@@ -152,7 +188,8 @@ class TelegramOutput(ContactOutputChannel):
         super().__init__(store, known, replies)
         self.bots = bots
 
-    async def _chat_id(self, recipient_id: str) -> int:
+    async def chat_id(self, recipient_id: str) -> int:
+        """The Telegram chat of a pseudonym; raises :class:`UnknownRecipient`."""
         return int(await self._address(recipient_id))
 
     async def deliver(
@@ -160,24 +197,14 @@ class TelegramOutput(ContactOutputChannel):
         buttons: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Send text, the keyboard on its last part; raises :class:`DeliveryError`."""
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-        chat_id = await self._chat_id(recipient_id)
-        bot = self.bots.get()
-        markup = None
+        chat_id = await self.chat_id(recipient_id)
+        choices: list[tuple[str, str]] = []
         if buttons:
             payloads = [button_payload(b) for b in buttons]
             await self.store.aset_options(recipient_id, payloads)
-            markup = InlineKeyboardMarkup([
-                [InlineKeyboardButton(str(b.get("title") or p)[:64],
-                                      callback_data=_callback_data(i, p))]
-                for i, (b, p) in enumerate(zip(buttons, payloads, strict=True), 1)
-            ])
-        parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
-        for n, part in enumerate(parts):
-            keyboard = markup if n == len(parts) - 1 else None
-            await self._once(part, lambda part=part, keyboard=keyboard: _call(
-                lambda: bot.send_message(chat_id, part, reply_markup=keyboard), recipient_id))
+            choices = [(str(b.get("title") or p), _callback_data(i, p))
+                       for i, (b, p) in enumerate(zip(buttons, payloads, strict=True), 1)]
+        await send_parts(self.bots.get(), chat_id, text, choices, recipient_id, self._once)
 
     async def _safely(self, recipient_id: str, text: str,
                       buttons: Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -199,9 +226,9 @@ class TelegramOutput(ContactOutputChannel):
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Send an image by URL (Telegram fetches it)."""
         try:
-            chat_id = await self._chat_id(recipient_id)
+            chat_id = await self.chat_id(recipient_id)
             bot = self.bots.get()
-            await self._once(image, lambda: _call(lambda: bot.send_photo(chat_id, image),
+            await self._once(image, lambda: api_call(lambda: bot.send_photo(chat_id, image),
                                                   recipient_id))
         except DeliveryError as exc:
             logger.error("telegram: image to %s not delivered: %s", recipient_id, exc)
@@ -282,7 +309,6 @@ class TelegramInput(EnvironmentInputChannel):
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
             inbox.start(app)
-            start_relay()
 
         @bp.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:
@@ -367,7 +393,7 @@ class TelegramInput(EnvironmentInputChannel):
         if job.get("callback") and not delivery.retried:
             bot = self.bots.get()  # type: ignore[union-attr]
             try:
-                await _call(lambda: bot.answer_callback_query(job["callback"]), sender)
+                await api_call(lambda: bot.answer_callback_query(job["callback"]), sender)
             except DeliveryError as exc:  # too late (15 s) or similar: the turn goes on
                 logger.info("telegram: callback answer for %s failed: %s", sender, exc)
         if "chosen" in job:
@@ -420,7 +446,7 @@ class TelegramInput(EnvironmentInputChannel):
         if job["kind"] == "claim":
             won, answer = await claim_from_card(mediator, job["data"])
             try:
-                await _call(lambda: bot.answer_callback_query(
+                await api_call(lambda: bot.answer_callback_query(
                     job["callback"], text=answer[:200], show_alert=not won), who)
             except DeliveryError as exc:
                 logger.info("telegram: claim answer not delivered: %s", exc)
@@ -436,7 +462,7 @@ class TelegramInput(EnvironmentInputChannel):
         if answer:
             text = answer[:MESSAGE_LIMIT]
             try:
-                await delivery.replies.send(text, lambda: _call(
+                await delivery.replies.send(text, lambda: api_call(
                     lambda: bot.send_message(job["chat_id"], text), who))
             except DeliveryError as exc:
                 logger.error("telegram: answer to %s not delivered: %s", who, exc)
@@ -457,24 +483,3 @@ def _media_notice(message: Any) -> str | None:
         return "media_attachment"
     return None
 
-
-async def send_to_person(
-    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
-    *, settings: Settings | None = None, store: ChannelStore | None = None,
-    bots: BotHolder | None = None,
-) -> None:
-    """Send to a person by pseudonym, outside any webhook (Telegram has no time window).
-
-    Raises :class:`UnknownRecipient` (address unknown or erased), :class:`RecipientUnreachable`
-    (the person blocked the bot) or :class:`DeliveryError`. ``bots``: a long-lived holder (the
-    handoff relay); without it one is opened and closed for this call.
-    """
-    settings = settings or get_settings()
-    if not is_configured(settings):
-        raise DeliveryError("the Telegram channel is not configured")
-    holder = bots or BotHolder(settings)
-    try:
-        await TelegramOutput(holder, store or get_store()).deliver(pseudonym_id, text, buttons)
-    finally:
-        if bots is None:
-            await holder.aclose()

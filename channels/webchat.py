@@ -41,7 +41,7 @@ from bot.json_body import BodyError, json_object
 from bot.settings import get_settings
 from channels import sessions
 from handoff.gate import Runtime, get_runtime, intercept
-from handoff.store import TRANSCRIPT_LIMIT
+from handoff.records import TRANSCRIPT_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -170,11 +170,11 @@ class WebChatInput(InputChannel):
             if not after.isdigit() or len(after) > 18:
                 return _error(400, "bad_after", "after must be an outbox row id (0 for all).")
             store = self.runtime.handoff.store
-            rows = await asyncio.to_thread(store.outbox_rows, "webchat", sender, int(after))
+            rows = await asyncio.to_thread(store.outbox.rows, "webchat", sender, int(after))
             out: list[dict[str, Any]] = []
             for row, state in rows:
                 if state == "pending":
-                    await asyncio.to_thread(store.mark_sent, row.id)
+                    await asyncio.to_thread(store.outbox.mark_sent, row.id)
                 out.append({
                     "id": row.id, "text": row.payload.get("text") or "",
                     "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")}

@@ -31,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 from channels.base import ContactOutputChannel, EnvironmentInputChannel
 from channels.common import (
     DeliveryError,
@@ -50,18 +50,17 @@ from channels.inbox import Delivery, Inbox, conversation_language
 from channels.mediators import (
     mediator_command,
     person_in_handoff,
-    start_relay,
     whatsapp_mediator,
 )
 from channels.replies import ReplyLog, digest
-from channels.store import ChannelStore, Contact, get_store
+from channels.store import ChannelStore, Contact
 from channels.turns import hand_to_rasa
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DeliveryError", "UnknownRecipient", "WindowClosed", "WhatsAppInput", "WhatsAppOutput",
-    "send_to_person", "window_open",
+    "writable_contact", "window_open",
 ]
 
 CHANNEL = "whatsapp"
@@ -111,7 +110,7 @@ class TwilioMessages:
         return self._session
 
     async def aclose(self) -> None:
-        """Close the HTTP session (server stop; ``send_to_person`` calls)."""
+        """Close the HTTP session (server stop; the outbound port closing)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
@@ -302,7 +301,6 @@ class WhatsAppInput(EnvironmentInputChannel):
         @bp.listener("after_server_start")
         async def resume(app: Any, _: Any) -> None:
             inbox.start(app)
-            start_relay()
 
         @bp.listener("before_server_stop")
         async def stop(app: Any, _: Any) -> None:
@@ -442,7 +440,7 @@ def _media_notice(job: Mapping[str, Any]) -> str | None:
     return None
 
 
-# --- sending outside a webhook (mediator handoff) --------------------------------------------
+# --- sending outside a webhook (the outbound port, channels.outbound) -------------------------
 
 
 def window_open(last_inbound_at: float | None, now: float | None = None) -> bool:
@@ -465,31 +463,3 @@ async def writable_contact(pseudonym_id: str, store: ChannelStore) -> Contact:
         raise WindowClosed(f"{pseudonym_id} last wrote more than 24 hours ago")
     return contact
 
-
-async def send_to_person(
-    pseudonym_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
-    *, settings: Settings | None = None, store: ChannelStore | None = None,
-    api: TwilioMessages | None = None,
-) -> None:
-    """Send to a person by pseudonym, outside any webhook.
-
-    Raises :class:`WindowClosed` when the person last wrote more than 24 hours ago (send an
-    approved template instead, or tell the mediator), :class:`UnknownRecipient` when the address
-    is unknown or erased, and :class:`DeliveryError` when Twilio refuses the message. ``api``: a
-    long-lived client (the handoff relay); without it one is opened and closed for this call.
-    """
-    settings = settings or get_settings()
-    if not is_configured(settings):
-        raise DeliveryError("the WhatsApp channel is not configured")
-    store = store or get_store()
-    await writable_contact(pseudonym_id, store)
-    client = api or TwilioMessages.from_settings(settings)
-    try:
-        output = WhatsAppOutput(client, store)
-        if buttons:
-            await store.aset_options(pseudonym_id, [button_payload(b) for b in buttons])
-            text = render_numbered(text, buttons)
-        await output.deliver(pseudonym_id, text)
-    finally:
-        if api is None:
-            await client.aclose()

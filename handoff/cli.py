@@ -61,7 +61,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        mediator = _store().add_mediator(
+        mediator = _store().mediators.add(
             args.name, args.languages, telegram_user_id=args.telegram, whatsapp=args.whatsapp,
             provinces=args.provinces.split(",") if args.provinces else (), hours=args.hours,
             ui_language=args.ui_language)
@@ -80,7 +80,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
-    for m in _store().mediators():
+    for m in _store().mediators.all():
         where = ("telegram" if m.telegram_user_id else "whatsapp" if m.whatsapp else "desk")
         state = "active" if m.active else "off"
         print(f"{m.id:>4} {m.name:<24} {','.join(m.languages):<20} {where:<9} "
@@ -89,7 +89,7 @@ def _cmd_list(_: argparse.Namespace) -> int:
 
 
 def _cmd_switch(args: argparse.Namespace) -> int:
-    if not _store().set_mediator_active(args.name, args.func_active):
+    if not _store().mediators.set_active(args.name, args.func_active):
         print(f"error: no mediator named {args.name!r}", file=sys.stderr)
         return 1
     return 0
@@ -112,11 +112,11 @@ def _cmd_password(args: argparse.Namespace) -> int:
     from handoff.credentials import hash_password
 
     store = _store()
-    if store.mediator_by_name(args.name) is None:
+    if store.mediators.by_name(args.name) is None:
         print(f"error: no mediator named {args.name!r}", file=sys.stderr)
         return 1
     if args.remove:
-        store.set_password(args.name, None)
+        store.mediators.set_password(args.name, None)
         print(f"{args.name}: desk password removed")
         return 0
     password = _read_password(args.stdin)
@@ -127,7 +127,7 @@ def _cmd_password(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    store.set_password(args.name, hashed)
+    store.mediators.set_password(args.name, hashed)
     print(f"{args.name}: desk password set; sessions signed in with the old one have ended")
     return 0
 
@@ -136,7 +136,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
     from handoff.service import Handoff
 
     handoff = Handoff(_store())
-    mediator = handoff.store.mediator_by_name(args.name)
+    mediator = handoff.store.mediators.by_name(args.name)
     if mediator is None or not mediator.active:
         print(f"error: no active mediator named {args.name!r}", file=sys.stderr)
         return 1
@@ -153,7 +153,7 @@ def _cmd_link(args: argparse.Namespace) -> int:
 def _cmd_tickets(args: argparse.Namespace) -> int:
     statuses = ("waiting", "claimed", "closed") if args.all else ("waiting", "claimed")
     now = time.time()
-    for ticket in _store().tickets(statuses):
+    for ticket in _store().tickets.in_states(statuses):
         minutes = (now - ticket.opened_at) / 60
         print(f"{ticket.label:>6} {ticket.status:<8} p{ticket.priority} {ticket.language:<3} "
               f"{ticket.channel:<9} {ticket.topic or '-':<24} {ticket.comune or '-':<20} "

@@ -85,7 +85,7 @@ async def intercept(
     if not body:
         return False
     intent: tuple[str | None, float] = (None, 0.0)
-    if stripped and await asyncio.to_thread(handoff.store.open_ticket_for, person):
+    if stripped and await asyncio.to_thread(handoff.store.tickets.open_for, person):
         intent = await _intent(app, stripped)
         if (intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE) or \
                 await _erasure_asked(app, person):
@@ -93,7 +93,7 @@ async def intercept(
     change = await asyncio.to_thread(handoff.person_wrote, person, body, source_key)
     if change is None:
         # Not in handoff. A rating was asked for and the person wrote something else instead.
-        await asyncio.to_thread(handoff.store.skip_rating, person)
+        await asyncio.to_thread(handoff.store.ratings.skip, person)
         return False
     if change.duplicate:
         logger.info("handoff: message %s already relayed, not again", source_key)

@@ -61,7 +61,7 @@ INCOMING_DIR = "incoming"  # files still arriving, under MEDIA_DIR
 STRAY_SECONDS = 3600.0  # an incoming file this old belonged to a download that died
 HEAD_BYTES = 1024  # what the content check looks at
 
-# Person-side messages (domain.yml, under media) and mediator-side ones (locales/mediators), by reason.
+# Person-side messages (domain.yml, under media), mediator-side ones (locales/mediators).
 PERSON_RESPONSES = {reason: f"utter_media_refused_{reason}" for reason in REASONS}
 MEDIATOR_KEYS = {reason: f"media_refused_{reason}" for reason in REASONS}
 

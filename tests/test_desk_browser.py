@@ -113,11 +113,11 @@ def test_a_mediator_opens_the_desk_from_a_one_time_link(  # type: ignore[no-unty
 
     store = HandoffStore(f"sqlite:///{stack.log_path.parent / 'tracker.db'}")
     try:
-        omar = store.add_mediator("Omar", ["ar"], telegram_user_id="90001", ui_language="en")
+        omar = store.mediators.add("Omar", ["ar"], telegram_user_id="90001", ui_language="en")
         settings = dataclasses.replace(get_settings(),
                                        mediator_desk_url=f"{stack.base_url}/webhooks/desk/")
         assert Handoff(store, settings).send_desk_link(omar) == "telegram"
-        (row, _), = store.outbox_rows("telegram", "90001")
+        (row, _), = store.outbox.rows("telegram", "90001")
     finally:
         store.dispose()
     link = re.search(r"(http://\S+#login=[\w-]+)", row.payload["text"]).group(1)

@@ -64,13 +64,13 @@ async def test_delete_my_data_erases_the_address_and_mediator_tickets(url: str) 
     from handoff.texts import mediator_text
 
     channels, handoff = get_store(url), Handoff(get_handoff_store(url))
-    amina = handoff.store.add_mediator("Amina", ["ar"], telegram_user_id="111")
+    amina = handoff.store.mediators.add("Amina", ["ar"], telegram_user_id="111")
     for person in ("wa-a", "wa-b"):
         address = f"whatsapp:+39333000{person[-1] == 'a':d}"
         channels.record_inbound(person, "whatsapp", address)
         channels.claim("whatsapp", f"SM-{person}", {"from": address, "text": "my words"})
         handoff.request(person, "whatsapp", "ar", transcript=[("person", "my address is …")])
-    ticket = handoff.store.open_ticket_for("wa-a")
+    ticket = handoff.store.tickets.open_for("wa-a")
     handoff.claim(ticket.id, amina)  # "delete my data" in the middle of a hand-off
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
     tracker = DialogueStateTracker.from_events(
@@ -79,12 +79,13 @@ async def test_delete_my_data_erases_the_address_and_mediator_tickets(url: str) 
     await get_runtime(url).relay.stop()
 
     assert channels.lookup("wa-a") is None
-    assert handoff.store.open_ticket_for("wa-a") is None and handoff.store.ticket(ticket.id) is None
+    tickets = handoff.store.tickets
+    assert tickets.open_for("wa-a") is None and tickets.get(ticket.id) is None
     assert channels.claim("whatsapp", "SM-wa-a", {})  # its inbox row is gone: a new claim
     assert channels.lookup("wa-b") is not None
-    assert handoff.store.open_ticket_for("wa-b") is not None
+    assert handoff.store.tickets.open_for("wa-b") is not None
     assert not channels.claim("whatsapp", "SM-wa-b", {})
-    told = [row.payload["text"] for row, _ in handoff.store.outbox_rows("telegram", "111")]
+    told = [row.payload["text"] for row, _ in handoff.store.outbox.rows("telegram", "111")]
     assert mediator_text("person_erased", "it", ticket=f"#{ticket.id}") in told
     channels.dispose()
     handoff.store.dispose()

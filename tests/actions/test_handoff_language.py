@@ -74,7 +74,7 @@ async def test_the_ticket_and_the_reply_are_in_the_conversation_language(
 
     await ActionRequestMediator().run(dispatcher, tracker, {})
 
-    (ticket,) = handoff.store.tickets()
+    (ticket,) = handoff.store.tickets.in_states()
     assert (ticket.language, ticket.last_language) == ("ar", "it")
     (reply,) = dispatcher.messages
     assert reply["response"] == "utter_handoff_opened" and reply["language"] == "ar"

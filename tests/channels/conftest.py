@@ -57,10 +57,10 @@ def channel_env(monkeypatch, tmp_path, twilio_api, telegram_api):
     get_settings.cache_clear()
     from channels import common
 
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     yield env
     get_settings.cache_clear()
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
 
 
 @pytest.fixture
@@ -104,11 +104,14 @@ def handoff_store(tmp_path):
 
 
 @pytest.fixture
-def runtime(handoff_store, store):
-    """A handoff service and relay on those tables and the channel store."""
+async def runtime(handoff_store, store):
+    """A handoff service and relay on those tables, sending through the channels' port."""
+    from channels.outbound import ChannelOutbound
     from handoff.gate import Runtime
     from handoff.relay import Relay
     from handoff.service import Handoff
 
     handoff = Handoff(handoff_store)
-    return Runtime(handoff, Relay(handoff, channel_store=store))
+    outbound = ChannelOutbound(store=store)
+    yield Runtime(handoff, Relay(handoff, outbound))
+    await outbound.aclose()

@@ -36,19 +36,19 @@ def dev_key(monkeypatch, tmp_path):
     monkeypatch.delenv("PSEUDONYM_SECRET", raising=False)
     monkeypatch.setattr(common, "VAR_DIR", tmp_path / "var")
     get_settings.cache_clear()
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     yield tmp_path / "var" / common.PSEUDONYM_KEY_FILE
     get_settings.cache_clear()
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
 
 
 def test_without_a_secret_a_private_per_installation_key_is_created(dev_key):
     first = pseudonym("wa", "whatsapp:+393331234567")
     assert dev_key.exists() and stat.S_IMODE(os.stat(dev_key).st_mode) == 0o600
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     assert pseudonym("wa", "whatsapp:+393331234567") == first  # stable across restarts
     dev_key.write_text("another-installation")
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     assert pseudonym("wa", "whatsapp:+393331234567") != first
 
 

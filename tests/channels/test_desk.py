@@ -61,12 +61,12 @@ async def test_sign_in_registers_a_desk_only_mediator_once(desk, handoff_store):
     mediator = data["mediator"]
     assert mediator["name"] == "Sara" and mediator["languages"] == ["en", "fr"]
     assert mediator["desk_only"] is True
-    stored = handoff_store.mediator_by_name("Sara")
+    stored = handoff_store.mediators.by_name("Sara")
     assert stored.id == mediator["id"] and not stored.telegram_user_id and not stored.whatsapp
 
     # The same name again is the same mediator.
     again = await sign_in(desk, "Sara")
-    assert len(handoff_store.mediators()) == 1
+    assert len(handoff_store.mediators.all()) == 1
     status, data = await call(desk, "GET", "me", mediator=again)
     assert (status, data["mediator"]["id"]) == (200, mediator["id"])
 
@@ -118,7 +118,7 @@ async def test_claim_moves_the_ticket_to_the_mediator(desk, runtime, handoff_sto
     status, queue = await call(desk, "GET", "queue", mediator=me)
     assert queue["waiting"] == [] and [t["id"] for t in queue["held"]] == [ticket.id]
     # The person is told who joined (the web chat fetches it).
-    notices = [row.payload["text"] for row, _ in handoff_store.outbox_rows("webchat", PERSON)]
+    notices = [row.payload["text"] for row, _ in handoff_store.outbox.rows("webchat", PERSON)]
     assert any("Sara" in text for text in notices)
     # A double click is not an error.
     status, data = await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=me)
@@ -138,8 +138,8 @@ async def test_of_two_desks_claiming_one_ticket_one_wins(desk, runtime, handoff_
     assert lost["error"] == "claimed_by_other"
     assert lost["holder"] == won["ticket"]["holder"]
     assert won["ticket"]["holder"] in lost["message"]
-    winner = handoff_store.mediator_by_name(won["ticket"]["holder"])
-    assert handoff_store.ticket(ticket.id).mediator_id == winner.id
+    winner = handoff_store.mediators.by_name(won["ticket"]["holder"])
+    assert handoff_store.tickets.get(ticket.id).mediator_id == winner.id
 
 
 @pytest.mark.parametrize("channel, person, destination", [
@@ -159,9 +159,9 @@ async def test_a_message_sent_twice_is_stored_and_queued_once(
     assert first == (200, {"duplicate": False})
     assert again == (200, {"duplicate": True})
 
-    said = [m for m in handoff_store.transcript(ticket.id) if m.author == "mediator"]
+    said = [m for m in handoff_store.transcripts.messages(ticket.id) if m.author == "mediator"]
     assert [m.text for m in said] == ["Hello, I am Sara"]
-    relayed = [row for row, _ in handoff_store.outbox_rows(destination, person)
+    relayed = [row for row, _ in handoff_store.outbox.rows(destination, person)
                if row.payload["kind"] == "relay"]
     assert [row.payload["text"] for row in relayed] == ["Hello, I am Sara"]
 
@@ -180,7 +180,7 @@ async def test_messages_are_read_after_an_id_with_notes_and_reports_marked(
     status, _ = await call(desk, "POST", f"tickets/{ticket.id}/notes",
                            {"text": "asks about Lecce questura", "client_id": "n1"}, mediator=me)
     assert status == 200
-    await asyncio.to_thread(handoff_store.system_message, ticket.id, "NOT delivered")
+    await asyncio.to_thread(handoff_store.transcripts.system_message, ticket.id, "NOT delivered")
 
     status, data = await call(desk, "GET", f"tickets/{ticket.id}/messages?after={seen}",
                               mediator=me)
@@ -191,7 +191,7 @@ async def test_messages_are_read_after_an_id_with_notes_and_reports_marked(
     ]
     assert data["messages"][1]["mediator"] == "Sara"
     # A note never reaches the person.
-    texts = [row.payload["text"] for row, _ in handoff_store.outbox_rows("webchat", PERSON)]
+    texts = [row.payload["text"] for row, _ in handoff_store.outbox.rows("webchat", PERSON)]
     assert "asks about Lecce questura" not in texts
 
 
@@ -202,12 +202,12 @@ async def test_close_asks_the_person_for_a_rating(desk, runtime, handoff_store):
 
     status, data = await call(desk, "POST", f"tickets/{ticket.id}/close", mediator=me)
     assert status == 200 and data["ticket"]["status"] == "closed"
-    last, state = handoff_store.outbox_rows("webchat", PERSON)[-1]
+    last, state = handoff_store.outbox.rows("webchat", PERSON)[-1]
     assert state == "pending"
     assert "from 1 (not at all) to 5 (very)" in last.payload["text"]
     assert [b["payload"] for b in last.payload["buttons"]] == [
         f"/handoff_rating {n}" for n in range(1, 6)]
-    assert handoff_store.awaiting_rating(PERSON).id == ticket.id
+    assert handoff_store.ratings.awaiting(PERSON).id == ticket.id
     # Closed is closed (the store answers that the mediator no longer holds it).
     status, data = await call(desk, "POST", f"tickets/{ticket.id}/close", mediator=me)
     assert status == 409 and data["error"] in ("closed", "not_yours")
@@ -229,7 +229,7 @@ async def test_release_and_transfer_put_the_ticket_back_in_the_queue(desk, runti
                               {"language": "ar"}, mediator=me)
     assert status == 200
     assert (data["ticket"]["status"], data["ticket"]["language"]) == ("waiting", "ar")
-    assert handoff_store.ticket(ticket.id).wanted_language == "ar"
+    assert handoff_store.tickets.get(ticket.id).wanted_language == "ar"
 
 
 async def test_only_the_holder_acts_on_a_ticket(desk, runtime):
@@ -275,7 +275,8 @@ async def test_bad_input_gets_clear_4xx_errors(desk, runtime):
         assert (status, data["error"]) == (want_status, want_code), data
         assert data["message"]
     # None of it reached the transcript.
-    assert [m.author for m in runtime.handoff.store.transcript(ticket.id)] == ["person", "bot"]
+    transcript = runtime.handoff.store.transcripts.messages(ticket.id)
+    assert [m.author for m in transcript] == ["person", "bot"]
 
 
 @pytest.mark.parametrize("peer, headers, token, allowed", [
@@ -325,14 +326,6 @@ async def test_requests_from_elsewhere_need_the_token(runtime, store):
         assert (await call(served, "GET", "languages", headers=with_token))[0] == 200
     finally:
         await stop()
-
-
-async def test_the_relay_runs_while_the_desk_is_served(runtime, store):
-    served, stop = await serve(MediatorDeskInput(runtime=runtime), store)
-    task = runtime.relay._task
-    assert task is not None and not task.done()
-    await stop()
-    assert runtime.relay._task is None and task.done()
 
 
 async def test_the_relay_stops_even_right_after_a_wake(runtime, handoff_store):

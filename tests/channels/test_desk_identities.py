@@ -43,7 +43,7 @@ async def test_a_header_naming_another_mediator_counts_for_nothing(desk, runtime
     ticket = await asyncio.to_thread(open_ticket, runtime)
     sara, eve = await sign_in(desk, "Sara"), await sign_in(desk, "Eve")
     await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=sara)
-    sara_id = runtime.handoff.store.mediator_by_name("Sara").id
+    sara_id = runtime.handoff.store.mediators.by_name("Sara").id
     path = f"tickets/{ticket.id}/messages"
 
     # The old X-Mediator-Id header is ignored; Eve's own session cannot read Sara's ticket.
@@ -56,7 +56,7 @@ async def test_a_header_naming_another_mediator_counts_for_nothing(desk, runtime
     payload, signature = eve.split(".")
     forged_payload = sessions._b64(
         sessions._unb64(payload).replace(b"|" + str(
-            runtime.handoff.store.mediator_by_name("Eve").id).encode() + b"|",
+            runtime.handoff.store.mediators.by_name("Eve").id).encode() + b"|",
             b"|" + str(sara_id).encode() + b"|"))
     status, data = await call(desk, "GET", path, mediator=f"{forged_payload}.{signature}")
     assert (status, data["error"]) == (401, "sign_in")
@@ -68,8 +68,8 @@ async def test_a_header_naming_another_mediator_counts_for_nothing(desk, runtime
 
 async def test_a_password_signs_in_and_a_new_one_ends_old_sessions(desk, runtime):
     store = runtime.handoff.store
-    await asyncio.to_thread(store.add_mediator, "Sara", ["en"], telegram_user_id="111")
-    await asyncio.to_thread(store.set_password, "Sara", hash_password(PASSWORD))
+    await asyncio.to_thread(store.mediators.add, "Sara", ["en"], telegram_user_id="111")
+    await asyncio.to_thread(store.mediators.set_password, "Sara", hash_password(PASSWORD))
 
     status, data = await call(desk, "POST", "signin", {"name": "Sara", "password": "wrong one!"})
     assert (status, data["error"]) == (401, "bad_credentials")
@@ -80,20 +80,21 @@ async def test_a_password_signs_in_and_a_new_one_ends_old_sessions(desk, runtime
     session = data["session"]
     assert (await call(desk, "GET", "queue", mediator=session))[0] == 200
 
-    await asyncio.to_thread(store.set_password, "Sara", hash_password("a brand new password"))
+    await asyncio.to_thread(store.mediators.set_password, "Sara",
+                            hash_password("a brand new password"))
     status, data = await call(desk, "GET", "queue", mediator=session)
     assert (status, data["error"]) == (401, "sign_in")
 
 
 async def test_switched_off_mediators_lose_their_session(desk, runtime):
     session = await sign_in(desk, "Sara")
-    await asyncio.to_thread(runtime.handoff.store.set_mediator_active, "Sara", False)
+    await asyncio.to_thread(runtime.handoff.store.mediators.set_active, "Sara", False)
     status, data = await call(desk, "GET", "queue", mediator=session)
     assert (status, data["error"]) == (403, "inactive")
 
 
 async def test_the_local_try_out_never_signs_in_a_real_mediator_by_name(desk, runtime):
-    await asyncio.to_thread(runtime.handoff.store.add_mediator, "Sara", ["en"],
+    await asyncio.to_thread(runtime.handoff.store.mediators.add, "Sara", ["en"],
                             telegram_user_id="111")
     status, data = await call(desk, "POST", "signin", {"name": "Sara", "languages": ["en"]})
     assert (status, data["error"]) == (401, "link_required")
@@ -105,12 +106,12 @@ async def test_from_elsewhere_only_a_password_or_a_link_signs_in(public_desk, ru
     for body in ({"name": "Mallory", "languages": ["en"]}, {"name": "Sara", "languages": ["en"]}):
         status, data = await call(public_desk, "POST", "signin", body, headers=FROM_ELSEWHERE)
         assert (status, data["error"]) == (401, "bad_credentials"), body
-    await asyncio.to_thread(store.add_mediator, "Sara", ["en"])  # desk-only, no password yet
+    await asyncio.to_thread(store.mediators.add, "Sara", ["en"])  # desk-only, no password yet
     status, data = await call(public_desk, "POST", "signin", {"name": "Sara"},
                               headers=FROM_ELSEWHERE)
     assert (status, data["error"]) == (401, "bad_credentials")
-    assert [m.name for m in store.mediators()] == ["Sara"]
-    await asyncio.to_thread(store.set_password, "Sara", hash_password(PASSWORD))
+    assert [m.name for m in store.mediators.all()] == ["Sara"]
+    await asyncio.to_thread(store.mediators.set_password, "Sara", hash_password(PASSWORD))
     status, data = await call(public_desk, "POST", "signin",
                               {"name": "Sara", "password": PASSWORD}, headers=FROM_ELSEWHERE)
     assert status == 200
@@ -124,13 +125,13 @@ async def test_a_one_time_link_reaches_the_mediator_s_chat_and_works_once(
     public_desk, runtime
 ):
     store = runtime.handoff.store
-    omar = await asyncio.to_thread(store.add_mediator, "Omar", ["ar"], telegram_user_id="4242",
+    omar = await asyncio.to_thread(store.mediators.add, "Omar", ["ar"], telegram_user_id="4242",
                                    ui_language="en")
     handoff = Handoff(store, dataclasses.replace(
         runtime.handoff.settings, mediator_desk_url="https://desk.example.org/d/"))
     assert await asyncio.to_thread(handoff.send_desk_link, omar, 15) == "telegram"
 
-    sent = [row.payload["text"] for row, _ in store.outbox_rows("telegram", "4242")]
+    sent = [row.payload["text"] for row, _ in store.outbox.rows("telegram", "4242")]
     assert len(sent) == 1
     code = re.search(r"https://desk\.example\.org/d/#login=([\w-]+)$", sent[0]).group(1)
     assert sent[0] == mediator_text("desk_link", "en", minutes=15,
@@ -149,17 +150,17 @@ async def test_a_one_time_link_reaches_the_mediator_s_chat_and_works_once(
 
 async def test_an_expired_link_does_not_sign_in(public_desk, runtime):
     store = runtime.handoff.store
-    omar = await asyncio.to_thread(store.add_mediator, "Omar", ["ar"], telegram_user_id="4242")
+    omar = await asyncio.to_thread(store.mediators.add, "Omar", ["ar"], telegram_user_id="4242")
     from handoff.credentials import new_login_code
 
     code, code_hash = new_login_code()
-    await asyncio.to_thread(store.set_login_code, omar.id, code_hash, 1.0)  # long gone
+    await asyncio.to_thread(store.mediators.set_login_code, omar.id, code_hash, 1.0)  # long gone
     status, data = await call(public_desk, "POST", "link", {"code": code},
                               headers=FROM_ELSEWHERE)
     assert (status, data["error"]) == (401, "bad_link")
 
 
 def test_desk_only_mediators_get_no_link(runtime):
-    sara = runtime.handoff.store.add_mediator("Sara", ["en"])
+    sara = runtime.handoff.store.mediators.add("Sara", ["en"])
     assert runtime.handoff.send_desk_link(sara) is None
-    assert runtime.handoff.store.outbox_rows() == []
+    assert runtime.handoff.store.outbox.rows() == []

@@ -147,7 +147,7 @@ async def test_issue_14_edges_on_the_running_assistant(tmp_path):
     url = f"sqlite:///{tmp_path / 'edges.db'}"
     log = tmp_path / "bot-run.log"
     store = HandoffStore(url)
-    store.add_mediator("Sara", ["it", "en"], telegram_user_id=str(SARA))
+    store.mediators.add("Sara", ["it", "en"], telegram_user_id=str(SARA))
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, log_path=log,
                               extra_env={"RASA_AUTH_TOKEN": TOKEN})
@@ -217,8 +217,8 @@ async def rest_cannot_act_for_others(io: Io, store: HandoffStore) -> None:
             "input_channel": "telegram", "metadata": {"language_hint": "ar"}}
     for _ in range(3):
         assert (await io.request("POST", target, json.dumps(body).encode()))[0] == 200
-    assert store.open_ticket_for("rest-person") is None
-    assert store.tickets() == []
+    assert store.tickets.open_for("rest-person") is None
+    assert store.tickets.in_states() == []
     as_whatsapp = {"sender": "wa-0123456789abcdef01234567", "message": "ciao"}
     assert (await io.request("POST", target, json.dumps(as_whatsapp).encode()))[0] == 403
 
@@ -226,7 +226,7 @@ async def rest_cannot_act_for_others(io: Io, store: HandoffStore) -> None:
 async def delete_my_data_in_a_hand_off(io: Io, store: HandoffStore) -> None:
     await io.whatsapp("I want to talk to a mediator, my name is Lucia Ferrante")
     opened = await eventually(io.to_person, lambda t: any("#" in x for x in t), "ticket")
-    ticket = store.tickets()[0]
+    ticket = store.tickets.in_states()[0]
     assert f"#{ticket.id}" in opened[-1]
     assert await io.telegram_update(telegram_callback_update(f"claim:{ticket.id}",
                                                              chat_id=SARA)) == 200
@@ -247,8 +247,8 @@ async def delete_my_data_in_a_hand_off(io: Io, store: HandoffStore) -> None:
                      "erased")
     told = mediator_text("person_erased", "it", ticket=f"#{ticket.id}")
     await eventually(lambda: io.to_chat(SARA), lambda t: told in t, "mediator told")
-    assert store.ticket(ticket.id) is None and store.open_ticket_for is not None
-    transcript_words = [row.payload["text"] for row, _ in store.outbox_rows()
+    assert store.tickets.get(ticket.id) is None and store.tickets.open_for is not None
+    transcript_words = [row.payload["text"] for row, _ in store.outbox.rows()
                         if "Garibaldi" in row.payload["text"]]
     assert transcript_words == []
     with store.engine.connect() as conn:

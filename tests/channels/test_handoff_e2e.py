@@ -110,8 +110,8 @@ async def test_mediator_loop_both_ways_with_restart():
            "HANDOFF_DEFAULT_WAIT_MINUTES": "15"}
     with postgres_database("handoff_e2e") as url:
         store = HandoffStore(url)
-        store.add_mediator("Sara", ["ar", "en", "it"], telegram_user_id=str(SARA))
-        store.add_mediator("Marco", ["uk", "ru"], whatsapp=MARCO, ui_language="en")
+        store.mediators.add("Sara", ["ar", "en", "it"], telegram_user_id=str(SARA))
+        store.mediators.add("Marco", ["uk", "ru"], whatsapp=MARCO, ui_language="en")
         stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, extra_env=env)
         try:
             async with aiohttp.ClientSession() as http:
@@ -141,7 +141,7 @@ async def test_mediator_loop_both_ways_with_restart():
                 # a Telegram update that Telegram will deliver again after the restart.
                 from handoff.service import Handoff
 
-                sara = store.mediator_by_name("Sara")
+                sara = store.mediators.by_name("Sara")
                 Handoff(store).reply(second, sara, "stored while down", "desk:restart-1")
                 redelivered = telegram_text_update("sent during the restart", chat_id=SARA,
                                                    language="it")
@@ -180,7 +180,8 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
 
     # The person writes before anyone claims: kept for the mediator, the bot stays quiet.
     await io.whatsapp(PERSON_WA, "is anyone there?")
-    await eventually(lambda: [m.text for m in store.transcript(ticket)], has("is anyone there?"),
+    await eventually(lambda: [m.text for m in store.transcripts.messages(ticket)],
+                     has("is anyone there?"),
                      "message kept in the ticket")
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
     claimed = await eventually(lambda: io.chat_texts(SARA), has(f"#{ticket}"), "claim")
@@ -190,7 +191,7 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
     await eventually(lambda: io.telegram.methods("answerCallbackQuery"),
                      lambda a: len(a) >= 2, "second claim answered")
-    assert store.ticket(ticket).mediator_id == store.mediator_by_name("Sara").id
+    assert store.tickets.get(ticket).mediator_id == store.mediators.by_name("Sara").id
 
     # Both ways, in order; a webhook Twilio delivers twice is relayed once.
     sid = "SM" + "d" * 32
@@ -230,7 +231,7 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     await io.whatsapp(PERSON_WA, "5")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has(render("utter_handoff_rated", "en")),
                      "thanks for the rating")
-    assert store.ticket(ticket).rating == 5
+    assert store.tickets.get(ticket).rating == 5
     await io.whatsapp(PERSON_WA, "how do I renew my permesso di soggiorno? I live in Bari")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Questura di Bari"), "bot is back")
     return ticket

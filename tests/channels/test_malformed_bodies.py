@@ -75,7 +75,7 @@ async def test_webchat(webchat, name):
 async def test_desk(desk, runtime, name):
     ticket = await asyncio.to_thread(
         lambda: runtime.handoff.request("web-p1", "webchat", "en", "request").ticket)
-    sara = await asyncio.to_thread(runtime.handoff.store.add_mediator, "Sara", ["en"])
+    sara = await asyncio.to_thread(runtime.handoff.store.mediators.add, "Sara", ["en"])
     await asyncio.to_thread(runtime.handoff.claim, ticket.id, sara)
     async with desk.http.post(desk.url + "api/signin", json={"name": "Sara"}) as resp:
         headers = {"X-Desk-Session": (await resp.json())["session"]}
@@ -88,8 +88,8 @@ async def test_desk(desk, runtime, name):
             assert 400 <= status < 500, (path, status)
         else:
             _assert_refused(name, status)
-    assert [m.author for m in runtime.handoff.store.transcript(ticket.id)] == []
-    assert runtime.handoff.store.ticket(ticket.id).status == "claimed"
+    assert [m.author for m in runtime.handoff.store.transcripts.messages(ticket.id)] == []
+    assert runtime.handoff.store.tickets.get(ticket.id).status == "claimed"
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -204,16 +204,16 @@ def test_the_desk_shows_an_arabic_ticket_whose_last_message_is_italian(  # type:
     from selenium.webdriver.support.ui import WebDriverWait
 
     # Karim reads cards on Telegram; he speaks Arabic, Marco only Italian.
-    handoff_store.add_mediator("Karim", ["ar"], telegram_user_id="90001", ui_language="en")
-    handoff_store.add_mediator("Marco", ["it"], telegram_user_id="90002", ui_language="it")
+    handoff_store.mediators.add("Karim", ["ar"], telegram_user_id="90001", ui_language="en")
+    handoff_store.mediators.add("Marco", ["it"], telegram_user_id="90002", ui_language="it")
     monkeypatch.setattr(ActionRequestMediator, "handoff", runtime.handoff)
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionRequestMediator().run(dispatcher, arabic_conversation_then_italian(), {}))
 
-    (ticket,) = handoff_store.tickets()
+    (ticket,) = handoff_store.tickets.in_states()
     assert (ticket.language, ticket.last_language) == ("ar", "it")
     assert dispatcher.messages[0]["language"] == "ar"  # told in Arabic that a mediator comes
-    (card,) = [row for row, _ in handoff_store.outbox_rows("telegram")]
+    (card,) = [row for row, _ in handoff_store.outbox.rows("telegram")]
     assert card.address == "90001"
     assert "Language: ar (last message it)" in card.payload["text"]
 

@@ -197,22 +197,26 @@ async def test_a_channel_without_credentials_is_off(monkeypatch, store, caplog):
 
 
 async def test_send_to_person_reaches_the_chat_and_reports_a_blocked_bot(telegram, telegram_api):
-    from channels.telegram import RecipientUnreachable, UnknownRecipient, send_to_person
+    from channels.outbound import ChannelOutbound
+    from channels.telegram import RecipientUnreachable, UnknownRecipient
 
     await post(telegram, telegram_text_update("ciao"))
     await telegram_api.wait_for("sendMessage", 1)
     person = telegram.bot.received[0].sender_id
+    port = ChannelOutbound(store=telegram.store)
+    try:
+        await port.send_to_person(person, "A mediator writes", BUTTONS[:1])
+        sent = await telegram_api.wait_for("sendMessage", 2)
+        assert sent[1]["text"] == "A mediator writes" and int(sent[1]["chat_id"]) == CHAT
+        assert sent[1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Bari"
 
-    await send_to_person(person, "A mediator writes", buttons=BUTTONS[:1], store=telegram.store)
-    sent = await telegram_api.wait_for("sendMessage", 2)
-    assert sent[1]["text"] == "A mediator writes" and int(sent[1]["chat_id"]) == CHAT
-    assert sent[1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Bari"
-
-    telegram_api.blocked_chats.add(CHAT)
-    with pytest.raises(RecipientUnreachable):
-        await send_to_person(person, "hello?", store=telegram.store)
-    with pytest.raises(UnknownRecipient):
-        await send_to_person("tg-000000000000000000000000", "hi", store=telegram.store)
+        telegram_api.blocked_chats.add(CHAT)
+        with pytest.raises(RecipientUnreachable):
+            await port.send_to_person(person, "hello?")
+        with pytest.raises(UnknownRecipient):
+            await port.send_to_person("tg-000000000000000000000000", "hi")
+    finally:
+        await port.aclose()
 
 
 async def test_set_webhook_registers_url_and_secret(channel_env, telegram_api):

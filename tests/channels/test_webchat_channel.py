@@ -49,7 +49,7 @@ async def poll(webchat, sender=PERSON, after=0, headers=None):
 def in_handoff(runtime, person=PERSON):
     """A web chat person whose ticket Sara holds."""
     ticket = runtime.handoff.request(person, "webchat", "en", "request").ticket
-    sara = runtime.handoff.store.add_mediator("Sara", ["en"])
+    sara = runtime.handoff.store.mediators.add("Sara", ["en"])
     runtime.handoff.claim(ticket.id, sara)
     return ticket, sara
 
@@ -81,7 +81,7 @@ async def test_in_a_handoff_the_bot_is_quiet_and_the_message_joins_the_ticket(
     status, replies = await post(webchat, {"sender": PERSON, "message": "is anyone there?"})
     assert (status, replies) == (200, [])
     assert webchat.bot.received == []
-    said = [(m.author, m.text) for m in handoff_store.transcript(ticket.id)]
+    said = [(m.author, m.text) for m in handoff_store.transcripts.messages(ticket.id)]
     assert said[-1] == ("person", "is anyone there?")
 
 
@@ -98,7 +98,7 @@ async def test_a_mediator_reply_is_fetched_once(webchat, runtime, handoff_store)
     assert [(m["kind"], m["text"]) for m in data["messages"]] == [("relay", "Hello, I am Sara")]
     row_id = data["messages"][0]["id"]
     assert data["after"] == row_id
-    assert dict((r.id, state) for r, state in handoff_store.outbox_rows("webchat", PERSON))[
+    assert dict((r.id, state) for r, state in handoff_store.outbox.rows("webchat", PERSON))[
         row_id] == "sent"
 
     # Once: the next poll, from where the page got to, has nothing new.
@@ -121,7 +121,7 @@ async def test_after_closing_the_rating_question_comes_and_its_button_is_taken(
 
     status, replies = await post(webchat, {"sender": PERSON, "message": "/handoff_rating 5"})
     assert (status, replies) == (200, [])
-    assert handoff_store.ticket(ticket.id).rating == 5
+    assert handoff_store.tickets.get(ticket.id).rating == 5
     # The bot is back for what comes next.
     status, replies = await post(webchat, {"sender": PERSON, "message": "hello"})
     assert [r["text"] for r in replies] == ["echo: hello"]
@@ -183,10 +183,10 @@ async def test_knowing_an_id_is_not_enough_to_write_or_read_as_that_person(
     assert (await poll(webchat, PERSON, headers={}))[1]["error"] == "session_required"
     assert (await poll(webchat, PERSON, headers=eve))[1]["error"] == "not_your_conversation"
     # Nothing was read (still pending) and nothing joined the ticket.
-    states = [state for row, state in handoff_store.outbox_rows("webchat", PERSON)
+    states = [state for row, state in handoff_store.outbox.rows("webchat", PERSON)
               if row.payload.get("kind") == "relay"]
     assert states == ["pending"]
-    assert "it's me" not in [m.text for m in handoff_store.transcript(ticket.id)]
+    assert "it's me" not in [m.text for m in handoff_store.transcripts.messages(ticket.id)]
     assert webchat.bot.received == []
     # The holder reads it.
     status, data = await poll(webchat, PERSON)

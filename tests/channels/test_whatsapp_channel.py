@@ -237,54 +237,73 @@ async def test_no_phone_number_or_text_in_the_logs(whatsapp, twilio_api, caplog)
 
 
 async def test_send_to_person_respects_the_24_hour_window(whatsapp, twilio_api):
-    from channels.whatsapp import UnknownRecipient, WindowClosed, send_to_person
+    from channels.outbound import ChannelOutbound
+    from channels.whatsapp import UnknownRecipient, WindowClosed
 
     await post(whatsapp, twilio_form("ciao", sender=PERSON))
     await twilio_api.wait_for(1)
     person = whatsapp.bot.received[0].sender_id
+    port = ChannelOutbound(store=whatsapp.store)
+    try:
+        await port.send_to_person(person, "A mediator writes")
+        assert (await twilio_api.wait_for(2))[1] == {
+            "To": PERSON, "From": WHATSAPP_NUMBER, "Body": "A mediator writes"
+        }
 
-    await send_to_person(person, "A mediator writes", store=whatsapp.store)
-    assert (await twilio_api.wait_for(2))[1] == {
-        "To": PERSON, "From": WHATSAPP_NUMBER, "Body": "A mediator writes"
-    }
+        with whatsapp.store.engine.begin() as conn:
+            from channels.store import channel_contacts
 
-    with whatsapp.store.engine.begin() as conn:
-        from channels.store import channel_contacts
-
-        conn.execute(channel_contacts.update().values(last_inbound_at=time.time() - 25 * 3600))
-    with pytest.raises(WindowClosed):
-        await send_to_person(person, "too late", store=whatsapp.store)
-    with pytest.raises(UnknownRecipient):
-        await send_to_person("wa-000000000000000000000000", "hi", store=whatsapp.store)
-    assert len(twilio_api.messages) == 2
+            conn.execute(channel_contacts.update().values(
+                last_inbound_at=time.time() - 25 * 3600))
+        with pytest.raises(WindowClosed):
+            await port.send_to_person(person, "too late")
+        with pytest.raises(UnknownRecipient):
+            await port.send_to_person("wa-000000000000000000000000", "hi")
+        assert len(twilio_api.messages) == 2
+    finally:
+        await port.aclose()
 
 
 async def test_twilio_refusing_for_the_window_is_reported_as_window_closed(whatsapp, twilio_api):
-    from channels.whatsapp import WindowClosed, send_to_person
+    from channels.outbound import ChannelOutbound
+    from channels.whatsapp import WindowClosed
 
     await post(whatsapp, twilio_form("ciao"))
     await twilio_api.wait_for(1)
     twilio_api.fail_with = (400, 63016)
-    with pytest.raises(WindowClosed):
-        await send_to_person(whatsapp.bot.received[0].sender_id, "hi", store=whatsapp.store)
+    port = ChannelOutbound(store=whatsapp.store)
+    try:
+        with pytest.raises(WindowClosed):
+            await port.send_to_person(whatsapp.bot.received[0].sender_id, "hi")
+    finally:
+        await port.aclose()
 
 
 async def test_outbound_routes_by_pseudonym_and_knows_the_window(whatsapp, twilio_api):
-    from channels.outbound import can_write_freely, send_to_person
+    from channels.outbound import ChannelOutbound
+    from channels.whatsapp import UnknownRecipient, WindowClosed
 
     await post(whatsapp, twilio_form("ciao", sender=PERSON))
     await twilio_api.wait_for(1)
     person = whatsapp.bot.received[0].sender_id
-    assert await can_write_freely(person, store=whatsapp.store) is True
-    await send_to_person(person, "Ciao, sono Sara, mediatrice", store=whatsapp.store)
-    assert (await twilio_api.wait_for(2))[1]["Body"] == "Ciao, sono Sara, mediatrice"
+    port = ChannelOutbound(store=whatsapp.store)
+    try:
+        await port.send_to_person(person, "Ciao, sono Sara, mediatrice",
+                                  [{"title": "Sì", "payload": "/affirm"}])
+        assert (await twilio_api.wait_for(2))[1]["Body"] == "Ciao, sono Sara, mediatrice\n\n1. Sì"
 
-    with whatsapp.store.engine.begin() as conn:
-        from channels.store import channel_contacts
+        with whatsapp.store.engine.begin() as conn:
+            from channels.store import channel_contacts
 
-        conn.execute(channel_contacts.update().values(last_inbound_at=time.time() - 24 * 3600))
-    assert await can_write_freely(person, store=whatsapp.store) is False
-    assert await can_write_freely("wa-unknown", store=whatsapp.store) is False
+            conn.execute(channel_contacts.update().values(
+                last_inbound_at=time.time() - 24 * 3600))
+        with pytest.raises(WindowClosed):
+            await port.send_to_person(person, "exactly 24 hours later")
+        with pytest.raises(UnknownRecipient):
+            await port.send_to_person("web-unknown", "no channel reaches this one")
+        assert len(twilio_api.messages) == 2
+    finally:
+        await port.aclose()
 
 
 async def test_quick_successive_messages_are_answered_in_order(whatsapp, twilio_api):

@@ -103,9 +103,10 @@ def lite(lite_store: HandoffStore, sqlite_url: str) -> Handoff:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The store's clock, which tests move forward (the real time plus ``offset``)."""
-    import handoff.store as store_module
+    """The stores' clock, which tests move forward (the real time plus ``offset``)."""
+    from handoff import mediators, outbox, ratings, tickets, transcripts
 
     fake = Clock()
-    monkeypatch.setattr(store_module, "time", fake)
+    for store_module in (mediators, outbox, ratings, tickets, transcripts):
+        monkeypatch.setattr(store_module, "time", fake)
     return fake

@@ -11,11 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.settings import Settings, get_settings
-from handoff.store import HandoffStore, OutboxRow
+from handoff.records import OutboxRow
+from handoff.store import HandoffStore
 
 
 class Clock:
-    """Stands in for the ``time`` module in handoff.store: real time plus ``offset`` seconds."""
+    """Stands in for the ``time`` module of the handoff stores: real time plus ``offset``."""
 
     def __init__(self) -> None:
         self.offset = 0.0
@@ -64,7 +65,7 @@ def settings_for(url: str, **changes: Any) -> Settings:
 def rows(store: HandoffStore, destination: str | None = None,
          address: str | None = None) -> list[OutboxRow]:
     """Every queued row (any state) for this destination/address, in order."""
-    return [row for row, _ in store.outbox_rows(destination, address)]
+    return [row for row, _ in store.outbox.rows(destination, address)]
 
 
 def texts(store: HandoffStore, destination: str | None = None,
@@ -73,7 +74,7 @@ def texts(store: HandoffStore, destination: str | None = None,
 
 
 def states(store: HandoffStore) -> dict[int, str]:
-    return {row.id: state for row, state in store.outbox_rows()}
+    return {row.id: state for row, state in store.outbox.rows()}
 
 
 def count(store: HandoffStore, table: sa.Table, where: Any = None) -> int:

@@ -49,15 +49,16 @@ def app_with(intent: str, last_action: str = "action_request_mediator") -> Simpl
 @pytest.fixture
 def runtime(lite_store, sqlite_url):
     handoff = Handoff(lite_store, settings_for(sqlite_url))
-    amina = lite_store.add_mediator("Amina", ["en"], telegram_user_id="111")
+    amina = lite_store.mediators.add("Amina", ["en"], telegram_user_id="111")
     ticket = handoff.request(PERSON, "webchat", "en").ticket
     handoff.claim(ticket.id, amina)
     return Runtime(handoff, Relay(handoff))
 
 
 def _person_lines(runtime):
-    ticket = runtime.handoff.store.open_ticket_for(PERSON)
-    return [m.text for m in runtime.handoff.store.transcript(ticket.id) if m.author == "person"]
+    ticket = runtime.handoff.store.tickets.open_for(PERSON)
+    transcript = runtime.handoff.store.transcripts.messages(ticket.id)
+    return [m.text for m in transcript if m.author == "person"]
 
 
 async def test_delete_my_data_goes_to_the_bot_not_to_the_ticket(runtime):

@@ -26,27 +26,27 @@ def database(sqlite_url: str, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_password_is_stored_hashed_and_too_short_is_refused(database, monkeypatch, capsys):
-    database.add_mediator("Sara", ["en"])
+    database.mediators.add("Sara", ["en"])
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["handoff", "mediator", "password", "Sara", "--stdin"]) == 1
     assert "at least 10 characters" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert main(["handoff", "mediator", "password", "Sara", "--stdin"]) == 0
-    stored = database.mediator_by_name("Sara").password_hash
+    stored = database.mediators.by_name("Sara").password_hash
     assert stored.startswith("scrypt$") and "a long enough password" not in stored
     assert check_password("a long enough password", stored)
     assert not check_password("another password", stored)
     assert main(["handoff", "mediator", "password", "Nobody", "--stdin"]) == 1
     assert main(["handoff", "mediator", "password", "Sara", "--remove"]) == 0
-    assert database.mediator_by_name("Sara").password_hash is None
+    assert database.mediators.by_name("Sara").password_hash is None
 
 
 def test_link_goes_to_the_mediator_s_own_chat(database, capsys):
-    database.add_mediator("Omar", ["ar"], telegram_user_id="4242")
-    database.add_mediator("Sara", ["en"])
+    database.mediators.add("Omar", ["ar"], telegram_user_id="4242")
+    database.mediators.add("Sara", ["en"])
     assert main(["handoff", "mediator", "link", "Omar", "--minutes", "10"]) == 0
     assert "queued to their telegram chat" in capsys.readouterr().out
-    (row, state), = database.outbox_rows("telegram", "4242")
+    (row, state), = database.outbox.rows("telegram", "4242")
     assert state == "pending"
     assert "https://desk.example.org/webhooks/desk/#login=" in row.payload["text"]
     assert main(["handoff", "mediator", "link", "Sara"]) == 1  # desk-only: no chat

@@ -14,18 +14,18 @@ def test_the_ticket_keeps_the_conversation_language_and_notes_the_last_message(
         lite: Handoff) -> None:
     ticket = lite.request("p1", "webchat", "ar", last_language="it").ticket
 
-    stored = lite.store.ticket(ticket.id)
+    stored = lite.store.tickets.get(ticket.id)
     assert stored is not None
     assert (stored.language, stored.last_language, stored.mediator_language) == ("ar", "it", "ar")
     # The same language twice is not worth keeping.
     same = lite.request("p2", "webchat", "ar", last_language="ar").ticket
-    assert lite.store.ticket(same.id).last_language is None  # type: ignore[union-attr]
+    assert lite.store.tickets.get(same.id).last_language is None  # type: ignore[union-attr]
 
 
 def test_cards_go_to_speakers_of_the_conversation_language_and_show_both(
         lite_store: HandoffStore, sqlite_url: str) -> None:
-    lite_store.add_mediator("Karim", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
-    lite_store.add_mediator("Marco", ["it"], whatsapp="whatsapp:+393330000002", ui_language="it")
+    lite_store.mediators.add("Karim", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
+    lite_store.mediators.add("Marco", ["it"], whatsapp="whatsapp:+393330000002", ui_language="it")
     handoff = Handoff(lite_store, settings_for(sqlite_url, telegram_mediator_chat_id="-100777",
                                                mediator_group_language="it"))
 
@@ -39,7 +39,7 @@ def test_cards_go_to_speakers_of_the_conversation_language_and_show_both(
 
 
 def test_a_card_shows_one_language_when_the_last_message_agrees(lite: Handoff) -> None:
-    lite.store.add_mediator("Karim", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
+    lite.store.mediators.add("Karim", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
 
     lite.request("p1", "webchat", "ar", last_language="ar")
 
@@ -49,7 +49,7 @@ def test_a_card_shows_one_language_when_the_last_message_agrees(lite: Handoff) -
 
 def test_the_expected_wait_is_that_of_the_conversation_language(lite: Handoff,
                                                                    clock: Clock) -> None:
-    amina = lite.store.add_mediator("Amina", ["ar", "it"], telegram_user_id="111")
+    amina = lite.store.mediators.add("Amina", ["ar", "it"], telegram_user_id="111")
     for person, language, minutes in (("a1", "ar", 50), ("a2", "ar", 50), ("a3", "ar", 50),
                                       ("i1", "it", 5), ("i2", "it", 5), ("i3", "it", 5)):
         ticket = lite.request(person, "whatsapp", language).ticket

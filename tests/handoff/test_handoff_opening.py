@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from actions.render import when
+from bot.i18n import when
 from bot.messages import render
 from handoff.hours import ROME
 from handoff.service import Handoff
@@ -16,10 +16,10 @@ FRIDAY_0930_ROME = dt.datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 
 
 def test_out_of_hours_says_when_the_next_mediator_starts(lite: Handoff) -> None:
-    lite.store.add_mediator("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
-    lite.store.add_mediator("Karim", ["ar"], telegram_user_id="222",
+    lite.store.mediators.add("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
+    lite.store.mediators.add("Karim", ["ar"], telegram_user_id="222",
                             hours="mon 08:00-12:00, sat 10:00-12:00")
-    lite.store.add_mediator("Marco", ["it"], telegram_user_id="333", hours="")  # always, no ar
+    lite.store.mediators.add("Marco", ["it"], telegram_user_id="333", hours="")  # always, no ar
 
     opened = lite.request("p1", "whatsapp", "ar", now=FRIDAY_1730_ROME)
 
@@ -33,7 +33,7 @@ def test_out_of_hours_says_when_the_next_mediator_starts(lite: Handoff) -> None:
 
 
 def test_out_of_hours_uses_rome_time_not_utc(lite: Handoff) -> None:
-    lite.store.add_mediator("Amina", ["fr"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
+    lite.store.mediators.add("Amina", ["fr"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
 
     # 16:30 UTC is within 09:00-17:00 in UTC, but it is 17:30 in Rome.
     opened = lite.request("p1", "whatsapp", "fr", now=FRIDAY_1730_ROME)
@@ -44,7 +44,7 @@ def test_out_of_hours_uses_rome_time_not_utc(lite: Handoff) -> None:
 
 
 def test_within_hours_gives_the_wait_in_the_person_language(lite: Handoff) -> None:
-    lite.store.add_mediator("Amina", ["ar", "it", "uk"], telegram_user_id="111",
+    lite.store.mediators.add("Amina", ["ar", "it", "uk"], telegram_user_id="111",
                             hours="mon-fri 09:00-17:00")
 
     italian = lite.request("p1", "whatsapp", "it", now=FRIDAY_0930_ROME)
@@ -59,7 +59,7 @@ def test_within_hours_gives_the_wait_in_the_person_language(lite: Handoff) -> No
 
 
 def test_nobody_speaks_the_language_but_someone_works_now(lite: Handoff) -> None:
-    lite.store.add_mediator("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
+    lite.store.mediators.add("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
 
     assert lite.request("p1", "whatsapp", "bn", now=FRIDAY_0930_ROME).response == \
         "utter_handoff_opened"
@@ -68,7 +68,7 @@ def test_nobody_speaks_the_language_but_someone_works_now(lite: Handoff) -> None
 
 
 def test_the_wait_follows_recent_claims(lite: Handoff, clock: Clock) -> None:
-    amina = lite.store.add_mediator("Amina", ["en"], telegram_user_id="111")
+    amina = lite.store.mediators.add("Amina", ["en"], telegram_user_id="111")
     for person in ("p1", "p2", "p3"):
         ticket = lite.request(person, "whatsapp", "en").ticket
         clock.advance(40 * 60)

@@ -9,8 +9,8 @@ from tests.handoff.helpers import count, rows
 
 def _setup(handoff: Handoff):
     store = handoff.store
-    amina = store.add_mediator("Amina", ["ar"], telegram_user_id="111", ui_language="en")
-    karim = store.add_mediator("Karim", ["ar"], whatsapp="whatsapp:+393330000003")
+    amina = store.mediators.add("Amina", ["ar"], telegram_user_id="111", ui_language="en")
+    karim = store.mediators.add("Karim", ["ar"], whatsapp="whatsapp:+393330000003")
     ticket = handoff.request("p1", "whatsapp", "ar").ticket
     return store, amina, karim, ticket
 
@@ -29,7 +29,8 @@ def test_person_message_while_waiting_is_kept_not_relayed(lite: Handoff) -> None
 
     assert change is not None and change.ticket.id == ticket.id and change.outgoing == []
     assert rows(store) == before
-    assert [(m.author, m.text) for m in store.transcript(ticket.id)] == [("person", "أين أنتم؟")]
+    transcript = store.transcripts.messages(ticket.id)
+    assert [(m.author, m.text) for m in transcript] == [("person", "أين أنتم؟")]
     # Whoever claims reads it in the conversation so far.
     handoff.claim(ticket.id, amina)
     (claimed,) = _to_mediators(store)
@@ -51,7 +52,7 @@ def test_after_claim_person_messages_reach_the_holder_once(handoff: Handoff) -> 
     assert [(r.destination, r.address) for r in new] == [("whatsapp", "whatsapp:+393330000003")]
     assert new[0].payload["text"] == f"#{ticket.id} › عندي موعد غداً"
     assert new[0].ticket_id == ticket.id
-    assert [m.text for m in store.transcript(ticket.id)].count("عندي موعد غداً") == 1
+    assert [m.text for m in store.transcripts.messages(ticket.id)].count("عندي موعد غداً") == 1
     assert count(store, schema.messages, schema.messages.c.source_key == "wa:SM10") == 1
     # Nothing about it went to the other mediator.
     assert not [r for r in new if r.address == "111"]
@@ -88,13 +89,13 @@ def test_mediator_reply_goes_to_the_person_once_and_notes_never(handoff: Handoff
         ("person", "p1", "مرحبا، أنا أمينة")]
     assert new[0].payload["ticket_id"] == ticket.id
     assert not any("lawyer" in r.payload["text"] for r in rows(store))
-    transcript = [(m.author, m.text) for m in store.transcript(ticket.id)]
+    transcript = [(m.author, m.text) for m in store.transcripts.messages(ticket.id)]
     assert transcript == [("mediator", "مرحبا، أنا أمينة"), ("note", "seems to need a lawyer")]
 
 
 def test_web_chat_people_get_replies_in_their_polling_queue(lite: Handoff) -> None:
     handoff, store = lite, lite.store
-    amina = store.add_mediator("Amina", ["fr"], telegram_user_id="111")
+    amina = store.mediators.add("Amina", ["fr"], telegram_user_id="111")
     ticket = handoff.request("web-1", "webchat", "fr").ticket
     handoff.claim(ticket.id, amina)
 
@@ -110,7 +111,7 @@ def test_only_the_holder_can_write_to_the_person(lite: Handoff) -> None:
     handoff.claim(ticket.id, amina)
     before = rows(store)
 
-    from handoff.store import HandoffError
+    from handoff.records import HandoffError
 
     for send in (lambda: handoff.reply(ticket.id, karim, "hello", None),
                  lambda: handoff.note(ticket.id, karim, "hello", None)):
@@ -121,4 +122,4 @@ def test_only_the_holder_can_write_to_the_person(lite: Handoff) -> None:
         else:
             raise AssertionError("a mediator who does not hold the ticket wrote to it")
     assert rows(store) == before
-    assert store.transcript(ticket.id) == []
+    assert store.transcripts.messages(ticket.id) == []

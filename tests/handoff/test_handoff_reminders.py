@@ -19,11 +19,11 @@ def _reminders(store: HandoffStore, person: str) -> list[str]:
 def test_reminder_once_per_interval_from_two_processes(
         db_url: str, make_store: Callable[[str], HandoffStore], clock: Clock) -> None:
     first, second = make_store(db_url), make_store(db_url)
-    first.add_mediator("Amina", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
+    first.mediators.add("Amina", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
     a, b = Handoff(first, settings_for(db_url)), Handoff(second, settings_for(db_url))
     ticket = a.request("p1", "whatsapp", "ar").ticket
     claimed = a.request("p2", "whatsapp", "ar").ticket
-    a.claim(claimed.id, first.mediator_by_name("Amina"))
+    a.claim(claimed.id, first.mediators.by_name("Amina"))
     cards_at_open = [r for r in rows(first, "whatsapp") if r.payload["kind"] == "card"]
     assert len(cards_at_open) == 2
 
@@ -40,8 +40,8 @@ def test_reminder_once_per_interval_from_two_processes(
     cards = [r for r in rows(first, "whatsapp") if r.payload["kind"] == "card"]
     assert len(cards) == 3
     assert cards[-1].payload["text"].startswith(f"⏰ Ticket #{ticket.id} is still waiting")
-    assert first.ticket(ticket.id).announcements == 2
-    assert [kind for kind, _, _ in first.events(ticket.id)].count("announced") == 1
+    assert first.tickets.get(ticket.id).announcements == 2
+    assert [kind for kind, _, _ in first.tickets.events(ticket.id)].count("announced") == 1
 
     # Called again in the same interval, from either process: nothing.
     clock.advance(INTERVAL / 2)
@@ -60,5 +60,5 @@ def test_reminders_stop_after_the_maximum(lite: Handoff, clock: Clock) -> None:
         clock.advance(INTERVAL + 1)
         lite.remind_due()
 
-    assert lite.store.ticket(ticket.id).announcements == 6
+    assert lite.store.tickets.get(ticket.id).announcements == 6
     assert len(_reminders(lite.store, "p1")) == 5

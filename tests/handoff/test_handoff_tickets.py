@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from handoff import schema
+from handoff.cards import CALLBACK_CLAIM
 from handoff.schema import PRIORITY_EMERGENCY, PRIORITY_NORMAL, WAITING
-from handoff.service import CALLBACK_CLAIM, Handoff
+from handoff.service import Handoff
 from handoff.store import HandoffStore
 from handoff.texts import mediator_text
 from tests.handoff.helpers import count, rows, settings_for, together
@@ -29,9 +30,9 @@ def test_opening_gives_a_waiting_ticket_with_the_transcript(lite: Handoff) -> No
     assert (ticket.person, ticket.channel, ticket.language) == ("p1", "whatsapp", "it")
     assert (ticket.topic, ticket.comune, ticket.province) == ("ask_residence_permit", "Bari", "BA")
     assert ticket.priority == PRIORITY_NORMAL
-    stored = handoff.store.transcript(ticket.id)
+    stored = handoff.store.transcripts.messages(ticket.id)
     assert [(m.author, m.text) for m in stored] == TRANSCRIPT
-    assert [kind for kind, _, _ in handoff.store.events(ticket.id)] == ["opened"]
+    assert [kind for kind, _, _ in handoff.store.tickets.events(ticket.id)] == ["opened"]
     assert opened.values["ticket"] == f"#{ticket.id}"
 
 
@@ -46,30 +47,30 @@ def test_second_request_returns_the_open_ticket_and_emergency_raises_priority(
     assert again.ticket.priority == PRIORITY_NORMAL
     # Nothing of the second request was stored as another ticket or transcript.
     assert count(handoff.store, schema.tickets) == 1
-    assert len(handoff.store.transcript(first.ticket.id)) == len(TRANSCRIPT)
+    assert len(handoff.store.transcripts.messages(first.ticket.id)) == len(TRANSCRIPT)
 
     urgent = handoff.request("p1", "telegram", "ar", "emergency")
     assert urgent.ticket.id == first.ticket.id and not urgent.created
     assert urgent.ticket.priority == PRIORITY_EMERGENCY
     assert urgent.ticket.reason == "emergency"
-    assert handoff.store.ticket(first.ticket.id).priority == PRIORITY_EMERGENCY
-    assert "escalated" in [kind for kind, _, _ in handoff.store.events(first.ticket.id)]
+    assert handoff.store.tickets.get(first.ticket.id).priority == PRIORITY_EMERGENCY
+    assert "escalated" in [kind for kind, _, _ in handoff.store.tickets.events(first.ticket.id)]
     # A later, milder request does not lower it.
     handoff.request("p1", "telegram", "ar", "fallback")
-    assert handoff.store.ticket(first.ticket.id).priority == PRIORITY_EMERGENCY
+    assert handoff.store.tickets.get(first.ticket.id).priority == PRIORITY_EMERGENCY
     # Other people get their own tickets; the most urgent is listed first.
     other = handoff.request("p2", "telegram", "ar")
     assert other.created and other.ticket.id != first.ticket.id
-    assert [x.id for x in handoff.store.tickets()] == [first.ticket.id, other.ticket.id]
+    assert [x.id for x in handoff.store.tickets.in_states()] == [first.ticket.id, other.ticket.id]
 
 
 def test_cards_go_to_the_group_and_to_whatsapp_mediators_of_the_language(
         lite_store: HandoffStore, sqlite_url: str) -> None:
     store = lite_store
-    amina = store.add_mediator("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001",
+    amina = store.mediators.add("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001",
                                ui_language="en")
-    store.add_mediator("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
-    store.add_mediator("Karim", ["ar"], telegram_user_id="111")  # reads the group
+    store.mediators.add("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
+    store.mediators.add("Karim", ["ar"], telegram_user_id="111")  # reads the group
     handoff = Handoff(store, settings_for(sqlite_url, telegram_mediator_chat_id="-100777",
                                           mediator_group_language="it"))
 
@@ -100,10 +101,10 @@ def test_cards_go_to_the_group_and_to_whatsapp_mediators_of_the_language(
 
 def test_without_a_group_telegram_mediators_get_the_card_privately(lite: Handoff) -> None:
     store = lite.store
-    store.add_mediator("Karim", ["ar"], telegram_user_id="111")
-    store.add_mediator("Olena", ["uk"], telegram_user_id="222")
-    store.add_mediator("Sleepy", ["ar"], telegram_user_id="333")
-    store.set_mediator_active("Sleepy", False)
+    store.mediators.add("Karim", ["ar"], telegram_user_id="111")
+    store.mediators.add("Olena", ["uk"], telegram_user_id="222")
+    store.mediators.add("Sleepy", ["ar"], telegram_user_id="333")
+    store.mediators.set_active("Sleepy", False)
 
     lite.request("p1", "telegram", "ar")
 
@@ -113,11 +114,11 @@ def test_without_a_group_telegram_mediators_get_the_card_privately(lite: Handoff
 def test_when_nobody_speaks_the_language_every_active_mediator_gets_the_card(
         lite: Handoff) -> None:
     store = lite.store
-    store.add_mediator("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001")
-    store.add_mediator("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
-    store.add_mediator("Karim", ["ar"], telegram_user_id="111")
-    store.add_mediator("Gone", ["bn"], whatsapp="whatsapp:+393330000009")
-    store.set_mediator_active("Gone", False)  # the only Bengali speaker is not active
+    store.mediators.add("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001")
+    store.mediators.add("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
+    store.mediators.add("Karim", ["ar"], telegram_user_id="111")
+    store.mediators.add("Gone", ["bn"], whatsapp="whatsapp:+393330000009")
+    store.mediators.set_active("Gone", False)  # the only Bengali speaker is not active
 
     ticket = lite.request("p1", "whatsapp", "bn").ticket
 
@@ -129,7 +130,7 @@ def test_when_nobody_speaks_the_language_every_active_mediator_gets_the_card(
 
 @pytest.mark.parametrize("reason", ["fallback", "emergency"])
 def test_cards_say_why_the_ticket_opened(lite: Handoff, reason: str) -> None:
-    lite.store.add_mediator("Amina", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
+    lite.store.mediators.add("Amina", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
 
     lite.request("p1", "whatsapp", "ar", reason)
 
@@ -142,7 +143,7 @@ def test_two_simultaneous_requests_of_one_person_open_one_ticket(
         db_url: str, make_store: Callable[[str], HandoffStore]) -> None:
     """A double tap reaching two processes: one ticket; the mediators learn of the emergency."""
     first, second = make_store(db_url), make_store(db_url)
-    first.add_mediator("Amina", ["ar"], whatsapp="whatsapp:+393330000001")
+    first.mediators.add("Amina", ["ar"], whatsapp="whatsapp:+393330000001")
     a, b = Handoff(first, settings_for(db_url)), Handoff(second, settings_for(db_url))
 
     for round_ in range(5):
@@ -154,7 +155,7 @@ def test_two_simultaneous_requests_of_one_person_open_one_ticket(
         opened = [value for _, value in results]
         assert sorted(o.created for o in opened) == [False, True]
         assert opened[0].ticket.id == opened[1].ticket.id
-        assert first.ticket(opened[0].ticket.id).priority == PRIORITY_EMERGENCY
+        assert first.tickets.get(opened[0].ticket.id).priority == PRIORITY_EMERGENCY
         assert count(first, schema.tickets, schema.tickets.c.person == person) == 1
         # One card; a second, marked as an emergency, when the emergency request came second.
         cards = [r for r in rows(first) if r.ticket_id == opened[0].ticket.id]

@@ -1,5 +1,8 @@
 """The relay (handoff.relay.Relay) against fake Twilio and Telegram servers on 127.0.0.1.
 
+The relay sends through the channels' outbound port (``channels.outbound.ChannelOutbound``),
+as it does in the server.
+
 Each test builds a SQLite file database in tmp_path holding both the handoff tables
 (HandoffStore) and the channel contacts (ChannelStore), registers mediators, creates people as
 real contacts (as the WhatsApp and Telegram channels record them), opens and claims tickets
@@ -35,17 +38,19 @@ from channel_fakes import (  # noqa: E402
     FakeTwilio,
 )
 
-import handoff.store as store_module  # noqa: E402
+import handoff.outbox as outbox_module  # noqa: E402
 from bot.messages import render  # noqa: E402
 from bot.settings import Settings, get_settings  # noqa: E402
 from channels import common  # noqa: E402
+from channels.outbound import ChannelOutbound  # noqa: E402
 from channels.store import ChannelStore, channel_contacts  # noqa: E402
 from handoff import schema as t  # noqa: E402
 from handoff.gate import Runtime, intercept  # noqa: E402
+from handoff.records import Mediator, Ticket  # noqa: E402
 from handoff.relay import SENT_BY_RELAY, Relay  # noqa: E402
 from handoff.schema import CLOSED  # noqa: E402
 from handoff.service import Handoff  # noqa: E402
-from handoff.store import HandoffStore, Mediator, Ticket  # noqa: E402
+from handoff.store import HandoffStore  # noqa: E402
 from handoff.texts import mediator_text  # noqa: E402
 
 GROUP_CHAT = "-1001234567890"  # TELEGRAM_MEDIATOR_CHAT_ID
@@ -89,7 +94,7 @@ class World:
 
     def telegram_mediator(self, name: str = "Amina", user_id: int = MEDIATOR_CHAT,
                           ui_language: str = "en") -> Mediator:
-        return self.store.add_mediator(name, ["en"], telegram_user_id=str(user_id),
+        return self.store.mediators.add(name, ["en"], telegram_user_id=str(user_id),
                                        ui_language=ui_language)
 
     def claimed_ticket(self, person: str, channel: str, mediator: Mediator) -> Ticket:
@@ -107,7 +112,8 @@ class World:
 
     def new_relay(self) -> Relay:
         store = HandoffStore(self.url)
-        relay = Relay(Handoff(store, self.settings), self.contacts, self.settings)
+        relay = Relay(Handoff(store, self.settings), ChannelOutbound(self.settings, self.contacts),
+                      self.settings)
         self._extra.append((store, relay))
         return relay
 
@@ -150,7 +156,7 @@ class World:
         deadline = time.monotonic() + timeout
         while True:
             await drain(relay)
-            now = store_module.time.time()
+            now = outbox_module.time.time()
             with self.store.engine.connect() as conn:
                 busy = conn.execute(
                     sa.select(sa.func.count()).select_from(t.outbox).where(
@@ -183,19 +189,20 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
     for name in ("TWILIO_WEBHOOK_URL", "TWILIO_HANDOFF_TEMPLATE_SID"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    common._pseudonym_key.cache_clear()
+    common.pseudonym_key.cache_clear()
     settings = get_settings()
     url = settings.database_url
     store = HandoffStore(url)
     contacts = ChannelStore(url)
     handoff = Handoff(store, settings)
     world = World(twilio, telegram, url, settings, store, contacts, handoff,
-                  Relay(handoff, contacts, settings))
+                  Relay(handoff, ChannelOutbound(settings, contacts), settings))
     try:
         yield world
     finally:
         for relay in [world.relay, *(r for _, r in world._extra)]:
             await stop(relay)
+            await relay.outbound.aclose()
         for extra_store, _ in world._extra:
             extra_store.dispose()
         store.dispose()
@@ -203,7 +210,7 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
         await twilio.stop()
         await telegram.stop()
         get_settings.cache_clear()
-        common._pseudonym_key.cache_clear()
+        common.pseudonym_key.cache_clear()
 
 
 async def stop(relay: Relay) -> None:
@@ -352,7 +359,8 @@ async def test_late_reply_without_template_fails_and_mediator_is_told(world: Wor
     (row,) = world.outbox("person", person, kind="relay")
     assert row["state"] == "failed" and row["error"]
     # The report is kept in the transcript too (the desk shows it).
-    assert told in [m.text for m in world.store.transcript(ticket.id) if m.author == "system"]
+    transcript = world.store.transcripts.messages(ticket.id)
+    assert told in [m.text for m in transcript if m.author == "system"]
 
 
 async def test_mediator_is_told_even_when_a_notice_already_triggered_the_template(
@@ -402,7 +410,7 @@ async def test_template_refused_for_a_moment_is_retried_not_given_up(world: Worl
     assert await drain(world.relay) == 1
     (row,) = world.outbox("person", person, kind="relay")
     assert row["state"] == "pending"
-    assert world.store.ticket(ticket.id).template_sent_at is None
+    assert world.store.tickets.get(ticket.id).template_sent_at is None
 
     world.twilio.fail_with = None
     world.set_row(row["id"], due_at=time.time() - 1)
@@ -462,7 +470,7 @@ async def test_twilio_503_is_retried_later_then_delivered_once(
     await world.settle()
     before = len(world.to_whatsapp(PERSON_WA))
     clock = FrozenClock()
-    monkeypatch.setattr(store_module, "time", clock)
+    monkeypatch.setattr(outbox_module, "time", clock)
     world.twilio.fail_with = (503, 20500)
 
     world.handoff.reply(ticket.id, amina, "Ci sei?", "telegram:1")
@@ -501,7 +509,7 @@ async def test_row_abandoned_while_sending_is_delivered_once_after_the_lease(
     world.handoff.reply(ticket.id, amina, "Messaggio dopo il riavvio", "telegram:1")
 
     # A relay claims the row and dies before sending it.
-    (taken,) = world.store.take_due(50, SENT_BY_RELAY)
+    (taken,) = world.store.outbox.take_due(50, SENT_BY_RELAY)
     assert taken.payload["text"] == "Messaggio dopo il riavvio"
     (row,) = world.outbox("person", person, kind="relay")
     assert row["state"] == "sending"
@@ -512,14 +520,14 @@ async def test_row_abandoned_while_sending_is_delivered_once_after_the_lease(
     assert len(world.to_whatsapp(PERSON_WA)) == before
 
     # The lease has run out: it is sent, once.
-    world.set_row(row["id"], claimed_at=time.time() - store_module.SENDING_LEASE_SECONDS - 1)
+    world.set_row(row["id"], claimed_at=time.time() - outbox_module.SENDING_LEASE_SECONDS - 1)
     assert await drain(restarted) == 1
     assert world.bodies_to(PERSON_WA)[before:] == ["Messaggio dopo il riavvio"]
     (row,) = world.outbox("person", person, kind="relay")
     assert row["state"] == "sent"
 
     # Yet another process, with no lease at all: a sent row is never sent again.
-    monkeypatch.setattr(store_module, "SENDING_LEASE_SECONDS", 0.0)
+    monkeypatch.setattr(outbox_module, "SENDING_LEASE_SECONDS", 0.0)
     assert await drain(world.new_relay()) == 0
     assert await drain(restarted) == 0
     assert world.bodies_to(PERSON_WA)[before:] == ["Messaggio dopo il riavvio"]
@@ -547,14 +555,14 @@ async def test_gate_relays_cancels_and_takes_the_rating(world: World) -> None:
                            runtime=runtime) is True
     await world.settle()
     assert world.telegram_texts(MEDIATOR_CHAT).count(says) == 1
-    assert [m.text for m in world.store.transcript(ticket.id)
+    assert [m.text for m in world.store.transcripts.messages(ticket.id)
             if m.author == "person"].count(text) == 1
 
     # "Back to the assistant": the ticket closes and the mediator is told.
     assert await intercept(None, person, "telegram", "/handoff_cancel", "telegram:1002",
                            runtime=runtime) is True
     await world.settle()
-    assert world.store.ticket(ticket.id).status == CLOSED
+    assert world.store.tickets.get(ticket.id).status == CLOSED
     assert mediator_text("person_cancelled", "en", ticket=ticket.label) in (
         world.telegram_texts(MEDIATOR_CHAT))
     assert render("utter_handoff_cancelled", "en") in world.telegram_texts(PERSON_TG)
@@ -566,7 +574,7 @@ async def test_gate_relays_cancels_and_takes_the_rating(world: World) -> None:
     await world.settle()
     assert await intercept(None, person, "telegram", "4", "telegram:1003",
                            runtime=runtime) is True
-    assert world.store.ticket(second.id).rating == 4
+    assert world.store.tickets.get(second.id).rating == 4
     await world.settle()
     assert mediator_text("person_rated", "en", ticket=second.label, rating=4) in (
         world.telegram_texts(MEDIATOR_CHAT))
@@ -577,7 +585,7 @@ async def test_gate_relays_cancels_and_takes_the_rating(world: World) -> None:
                            runtime=runtime) is False
     await world.settle()
     assert len(world.telegram_texts(MEDIATOR_CHAT)) == relayed
-    assert world.store.ticket(second.id).rating == 4
+    assert world.store.tickets.get(second.id).rating == 4
 
 
 # --- 8. stopping ------------------------------------------------------------------------------

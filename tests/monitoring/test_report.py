@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 
 from bot.cli import main
+
 from handoff import schema as handoff
 from handoff.db import migrate
 from monitoring.events import ROME
