@@ -247,7 +247,9 @@ class Inbox:
 
     async def _maintain(self, app: Any) -> None:
         while True:
-            steps = [self._renew, self.recover] if _agent_ready(app) else [self._renew]
+            steps: list[Callable[[Any], Awaitable[Any]]] = (
+                [self._renew, self.recover] if _agent_ready(app) else [self._renew]
+            )
             for step in steps:
                 try:
                     await step(app)

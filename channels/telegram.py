@@ -270,8 +270,9 @@ class TelegramInput(EnvironmentInputChannel):
 
         if self.settings is None:
             return bp
+        settings = self.settings
 
-        secret = (self.settings.telegram_webhook_secret or "").encode("utf-8")
+        secret = (settings.telegram_webhook_secret or "").encode("utf-8")
 
         async def process(app: Any, delivery: Delivery) -> None:
             await self._process(app, delivery, on_new_message)
@@ -287,7 +288,7 @@ class TelegramInput(EnvironmentInputChannel):
                 return response.text("forbidden", status=403)
             try:
                 data = json_object(request.body, min(MAX_BODY_BYTES,
-                                                     self.settings.max_request_bytes))
+                                                     settings.max_request_bytes))
             except BodyError as exc:
                 return response.json({"error": exc.code, "message": exc.message},
                                      status=exc.status)
@@ -456,11 +457,11 @@ class TelegramInput(EnvironmentInputChannel):
             return
         if job.get("file"):
             copy = {"from_chat_id": job["chat_id"], "message_id": job["message_id"]}
-            answer = await mediator_file(mediator, job.get("text") or "", source_key, copy)
+            reply = await mediator_file(mediator, job.get("text") or "", source_key, copy)
         else:
-            answer = await mediator_command(mediator, job.get("text") or "", source_key)
-        if answer:
-            text = answer[:MESSAGE_LIMIT]
+            reply = await mediator_command(mediator, job.get("text") or "", source_key)
+        if reply:
+            text = reply[:MESSAGE_LIMIT]
             try:
                 await delivery.replies.send(text, lambda: api_call(
                     lambda: bot.send_message(job["chat_id"], text), who))

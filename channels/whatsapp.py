@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -199,11 +200,11 @@ class WhatsAppOutput(ContactOutputChannel):
         confirm = _confirm(self.api, address)
         if media_url:
             first = parts[0] if parts else None
-            await self._once(first or "", lambda: self.api.create(address, first, media_url),
+            await self._once(first or "", partial(self.api.create, address, first, media_url),
                              confirm)
             parts = parts[1:]
         for part in parts:
-            await self._once(part, lambda part=part: self.api.create(address, part), confirm)
+            await self._once(part, partial(self.api.create, address, part), confirm)
 
     async def _safely(self, recipient_id: str, text: str, media_url: str | None = None) -> None:
         # Within a dialogue turn a failed send must not abort the turn (the tracker would not
@@ -262,8 +263,9 @@ class WhatsAppInput(EnvironmentInputChannel):
 
         if self.settings is None:
             return bp
+        settings = self.settings
 
-        validator = _validator(self.settings)
+        validator = _validator(settings)
 
         async def process(app: Any, delivery: Delivery) -> None:
             await self._process(app, delivery, on_new_message)
@@ -273,7 +275,7 @@ class WhatsAppInput(EnvironmentInputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            cap = min(MAX_BODY_BYTES, self.settings.max_request_bytes)
+            cap = min(MAX_BODY_BYTES, settings.max_request_bytes)
             if len(request.body or b"") > cap:
                 return response.json({"error": "too_large",
                                       "message": f"The request body is over {cap} bytes."},
@@ -281,12 +283,12 @@ class WhatsAppInput(EnvironmentInputChannel):
             params = MultiDict(
                 parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             )
-            url = self.settings.twilio_webhook_url or request.url
+            url = settings.twilio_webhook_url or request.url
             signature = request.headers.get("X-Twilio-Signature", "")
             if not signature or not validator.validate(url, params, signature):
                 logger.warning("whatsapp: rejected a request with a missing or wrong signature")
                 return response.text("forbidden", status=403)
-            job = _job(params, self.settings.max_message_chars)
+            job = _job(params, settings.max_message_chars)
             if job is None:
                 return _twiml()
             try:

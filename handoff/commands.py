@@ -62,8 +62,9 @@ class MediatorCommands:
             return None
         match = _COMMAND.match(text)
         verb = match["verb"].lower() if match else ""
-        if verb in VERBS and (text.startswith("/") or _looks_like_command(verb, match["rest"])):
-            return self._verb(mediator, verb, match["rest"], source_key)
+        rest = match["rest"] if match else ""
+        if verb in VERBS and (text.startswith("/") or _looks_like_command(verb, rest)):
+            return self._verb(mediator, verb, rest, source_key)
         if match and text.startswith("/"):  # "/clsoe": a mistyped command, not for the person
             raise HandoffError("unknown_command")
         held = self.store.tickets.held_by(mediator.id)

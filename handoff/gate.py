@@ -76,7 +76,8 @@ async def intercept(
         return True
     if stripped.startswith(RATING_PAYLOAD) or parse_rating(stripped) is not None:
         rating = parse_rating(stripped)
-        if rating is not None and await asyncio.to_thread(handoff.rate, person, rating):
+        rated = rating is not None and bool(await asyncio.to_thread(handoff.rate, person, rating))
+        if rated:
             runtime.relay.wake()
             return True
         if stripped.startswith(RATING_PAYLOAD):
@@ -85,7 +86,10 @@ async def intercept(
     if not body:
         return False
     intent: tuple[str | None, float] = (None, 0.0)
-    if stripped and await asyncio.to_thread(handoff.store.tickets.open_for, person):
+    open_ticket = (
+        await asyncio.to_thread(handoff.store.tickets.open_for, person) if stripped else None
+    )
+    if open_ticket is not None:
         intent = await _intent(app, stripped)
         if (intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE) or \
                 await _erasure_asked(app, person):

@@ -110,9 +110,9 @@ class TranscriptStore:
                 items = announce(conn, ticket, mediator, message_id=int(message_id))
                 return Change(ticket, outgoing=queue_in(conn, items))
         except IntegrityError:
-            ticket = self.tickets.get(ticket_id)
-            assert ticket is not None
-            return Change(ticket, created=False, duplicate=True)
+            existing = self.tickets.get(ticket_id)
+            assert existing is not None
+            return Change(existing, created=False, duplicate=True)
 
     def system_message(self, ticket_id: int, text: str) -> None:
         """Add a delivery report to the transcript (shown to mediators, never to the person)."""

@@ -148,7 +148,7 @@ def _month_bounds(month_start: dt.date) -> tuple[dt.date, dt.date]:
 
 def _full_months(start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
     """First days of the months wholly inside ``start``..``end`` and over before ``today``."""
-    months = []
+    months: list[dt.date] = []
     month = start if start.day == 1 else _month_bounds(start.replace(day=1))[1] + dt.timedelta(1)
     while True:
         first, last = _month_bounds(month)

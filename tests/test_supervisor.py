@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from app import supervisor as supervisor_module
 from app.supervisor import Child, Supervisor
-from bot import supervisor as supervisor_module
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
