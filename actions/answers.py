@@ -229,8 +229,9 @@ class KnowledgeAction(Action, ABC):
         if comune is None or office.kind not in NEAREST_KINDS or office.distance_km is not None:
             return office
         for service in office.services:
-            for candidate in self.kb.nearest_offices(service, comune.istat, office.kind,
-                                                     limit=None):
+            for candidate in self.kb.nearest_offices(
+                service, comune.istat, office.kind, limit=None
+            ):
                 if candidate.id == office.id:
                     return candidate
         return office
@@ -364,9 +365,7 @@ class KnowledgeAction(Action, ABC):
         When only the checklist is in another language (the title and summary were in the
         person's), one line says so before it; when the whole card is, the note comes last.
         """
-        self.send_documents(
-            dispatcher, procedure, language, note=not procedure.title_fell_back
-        )
+        self.send_documents(dispatcher, procedure, language, note=not procedure.title_fell_back)
         header = render.render("utter_answer_steps_header", language)
         for text in render.list_messages(header, procedure.steps, numbered=True):
             dispatcher.utter_message(response="utter_answer_card", card=text)

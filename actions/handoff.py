@@ -89,12 +89,12 @@ class MediatorRequest(KnowledgeAction):
         language = opened.ticket.language
         if reason == REASON_EMERGENCY and opened.created:
             dispatcher.utter_message(
-                response="utter_handoff_emergency_opened", ticket=opened.ticket.label,
+                response="utter_handoff_emergency_opened",
+                ticket=opened.ticket.label,
                 language=language,
             )
         else:
-            dispatcher.utter_message(response=opened.response, language=language,
-                                     **opened.values)
+            dispatcher.utter_message(response=opened.response, language=language, **opened.values)
         return opened
 
 
@@ -137,10 +137,14 @@ def ticket_languages(tracker: Tracker) -> tuple[str, str | None]:
     latest = tracker.latest_message or {}
     detected = latest.get("language") or {}
     code = detected.get("code")
-    last = code if code in SUPPORTED_LANGUAGES and \
-        detected.get("source") not in WEAK_LANGUAGE_SOURCES else None
+    last = (
+        code
+        if code in SUPPORTED_LANGUAGES and detected.get("source") not in WEAK_LANGUAGE_SOURCES
+        else None
+    )
     asked = detected.get("source") == "explicit" or any(
-        e.get("entity") == "language" for e in latest.get("entities") or [])
+        e.get("entity") == "language" for e in latest.get("entities") or []
+    )
     earlier = _earlier_languages(tracker.events)
     if asked or not earlier or earlier[-1] == current:
         return current, last

@@ -105,13 +105,22 @@ def office_lines(
     """
     lines = [render("utter_answer_line_office", language, name=office.name)]
     if office.distance_km and near:
-        lines.append(render("utter_answer_line_distance", language,
-                            distance=distance_text(office.distance_km, language), city=near))
+        lines.append(
+            render(
+                "utter_answer_line_distance",
+                language,
+                distance=distance_text(office.distance_km, language),
+                city=near,
+            )
+        )
     shown: list[str] = []
     reachable = any(getattr(office, name) for name in CONTACT_FIELDS)
     if office.address:
-        line = ("utter_answer_line_address_seat" if office.is_seat("address")
-                else "utter_answer_line_address")
+        line = (
+            "utter_answer_line_address_seat"
+            if office.is_seat("address")
+            else "utter_answer_line_address"
+        )
         lines.append(render(line, language, address=office.address))
         shown.append("address")
         if office.map_url:
@@ -187,8 +196,13 @@ def fallback_line(text: Procedure | FaqAnswer, language: str) -> list[str]:
     fell_back = text.title_fell_back if isinstance(text, Procedure) else text.fell_back
     if not fell_back:
         return []
-    return [render("utter_answer_line_language_fallback", language,
-                   fallback_language=_language_name(text.language, language))]
+    return [
+        render(
+            "utter_answer_line_language_fallback",
+            language,
+            fallback_language=_language_name(text.language, language),
+        )
+    ]
 
 
 def checklist_fallback_line(procedure: Procedure, language: str) -> list[str]:
@@ -199,8 +213,13 @@ def checklist_fallback_line(procedure: Procedure, language: str) -> list[str]:
     """
     if not procedure.fell_back:
         return []
-    return [render("utter_answer_line_checklist_fallback", language,
-                   fallback_language=_language_name(procedure.language, language))]
+    return [
+        render(
+            "utter_answer_line_checklist_fallback",
+            language,
+            fallback_language=_language_name(procedure.language, language),
+        )
+    ]
 
 
 def list_messages(header: str, items: Iterable[str], numbered: bool) -> list[str]:

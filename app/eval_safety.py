@@ -113,8 +113,10 @@ def model_judge(model: Path) -> Judge:
 
     def verdict(parse: dict[str, Any]) -> Verdict:
         found = parse.get("safety")
-        if found and found.get("classes") and (parse.get("intent") or {}).get("name") != (
-            EMERGENCY_INTENT
+        if (
+            found
+            and found.get("classes")
+            and (parse.get("intent") or {}).get("name") != (EMERGENCY_INTENT)
         ):
             return {**found, "classes": [], "source": "overridden"}
         return found

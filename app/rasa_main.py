@@ -131,8 +131,12 @@ def nlu_off_event_loop(max_chars: int = NLU_MAX_CHARS, threads: int = NLU_THREAD
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nlu")
 
     @functools.wraps(original)
-    async def parse_message(self: MessageProcessor, message: Any, tracker: Any = None,
-                            only_output_properties: bool = True) -> dict[str, Any]:
+    async def parse_message(
+        self: MessageProcessor,
+        message: Any,
+        tracker: Any = None,
+        only_output_properties: bool = True,
+    ) -> dict[str, Any]:
         if self.http_interpreter:
             return await original(self, message, tracker, only_output_properties)
         if message.text and len(message.text) > max_chars:
@@ -141,7 +145,8 @@ def nlu_off_event_loop(max_chars: int = NLU_MAX_CHARS, threads: int = NLU_THREAD
         if tracker is None:
             tracker = DialogueStateTracker.from_events(message.sender_id, [])
         parse_data = await asyncio.get_running_loop().run_in_executor(
-            executor, self._parse_message_with_graph, message, tracker, only_output_properties)
+            executor, self._parse_message_with_graph, message, tracker, only_output_properties
+        )
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
         return parse_data

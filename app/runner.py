@@ -64,8 +64,9 @@ def check_database(url: str) -> None:
                 f"cannot open DATABASE_URL ({url}): cannot create {folder}: {exc.strerror}"
             ) from exc
     try:
-        engine = create_engine(url, future=True, connect_args=_connect_timeout(parsed),
-                               hide_parameters=True)
+        engine = create_engine(
+            url, future=True, connect_args=_connect_timeout(parsed), hide_parameters=True
+        )
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StartupError(f"DATABASE_URL cannot be used: {exc}") from exc
     try:
@@ -191,7 +192,8 @@ def run() -> int:
     env = child_environment(settings)
     actions_cmd, rasa_cmd = server_commands(settings, model)
     supervisor = Supervisor(
-        [Child("action server", actions_cmd), Child("Rasa server", rasa_cmd)], PROJECT_ROOT, env)
+        [Child("action server", actions_cmd), Child("Rasa server", rasa_cmd)], PROJECT_ROOT, env
+    )
     supervisor.start()
     stop = supervisor.stop
 

@@ -84,8 +84,9 @@ class Supervisor:
                 continue
             if now - child.started_at >= STABLE_SECONDS:
                 child.pause = FIRST_PAUSE_SECONDS
-            self.log(f"the {child.name} stopped (exit code {code}); "
-                     f"restarting it in {child.pause:.0f} s")
+            self.log(
+                f"the {child.name} stopped (exit code {code}); restarting it in {child.pause:.0f} s"
+            )
             child.restart_at = now + child.pause
             child.pause = min(child.pause * 2, MAX_PAUSE_SECONDS)
 

@@ -59,7 +59,8 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         if erasure_requested(tracker):
             await self.delete(tracker.sender_id)
             await erase_identifiers(
-                tracker.sender_id, self.engine.url.render_as_string(hide_password=False))
+                tracker.sender_id, self.engine.url.render_as_string(hide_password=False)
+            )
             return
         await super().save(tracker)
 
@@ -68,4 +69,3 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             session.execute(sa.delete(self.SQLEvent).where(self.SQLEvent.sender_id == sender_id))
             session.commit()
-

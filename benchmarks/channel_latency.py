@@ -57,7 +57,11 @@ async def measure(n: int, warmup: int) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         stack = await start_stack(ROOT, twilio, telegram, f"sqlite:///{tmp}/bench.db")
         results: dict[str, list[float]] = {
-            "whatsapp": [], "telegram": [], "rest": [], "whatsapp ack": [], "telegram ack": [],
+            "whatsapp": [],
+            "telegram": [],
+            "rest": [],
+            "whatsapp ack": [],
+            "telegram ack": [],
         }
         try:
             async with aiohttp.ClientSession() as http:
@@ -79,9 +83,12 @@ async def measure(n: int, warmup: int) -> dict[str, list[float]]:
                     update = telegram_text_update(text, chat_id=1000 + i % 10)
                     before, start = len(telegram.times), time.perf_counter()
                     async with http.post(
-                        tg_url, data=json.dumps(update),
-                        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                                 "Content-Type": "application/json"},
+                        tg_url,
+                        data=json.dumps(update),
+                        headers={
+                            "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                            "Content-Type": "application/json",
+                        },
                     ) as resp:
                         assert resp.status == 200, resp.status
                     acked = time.perf_counter()
@@ -124,13 +131,17 @@ def main() -> int:
     args = parser.parse_args()
     results = asyncio.run(measure(args.n, args.warmup))
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    print(f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}; date: {now}")
+    print(
+        f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; date: {now}"
+    )
     print(f"{args.n} messages per channel, sequential, after {args.warmup} warm-up")
     for channel, values in results.items():
         ms = [v * 1000 for v in values]
-        print(f"{channel:12s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
-              f"  max {max(ms):7.1f} ms")
+        print(
+            f"{channel:12s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
+            f"  max {max(ms):7.1f} ms"
+        )
     return 0
 
 

@@ -59,11 +59,14 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
     store = HandoffStore(database_url)
     store.mediators.add("Bench", ["en", "it"], telegram_user_id=str(MEDIATOR))
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
-    stack = await start_stack(ROOT, twilio, telegram, database_url,
-                              extra_env={"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP)})
+    stack = await start_stack(
+        ROOT, twilio, telegram, database_url, extra_env={"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP)}
+    )
     results: dict[str, list[float]] = {"person → mediator": [], "mediator → person": []}
-    headers_tg = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                  "Content-Type": "application/json"}
+    headers_tg = {
+        "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+        "Content-Type": "application/json",
+    }
     try:
         async with aiohttp.ClientSession() as http:
             wa_url = stack.base_url + "/webhooks/whatsapp/webhook"
@@ -79,8 +82,11 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
                     assert r.status == 200, r.status
 
             def to_chat(chat_id: int) -> list[dict]:
-                return [p for m, p in telegram.calls
-                        if m == "sendMessage" and int(p["chat_id"]) == chat_id]
+                return [
+                    p
+                    for m, p in telegram.calls
+                    if m == "sendMessage" and int(p["chat_id"]) == chat_id
+                ]
 
             await whatsapp("I want to talk to a mediator")
             await _wait(lambda: to_chat(GROUP))
@@ -93,17 +99,22 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
             for i in range(warmup + n):
                 before, start = len(telegram.calls), time.perf_counter()
                 await whatsapp(f"person message {i}")
-                await _wait(lambda b=before: any(
-                    m == "sendMessage" and int(p["chat_id"]) == MEDIATOR
-                    for m, p in telegram.calls[b:]))
-                index = next(k for k in range(before, len(telegram.calls))
-                             if telegram.calls[k][0] == "sendMessage")
+                await _wait(
+                    lambda b=before: any(
+                        m == "sendMessage" and int(p["chat_id"]) == MEDIATOR
+                        for m, p in telegram.calls[b:]
+                    )
+                )
+                index = next(
+                    k
+                    for k in range(before, len(telegram.calls))
+                    if telegram.calls[k][0] == "sendMessage"
+                )
                 if i >= warmup:
                     results["person → mediator"].append(telegram.times[index] - start)
 
                 before, start = len(twilio.times), time.perf_counter()
-                await telegram_update(telegram_text_update(f"mediator reply {i}",
-                                                           chat_id=MEDIATOR))
+                await telegram_update(telegram_text_update(f"mediator reply {i}", chat_id=MEDIATOR))
                 await _wait(lambda b=before: len(twilio.times) > b)
                 if i >= warmup:
                     results["mediator → person"].append(twilio.times[before] - start)
@@ -120,21 +131,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="messages each way")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured first messages")
-    parser.add_argument("--database-url", default=None,
-                        help="default: a SQLite file in a temporary folder")
+    parser.add_argument(
+        "--database-url", default=None, help="default: a SQLite file in a temporary folder"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         results = asyncio.run(measure(args.n, args.warmup, url))
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    print(f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}; date: {now}")
-    print(f"{args.n} messages each way, sequential, after {args.warmup} warm-up; "
-          f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}")
+    print(
+        f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; date: {now}"
+    )
+    print(
+        f"{args.n} messages each way, sequential, after {args.warmup} warm-up; "
+        f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}"
+    )
     for way, values in results.items():
         ms = [v * 1000 for v in values]
-        print(f"{way:18s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
-              f"  max {max(ms):7.1f} ms")
+        print(
+            f"{way:18s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
+            f"  max {max(ms):7.1f} ms"
+        )
     return 0
 
 

@@ -37,8 +37,18 @@ from bot.kb.queries import KnowledgeBase  # noqa: E402
 from bot.kb.validate import read_knowledge  # noqa: E402
 from bot.kb.vocabulary import LANGUAGES, OFFICE_KINDS, SERVICES  # noqa: E402
 
-PROVINCE_KINDS = ("questura", "prefettura", "asl", "centro_impiego", "cpia", "agenzia_entrate",
-                  "patronato", "legal_aid", "foresteria", "other")
+PROVINCE_KINDS = (
+    "questura",
+    "prefettura",
+    "asl",
+    "centro_impiego",
+    "cpia",
+    "agenzia_entrate",
+    "patronato",
+    "legal_aid",
+    "foresteria",
+    "other",
+)
 
 
 def _text(label: str) -> dict[str, str]:
@@ -46,18 +56,28 @@ def _text(label: str) -> dict[str, str]:
 
 
 def _hours() -> list[dict]:
-    return [{"days": ["mon", "tue", "wed", "thu", "fri"], "open": "08:30", "close": "12:30"},
-            {"days": ["tue", "thu"], "open": "15:00", "close": "17:00",
-             "appointment_only": True}]
+    return [
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "open": "08:30", "close": "12:30"},
+        {"days": ["tue", "thu"], "open": "15:00", "close": "17:00", "appointment_only": True},
+    ]
 
 
 def _office(oid: str, kind: str, comune: str, serves: dict) -> dict:
-    return {"id": oid, "kind": kind, "services": list(SERVICES), "name": f"Ufficio {oid}",
-            "comune": comune, "address": f"Via Roma 1, {comune}", "serves": serves,
-            "hours": _hours(), "closures": [{"date": dt.date(2027, 12, 24),
-                                             "note": _text("Chiuso")}],
-            "notes": _text(f"Note {oid}"), "source": "https://example.org/",
-            "checked": dt.date(2026, 11, 1), "verified": False}
+    return {
+        "id": oid,
+        "kind": kind,
+        "services": list(SERVICES),
+        "name": f"Ufficio {oid}",
+        "comune": comune,
+        "address": f"Via Roma 1, {comune}",
+        "serves": serves,
+        "hours": _hours(),
+        "closures": [{"date": dt.date(2027, 12, 24), "note": _text("Chiuso")}],
+        "notes": _text(f"Note {oid}"),
+        "source": "https://example.org/",
+        "checked": dt.date(2026, 11, 1),
+        "verified": False,
+    }
 
 
 def generate(root: Path) -> None:
@@ -66,42 +86,97 @@ def generate(root: Path) -> None:
     (root / "offices").mkdir(parents=True)
     (root / "procedures").mkdir()
     for code in territory.PROVINCES:
-        offices = [_office(f"{kind.replace('_', '-')}-{code.lower()}", kind, capoluoghi[code],
-                           {"provinces": [code]}) for kind in PROVINCE_KINDS]
-        offices += [_office(f"anagrafe-{c.istat}", "anagrafe", c.name, {"comuni": [c.name]})
-                    for c in territory.comuni() if c.province == code]
+        offices = [
+            _office(
+                f"{kind.replace('_', '-')}-{code.lower()}",
+                kind,
+                capoluoghi[code],
+                {"provinces": [code]},
+            )
+            for kind in PROVINCE_KINDS
+        ]
+        offices += [
+            _office(f"anagrafe-{c.istat}", "anagrafe", c.name, {"comuni": [c.name]})
+            for c in territory.comuni()
+            if c.province == code
+        ]
         (root / "offices" / f"{code.lower()}.yml").write_text(
-            yaml.safe_dump({"offices": offices}, allow_unicode=True, sort_keys=False))
-    (root / "offices" / "regional.yml").write_text(yaml.safe_dump({"offices": [
-        _office("commissione-bari", "commissione_territoriale", "Bari", {"region": True})]},
-        allow_unicode=True, sort_keys=False))
+            yaml.safe_dump({"offices": offices}, allow_unicode=True, sort_keys=False)
+        )
+    (root / "offices" / "regional.yml").write_text(
+        yaml.safe_dump(
+            {
+                "offices": [
+                    _office(
+                        "commissione-bari", "commissione_territoriale", "Bari", {"region": True}
+                    )
+                ]
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        )
+    )
     for service in SERVICES:
-        procs = [{"id": f"{service.replace('_', '-')}-{n}", "service": service,
-                  "title": _text(f"Titolo {n}"), "summary": _text("Riassunto"),
-                  "office_kinds": [OFFICE_KINDS[n]],
-                  "steps": [_text(f"Passo {i}") for i in range(8)],
-                  "documents": [_text(f"Documento {i}") for i in range(8)],
-                  "source": "https://example.org/", "checked": dt.date(2026, 11, 1),
-                  "verified": False} for n in range(2)]
+        procs = [
+            {
+                "id": f"{service.replace('_', '-')}-{n}",
+                "service": service,
+                "title": _text(f"Titolo {n}"),
+                "summary": _text("Riassunto"),
+                "office_kinds": [OFFICE_KINDS[n]],
+                "steps": [_text(f"Passo {i}") for i in range(8)],
+                "documents": [_text(f"Documento {i}") for i in range(8)],
+                "source": "https://example.org/",
+                "checked": dt.date(2026, 11, 1),
+                "verified": False,
+            }
+            for n in range(2)
+        ]
         (root / "procedures" / f"{service}.yml").write_text(
-            yaml.safe_dump({"procedures": procs}, allow_unicode=True, sort_keys=False))
-    (root / "services.yml").write_text(yaml.safe_dump({"services": [
-        {"id": s, "name": _text(s)} for s in SERVICES]}, allow_unicode=True, sort_keys=False))
-    (root / "emergency.yml").write_text(yaml.safe_dump({"numbers": [
-        {"id": f"emergency-{n.replace(' ', '')}", "number": n, "label": _text(n),
-         "when": _text("quando"),
-         "source": "https://example.org/", "checked": dt.date(2026, 11, 1), "verified": True}
-        for n in ("112", "118", "1522", "800 290 290")]}, allow_unicode=True, sort_keys=False))
+            yaml.safe_dump({"procedures": procs}, allow_unicode=True, sort_keys=False)
+        )
+    (root / "services.yml").write_text(
+        yaml.safe_dump(
+            {"services": [{"id": s, "name": _text(s)} for s in SERVICES]},
+            allow_unicode=True,
+            sort_keys=False,
+        )
+    )
+    (root / "emergency.yml").write_text(
+        yaml.safe_dump(
+            {
+                "numbers": [
+                    {
+                        "id": f"emergency-{n.replace(' ', '')}",
+                        "number": n,
+                        "label": _text(n),
+                        "when": _text("quando"),
+                        "source": "https://example.org/",
+                        "checked": dt.date(2026, 11, 1),
+                        "verified": True,
+                    }
+                    for n in ("112", "118", "1522", "800 290 290")
+                ]
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        )
+    )
 
 
 def main() -> int:
     """Build, load, time, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5000, help="lookups to time")
-    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge",
-                        help="knowledge folder (default: the project's)")
-    parser.add_argument("--generated", action="store_true",
-                        help="always use the generated full-size content")
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        default=ROOT / "knowledge",
+        help="knowledge folder (default: the project's)",
+    )
+    parser.add_argument(
+        "--generated", action="store_true", help="always use the generated full-size content"
+    )
     args = parser.parse_args()
     rng = random.Random(20261121)
 
@@ -150,16 +225,22 @@ def main() -> int:
         p95 = samples[int(len(samples) * 0.95) - 1]
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; Python {platform.python_version()}")
-    print(f"content: {what}: {len(content.offices)} offices, {len(content.procedures)} "
-          f"procedures, {sum(len(p.steps) + len(p.documents) for p in content.procedures)} "
-          f"steps+documents, {sum(c.added for c in result.changes.values())} rows")
+    print(
+        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores; Python {platform.python_version()}"
+    )
+    print(
+        f"content: {what}: {len(content.offices)} offices, {len(content.procedures)} "
+        f"procedures, {sum(len(p.steps) + len(p.documents) for p in content.procedures)} "
+        f"steps+documents, {sum(c.added for c in result.changes.values())} rows"
+    )
     print(f"full load (validate + migrate + write, empty SQLite): {load_s:.2f} s")
     print(f"second load (validate + compare, nothing changed): {reload_s:.2f} s")
     print(f"first query (reads the knowledge into memory): {cold_ms:.1f} ms")
-    print(f"lookup office_for+opening+procedure, n={args.n} ({found} with an office): "
-          f"p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {samples[-1]:.3f} ms")
+    print(
+        f"lookup office_for+opening+procedure, n={args.n} ({found} with an office): "
+        f"p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {samples[-1]:.3f} ms"
+    )
     return 0
 
 

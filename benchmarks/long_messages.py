@@ -50,9 +50,11 @@ SHORT = (
     "ciao",
     "sei un bot?",
 )
-WORDS = ("ciao ho bisogno di aiuto per il permesso di soggiorno vivo a Lecce e lavoro nei campi "
-         "non ho ancora il codice fiscale la mia famiglia è arrivata da poco e non so a chi "
-         "chiedere").split()
+WORDS = (
+    "ciao ho bisogno di aiuto per il permesso di soggiorno vivo a Lecce e lavoro nei campi "
+    "non ho ancora il codice fiscale la mia famiglia è arrivata da poco e non so a chi "
+    "chiedere"
+).split()
 LONG_CHARS = 4096
 HUGE_BYTES = 1_000_000
 
@@ -142,8 +144,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(values: list[float]) -> str:
     """One line of a series for the report: p50, p95 and max in milliseconds."""
-    return (f"p50 {statistics.median(values):.1f}  p95 {percentile(values, 0.95):.1f}  "
-            f"max {max(values):.1f}")
+    return (
+        f"p50 {statistics.median(values):.1f}  p95 {percentile(values, 0.95):.1f}  "
+        f"max {max(values):.1f}"
+    )
 
 
 def main() -> None:
@@ -151,10 +155,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="short messages timed per series")
     parser.add_argument("--blocks", type=int, default=4, help="blocks per series")
-    parser.add_argument("--every", type=float, default=1.0,
-                        help="seconds between long messages (0: back to back)")
-    parser.add_argument("--long-chars", type=int, default=LONG_CHARS,
-                        help="characters of the long messages (0: only the 1 MB bodies)")
+    parser.add_argument(
+        "--every", type=float, default=1.0, help="seconds between long messages (0: back to back)"
+    )
+    parser.add_argument(
+        "--long-chars",
+        type=int,
+        default=LONG_CHARS,
+        help="characters of the long messages (0: only the 1 MB bodies)",
+    )
     parser.add_argument("--url", help="base URL of a running assistant (default: start one)")
     args = parser.parse_args()
 
@@ -192,22 +201,27 @@ def main() -> None:
 
     refused = [ms for status, ms in heavy.huge if status in (413, 0)]
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}"
+    )
     print(f"other person, alone:              {len(alone)} replies, ms {summary(alone)}")
     print(f"other person, with long messages: {len(loaded)} replies, ms {summary(loaded)}")
     what = f"one {args.long_chars:,}-character message" if args.long_chars else "one 1 MB body"
-    print(f"  ({what} every {args.every:g} s" if args.every else f"  ({what} back to back",
-          end="")
+    print(f"  ({what} every {args.every:g} s" if args.every else f"  ({what} back to back", end="")
     print(", each followed by a 1 MB one)" if args.long_chars else ")")
     print(f"event loop (GET /version), alone:  ms {summary(probe.series[False])}")
     print(f"event loop, with long messages:    ms {summary(probe.series[True])}")
     if heavy.long_ms:
-        print(f"{args.long_chars:,}-character messages:         {len(heavy.long_ms)} replies, "
-              f"ms {summary(heavy.long_ms)}")
-    print(f"1 MB messages: {len(heavy.huge)} sent, {len(refused)} refused (413 or connection "
-          f"closed), ms {summary(refused) if refused else '-'}; other answers: "
-          f"{sorted({s for s, _ in heavy.huge} - {413, 0}) or 'none'}")
+        print(
+            f"{args.long_chars:,}-character messages:         {len(heavy.long_ms)} replies, "
+            f"ms {summary(heavy.long_ms)}"
+        )
+    print(
+        f"1 MB messages: {len(heavy.huge)} sent, {len(refused)} refused (413 or connection "
+        f"closed), ms {summary(refused) if refused else '-'}; other answers: "
+        f"{sorted({s for s, _ in heavy.huge} - {413, 0}) or 'none'}"
+    )
 
 
 if __name__ == "__main__":

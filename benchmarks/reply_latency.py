@@ -70,18 +70,19 @@ def main() -> None:
         url = f"{base}/webhooks/rest/webhook"
         for i, text in enumerate(MESSAGES):  # warm-up: lazy loads, caches, JIT of TF graphs
             post(url, f"warmup-{i}", text)
-        timings = [
-            post(url, f"bench-{i}", MESSAGES[i % len(MESSAGES)]) for i in range(args.n)
-        ]
+        timings = [post(url, f"bench-{i}", MESSAGES[i % len(MESSAGES)]) for i in range(args.n)]
 
     timings.sort()
     p95 = timings[int(0.95 * (len(timings) - 1))]
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}"
+    )
     print(f"messages: {len(timings)} (REST channel, one new conversation each)")
-    print(f"reply time ms: p50 {statistics.median(timings):.1f}  p95 {p95:.1f}  "
-          f"max {timings[-1]:.1f}")
+    print(
+        f"reply time ms: p50 {statistics.median(timings):.1f}  p95 {p95:.1f}  max {timings[-1]:.1f}"
+    )
 
 
 if __name__ == "__main__":

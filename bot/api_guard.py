@@ -78,13 +78,14 @@ def _entities(value: Any, name: str = "entities") -> None:
     if value is None:
         return
     if isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, str | int | float) for k, v in value.items()):
+        isinstance(k, str) and isinstance(v, str | int | float) for k, v in value.items()
+    ):
         return
     if isinstance(value, list) and all(
-            isinstance(e, dict) and isinstance(e.get("entity"), str) and "value" in e
-            for e in value):
+        isinstance(e, dict) and isinstance(e.get("entity"), str) and "value" in e for e in value
+    ):
         return
-    raise BadBody(f"'{name}' must be a list of {{\"entity\", \"value\"}} objects.")
+    raise BadBody(f'\'{name}\' must be a list of {{"entity", "value"}} objects.')
 
 
 def check_parse(body: Any, request: Request, settings: Settings) -> None:
@@ -107,9 +108,11 @@ def check_message(body: Any, request: Request, settings: Settings) -> None:
         raise BadBody("'parse_data' must be an object.")
     intent = parse_data.get("intent")
     if intent is not None and not (
-            isinstance(intent, dict) and isinstance(intent.get("name"), str)
-            and isinstance(intent.get("confidence", 1.0), int | float)):
-        raise BadBody("'parse_data.intent' must be {\"name\": str, \"confidence\": number}.")
+        isinstance(intent, dict)
+        and isinstance(intent.get("name"), str)
+        and isinstance(intent.get("confidence", 1.0), int | float)
+    ):
+        raise BadBody('\'parse_data.intent\' must be {"name": str, "confidence": number}.')
     _entities(parse_data.get("entities"), "parse_data.entities")
     if isinstance(parse_data.get("entities"), dict):
         raise BadBody("'parse_data.entities' must be a list.")
@@ -197,9 +200,18 @@ def _error(status: int, reason: str, message: str) -> HTTPResponse:
     """Rasa's own error format, so API clients read one shape."""
     import rasa
 
-    return response.json({"version": rasa.__version__, "status": "failure", "message": message,
-                          "reason": reason, "details": {}, "help": None, "code": status},
-                         status=status)
+    return response.json(
+        {
+            "version": rasa.__version__,
+            "status": "failure",
+            "message": message,
+            "reason": reason,
+            "details": {},
+            "help": None,
+            "code": status,
+        },
+        status=status,
+    )
 
 
 def _authorised(request: Request, token: str | None) -> bool:
@@ -224,8 +236,9 @@ def install(app: Sanic, auth_token: str | None, settings: Settings | None = None
         message = status.phrase + "."
         if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
             message = f"The request body is over {settings.max_request_bytes} bytes."
-        return response.json({"error": status.name.lower(), "message": message},
-                             status=status.value)
+        return response.json(
+            {"error": status.name.lower(), "message": message}, status=status.value
+        )
 
     @app.signal("http.lifecycle.exception")
     async def failed(request: Request, exception: BaseException) -> None:

@@ -57,8 +57,9 @@ class Outbound(Protocol):
     ``{"title", "callback"}`` (the Claim button of a ticket card).
     """
 
-    async def send_to_person(self, person: str, text: str,
-                             buttons: Sequence[Mapping[str, Any]] = ()) -> None:
+    async def send_to_person(
+        self, person: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         """Send ``text`` (with options) on whichever channel the person wrote from."""
 
     async def copy_to_person(self, person: str, copy: Mapping[str, Any]) -> None:
@@ -74,8 +75,9 @@ class Outbound(Protocol):
         The only message WhatsApp lets a business send after the 24-hour window closed.
         """
 
-    async def send_to_mediator(self, channel: str, address: str, text: str,
-                               buttons: Sequence[Mapping[str, Any]] = ()) -> None:
+    async def send_to_mediator(
+        self, channel: str, address: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         """Send ``text`` to a mediator's chat on ``channel`` ("telegram" or "whatsapp")."""
 
     async def aclose(self) -> None:

@@ -45,20 +45,40 @@ GLOSSARY_PATH = PROJECT_ROOT / "locales" / "glossary.yml"
 SOURCE = "it"  # the language every translation is compared with
 KINDS = ("office", "concept")
 
-_ENTRY_KEYS = ("id", "kind", "it", "keep", "in_italian", "terms", "names", "avoid", "explain",
-               "note")
+_ENTRY_KEYS = (
+    "id",
+    "kind",
+    "it",
+    "keep",
+    "in_italian",
+    "terms",
+    "names",
+    "avoid",
+    "explain",
+    "note",
+)
 _REGISTER_KEYS = ("use", "avoid", "why")
 _PLACEHOLDER = re.compile(r"{\w+}")
 _LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
 _CYRILLIC = "\u0400-\u052f"
 _GREEK = "\u0370-\u03ff"
-_FOLD = str.maketrans({
-    "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u0060": "'",  # apostrophes
-    "\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9",  # Arabic yeh/kaf → Persian
-    "\u0640": None,  # tatweel
-    "\u093c": None, "\u0a3c": None, "\u09bc": None,  # nukta (Devanagari, Gurmukhi, Bengali)
-    **{chr(c): None for c in range(0x064B, 0x0660)}, "\u0670": None,  # Arabic vowel marks
-})
+_FOLD = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u0060": "'",  # apostrophes
+        "\u064a": "\u06cc",
+        "\u0649": "\u06cc",
+        "\u0643": "\u06a9",  # Arabic yeh/kaf → Persian
+        "\u0640": None,  # tatweel
+        "\u093c": None,
+        "\u0a3c": None,
+        "\u09bc": None,  # nukta (Devanagari, Gurmukhi, Bengali)
+        **{chr(c): None for c in range(0x064B, 0x0660)},
+        "\u0670": None,  # Arabic vowel marks
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -161,18 +181,21 @@ class Glossary:
                 if source and _first(entry.in_italian or entry.keep, source):
                     problems.append(
                         f"the Italian names «{entry.italian}»; keep the Italian word in the "
-                        f"{language} text too (glossary: «{term}»)")
+                        f"{language} text too (glossary: «{term}»)"
+                    )
                 else:
                     named = _first(entry.names.get(language, ()), folded)
                     if named:
                         problems.append(
                             f"names «{entry.italian}» as «{named}» without the Italian word "
-                            f"(glossary: «{term}»)")
+                            f"(glossary: «{term}»)"
+                        )
             variant = _first(entry.avoid.get(language, ()), folded)
             if variant:
                 problems.append(
                     f"«{variant}» is not the glossary's {language} word for «{entry.italian}»: "
-                    f"write «{term}»")
+                    f"write «{term}»"
+                )
             explanation = entry.explain.get(language, ())
             if kept and explanation and not _first(explanation, folded):
                 problems.append(f"«{kept}» without its explanation (glossary: «{term}»)")
@@ -182,7 +205,8 @@ class Glossary:
             if other:
                 problems.append(
                     f"«{other}» is not the register of {language}: address the reader with "
-                    f"«{register.use}» (glossary: register)")
+                    f"«{register.use}» (glossary: register)"
+                )
         return problems
 
 
@@ -199,8 +223,7 @@ class _Reader:
     def patterns(self, value: object, line: int, what: str) -> tuple[Pattern, ...]:
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
-                                                  for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             self.error(line, f"{what} must be a text or a list of texts")
             return ()
         result = []
@@ -261,18 +284,34 @@ class _Reader:
             missing = [lang for lang in LANGUAGES if lang != SOURCE and lang not in terms]
             if missing:
                 self.error(terms_map.line, f"{what} has no term in {', '.join(missing)}")
-        keep = (self.patterns(rec["keep"], rec.line_of("keep"), f"keep of {what}")
-                if "keep" in rec else ())
-        in_italian = (self.patterns(rec["in_italian"], rec.line_of("in_italian"),
-                                    f"in_italian of {what}") if "in_italian" in rec else ())
+        keep = (
+            self.patterns(rec["keep"], rec.line_of("keep"), f"keep of {what}")
+            if "keep" in rec
+            else ()
+        )
+        in_italian = (
+            self.patterns(rec["in_italian"], rec.line_of("in_italian"), f"in_italian of {what}")
+            if "in_italian" in rec
+            else ()
+        )
         if kind == "office" and not keep:
             self.error(rec.line, f"{what}: an office needs 'keep', the Italian name's patterns")
-        entry = Entry(eid, str(kind), italian.strip(), keep, in_italian, terms,
-                      self.by_language(rec, "names", what), self.by_language(rec, "avoid", what),
-                      self.by_language(rec, "explain", what), rec.line)
+        entry = Entry(
+            eid,
+            str(kind),
+            italian.strip(),
+            keep,
+            in_italian,
+            terms,
+            self.by_language(rec, "names", what),
+            self.by_language(rec, "avoid", what),
+            self.by_language(rec, "explain", what),
+            rec.line,
+        )
         if entry.explain and not entry.keep:
-            self.error(rec.line_of("explain"), f"{what}: 'explain' needs 'keep' (the word to "
-                       "explain)")
+            self.error(
+                rec.line_of("explain"), f"{what}: 'explain' needs 'keep' (the word to explain)"
+            )
         return entry
 
     def register(self, lang: object, rec: object, line: int) -> Register | None:
@@ -285,8 +324,11 @@ class _Reader:
         for key in rec:
             if key not in _REGISTER_KEYS:
                 self.error(rec.line_of(key), f"unknown key {key!r} in the register of {lang!r}")
-        avoid = (self.patterns(rec["avoid"], rec.line_of("avoid"), f"register avoid of {lang}")
-                 if "avoid" in rec else ())
+        avoid = (
+            self.patterns(rec["avoid"], rec.line_of("avoid"), f"register avoid of {lang}")
+            if "avoid" in rec
+            else ()
+        )
         return Register(str(lang), rec["use"], avoid, line)
 
 
@@ -353,8 +395,11 @@ def text_maps(node: object) -> list[LineDict]:
     while stack:
         item = stack.pop()
         if isinstance(item, LineDict):
-            if "it" in item and all(k in LANGUAGES for k in item) \
-                    and all(isinstance(v, str) for v in item.values()):
+            if (
+                "it" in item
+                and all(k in LANGUAGES for k in item)
+                and all(isinstance(v, str) for v in item.values())
+            ):
                 found.append(item)
             else:
                 stack.extend(reversed(list(item.values())))

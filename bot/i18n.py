@@ -40,5 +40,6 @@ def clock(moment: dt.datetime, language: str) -> str:
 
 def duration(seconds: float, language: str) -> str:
     """A rough length of time, e.g. "15 minutes", "2 hours" (never negative)."""
-    return format_timedelta(dt.timedelta(seconds=max(0.0, seconds)), threshold=1.5,
-                            locale=babel_locale(language))
+    return format_timedelta(
+        dt.timedelta(seconds=max(0.0, seconds)), threshold=1.5, locale=babel_locale(language)
+    )

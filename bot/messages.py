@@ -131,9 +131,7 @@ def _domain_responses(domain_path: Path) -> dict[str, list[dict[str, Any]]]:
     return responses
 
 
-def validate(
-    directory: Path = LOCALES_DIR, domain_path: Path = DOMAIN_FILE
-) -> list[str]:
+def validate(directory: Path = LOCALES_DIR, domain_path: Path = DOMAIN_FILE) -> list[str]:
     """Problems in the catalogue, one ``file:line: what is wrong`` per entry."""
     catalogue, problems = load(directory)
     responses = _domain_responses(domain_path)
@@ -182,8 +180,9 @@ def _glossary_problems(catalogue: Catalogue, domain_path: Path) -> list[str]:
         where = f"{LOCALES_DIR.name}/{language}.yml"
         for name, translation in entries.items():
             source = italian.get(name)
-            for message in checker.check(language, _words(translation),
-                                         _words(source) if source else None):
+            for message in checker.check(
+                language, _words(translation), _words(source) if source else None
+            ):
                 line = catalogue.lines[language].get(name, 1)
                 problems.append(f"{where}:{line}: {name}: glossary ({language}): {message}")
     for file, name, line, text in _domain_texts(domain_path):
@@ -206,8 +205,11 @@ def _domain_texts(domain_path: Path) -> list[tuple[str, str, int, str]]:
             for variation in variations:
                 if not isinstance(variation, dict) or not isinstance(variation.get("text"), str):
                     continue
-                titles = [b.get("title", "") for b in variation.get("buttons") or []
-                          if isinstance(b, dict)]
+                titles = [
+                    b.get("title", "")
+                    for b in variation.get("buttons") or []
+                    if isinstance(b, dict)
+                ]
                 line = variation.get("__lines__", {}).get("text", 1)
                 text = "\n".join([variation["text"], *(t for t in titles if isinstance(t, str))])
                 where = path.name if path == domain_path else f"{domain_path.name}/{path.name}"

@@ -29,7 +29,8 @@ ACTION_SERVER_WAIT_SECONDS = 20.0
 
 # Set by the channels' inbox around a turn it will retry if the turn is interrupted.
 RETRYABLE_TURN: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "retryable_turn", default=False)
+    "retryable_turn", default=False
+)
 
 
 class TurnInterrupted(BaseException):
@@ -75,24 +76,26 @@ def patient_remote_actions(wait_seconds: float | None = None) -> None:
 
     async def run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (ACTION_SERVER_WAIT_SECONDS if wait_seconds is None
-                                  else wait_seconds)
+        deadline = loop.time() + (
+            ACTION_SERVER_WAIT_SECONDS if wait_seconds is None else wait_seconds
+        )
         delay = 0.25
         while True:
             try:
                 return await rasa_run(self, *args, **kwargs)
             except Exception as exc:
                 # Rasa raises its own exception while handling aiohttp's (its __context__).
-                if not isinstance(exc.__cause__ or exc.__context__,
-                                  aiohttp.ClientConnectionError):
+                if not isinstance(exc.__cause__ or exc.__context__, aiohttp.ClientConnectionError):
                     raise  # the action itself failed: Rasa's handling
                 if loop.time() + delay > deadline:
                     if RETRYABLE_TURN.get():
                         raise TurnInterrupted(
-                            f"action server unreachable for '{self.name()}'") from exc
+                            f"action server unreachable for '{self.name()}'"
+                        ) from exc
                     raise
-                logger.warning("action server unreachable for '%s'; trying again in %.1f s",
-                               self.name(), delay)
+                logger.warning(
+                    "action server unreachable for '%s'; trying again in %.1f s", self.name(), delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 4.0)
 

@@ -77,7 +77,12 @@ class Settings:
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
     media_voice_types: tuple[str, ...] = (
-        "audio/ogg", "audio/opus", "audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/aac",
+        "audio/ogg",
+        "audio/opus",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/x-m4a",
+        "audio/aac",
         "audio/amr",
     )
     # How long a link to a file lives (Twilio fetches a file sent to WhatsApp from it), and
@@ -152,9 +157,9 @@ def get_settings() -> Settings:
         telegram_bot_token=_opt("TELEGRAM_BOT_TOKEN"),
         telegram_webhook_secret=_opt("TELEGRAM_WEBHOOK_SECRET"),
         telegram_webhook_url=_opt("TELEGRAM_WEBHOOK_URL"),
-        telegram_api_base_url=(
-            _opt("TELEGRAM_API_BASE_URL") or "https://api.telegram.org"
-        ).rstrip("/"),
+        telegram_api_base_url=(_opt("TELEGRAM_API_BASE_URL") or "https://api.telegram.org").rstrip(
+            "/"
+        ),
         pseudonym_secret=_opt("PSEUDONYM_SECRET"),
         telegram_mediator_chat_id=_opt("TELEGRAM_MEDIATOR_CHAT_ID"),
         twilio_handoff_template_sid=_opt("TWILIO_HANDOFF_TEMPLATE_SID"),

@@ -40,12 +40,18 @@ def _input_files(root: Path) -> list[Path]:
 
 
 def inputs_hash(root: Path = PROJECT_ROOT) -> str:
-    """Hash of the model inputs: file paths and contents, in a stable order."""
+    """Hash of the model inputs: file paths and contents, in a stable order.
+
+    Python files count by their syntax tree (``meaningful_bytes``): reformatting or a comment
+    does not retrain.
+    """
+    from bot.nlu.fingerprint import meaningful_bytes
+
     digest = hashlib.sha256()
     for path in _input_files(root):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(meaningful_bytes(path))
         digest.update(b"\0")
     return digest.hexdigest()[:20]
 

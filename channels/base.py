@@ -86,14 +86,19 @@ class ContactOutputChannel(OutputChannel):
     CHANNEL: ClassVar[str]
     ADDRESS_KIND: ClassVar[str]  # "WhatsApp address", "Telegram chat": for the error message
 
-    def __init__(self, store: ChannelStore, known: dict[str, str] | None = None,
-                 replies: ReplyLog | None = None):
+    def __init__(
+        self,
+        store: ChannelStore,
+        known: dict[str, str] | None = None,
+        replies: ReplyLog | None = None,
+    ):
         self.store = store
         self.known = known or {}
         self.replies = replies
 
-    async def _once(self, content: str, send: Callable[[], Awaitable[Any]],
-                    confirm: Confirm | None = None) -> None:
+    async def _once(
+        self, content: str, send: Callable[[], Awaitable[Any]], confirm: Confirm | None = None
+    ) -> None:
         """One platform call: skipped if this delivery's earlier try already made it."""
         if self.replies is None:
             await send()

@@ -132,8 +132,10 @@ def button_payload(button: Mapping[str, Any]) -> str:
 
 def render_numbered(text: str, buttons: Sequence[Mapping[str, Any]]) -> str:
     """Append one "n. title" line per button to the message text."""
-    lines = [f"{i}. {button.get('title') or button_payload(button)}"
-             for i, button in enumerate(buttons, 1)]
+    lines = [
+        f"{i}. {button.get('title') or button_payload(button)}"
+        for i, button in enumerate(buttons, 1)
+    ]
     return "\n\n".join(p for p in ((text or "").strip(), "\n".join(lines)) if p)
 
 
@@ -173,7 +175,7 @@ def catalogue_keys() -> list[str]:
     from bot.messages import response_names
 
     return sorted(
-        name[len(CHANNEL_RESPONSE_PREFIX):]
+        name[len(CHANNEL_RESPONSE_PREFIX) :]
         for name in response_names()
         if name.startswith(CHANNEL_RESPONSE_PREFIX)
     )

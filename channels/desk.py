@@ -85,9 +85,18 @@ LAST_MESSAGES = 4  # shown with each ticket of the queue
 SESSION_HEADER = "X-Desk-Session"
 SESSION_SECONDS = 12 * 3600  # a working day; then the mediator signs in again
 # Any of these means a proxy passed the request on: not "straight from this machine".
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
-                 "x-forwarded-server", "x-real-ip", "x-client-ip", "true-client-ip",
-                 "cf-connecting-ip", "via")
+PROXY_HEADERS = (
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-server",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "via",
+)
 
 # HandoffError code → HTTP status; the message is the mediators' English text for the code.
 ERROR_STATUS = {
@@ -132,7 +141,7 @@ def _host_name(host: str) -> str:
     """``Host`` header without the port: "127.0.0.1:5005" → "127.0.0.1", "[::1]:80" → "::1"."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host[1:]
+        return host[1 : host.find("]")] if "]" in host else host[1:]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
@@ -146,12 +155,16 @@ def _is_loopback_host(host: str | None) -> bool:
 def is_local(peer_ip: str | None, headers: Mapping[str, str]) -> bool:
     """Whether a request came straight to a loopback socket from this machine."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    return (_is_loopback_ip(peer_ip) and not any(h in lowered for h in PROXY_HEADERS)
-            and _is_loopback_host(lowered.get("host")))
+    return (
+        _is_loopback_ip(peer_ip)
+        and not any(h in lowered for h in PROXY_HEADERS)
+        and _is_loopback_host(lowered.get("host"))
+    )
 
 
-def access_error(peer_ip: str | None, headers: Mapping[str, str],
-                 token: str | None) -> ApiError | None:
+def access_error(
+    peer_ip: str | None, headers: Mapping[str, str], token: str | None
+) -> ApiError | None:
     """None if the request may use the desk; else why not.
 
     From this machine no token is needed. "This machine" means the peer is a loopback address,
@@ -168,11 +181,18 @@ def access_error(peer_ip: str | None, headers: Mapping[str, str],
     if is_local(peer_ip, headers):
         return None
     if not token:
-        return ApiError(403, "forbidden", "The mediator desk only answers this machine; set "
-                        "MEDIATOR_DESK_TOKEN to open it to others.")
+        return ApiError(
+            403,
+            "forbidden",
+            "The mediator desk only answers this machine; set "
+            "MEDIATOR_DESK_TOKEN to open it to others.",
+        )
     if not supplied:
-        return ApiError(401, "token_required",
-                        "Send the desk token: 'Authorization: Bearer <MEDIATOR_DESK_TOKEN>'.")
+        return ApiError(
+            401,
+            "token_required",
+            "Send the desk token: 'Authorization: Bearer <MEDIATOR_DESK_TOKEN>'.",
+        )
     return ApiError(403, "bad_token", "The desk token is wrong.")
 
 
@@ -182,7 +202,9 @@ def access_error(peer_ip: str | None, headers: Mapping[str, str],
 def mediator_json(mediator: Mediator) -> dict[str, Any]:
     """A mediator as the page shows it."""
     return {
-        "id": mediator.id, "name": mediator.name, "languages": list(mediator.languages),
+        "id": mediator.id,
+        "name": mediator.name,
+        "languages": list(mediator.languages),
         "desk_only": not (mediator.telegram_user_id or mediator.whatsapp),
         "active": mediator.active,
     }
@@ -191,23 +213,35 @@ def mediator_json(mediator: Mediator) -> dict[str, Any]:
 def message_json(message: Message, names: Mapping[int, str]) -> dict[str, Any]:
     """A transcript line; ``private``: a note or a delivery report, never shown to the person."""
     return {
-        "id": message.id, "at": message.at, "author": message.author, "text": message.text,
+        "id": message.id,
+        "at": message.at,
+        "author": message.author,
+        "text": message.text,
         "mediator": names.get(message.mediator_id) if message.mediator_id else None,
         "private": message.author in ("note", "system"),
     }
 
 
-def ticket_json(ticket: Ticket, now: float, names: Mapping[int, str],
-                last: list[Message] | None = None) -> dict[str, Any]:
+def ticket_json(
+    ticket: Ticket, now: float, names: Mapping[int, str], last: list[Message] | None = None
+) -> dict[str, Any]:
     """A ticket for the queue or the conversation pane (``last``: its latest messages)."""
     data: dict[str, Any] = {
-        "id": ticket.id, "label": ticket.label, "status": ticket.status,
-        "language": ticket.mediator_language, "person_language": ticket.language,
+        "id": ticket.id,
+        "label": ticket.label,
+        "status": ticket.status,
+        "language": ticket.mediator_language,
+        "person_language": ticket.language,
         "last_language": ticket.last_language,
         "language_label": language_label(ticket, "en"),  # "ar (last message it)"
-        "topic": ticket.topic, "comune": ticket.comune, "province": ticket.province,
-        "channel": ticket.channel, "reason": ticket.reason, "priority": ticket.priority,
-        "opened_at": ticket.opened_at, "claimed_at": ticket.claimed_at,
+        "topic": ticket.topic,
+        "comune": ticket.comune,
+        "province": ticket.province,
+        "channel": ticket.channel,
+        "reason": ticket.reason,
+        "priority": ticket.priority,
+        "opened_at": ticket.opened_at,
+        "claimed_at": ticket.claimed_at,
         "waiting_seconds": round(max(0.0, now - ticket.opened_at)),
         "holder": names.get(ticket.mediator_id) if ticket.mediator_id else None,
         "holder_id": ticket.mediator_id,
@@ -231,9 +265,11 @@ class _Body:
         if not isinstance(value, str) or not value.strip():
             raise ApiError(400, "empty_text", "Write something first: the text is empty.")
         if len(value) > MAX_TEXT_CHARS:
-            raise ApiError(400, "text_too_long",
-                           f"A message has at most {MAX_TEXT_CHARS} characters "
-                           f"(this one has {len(value)}).")
+            raise ApiError(
+                400,
+                "text_too_long",
+                f"A message has at most {MAX_TEXT_CHARS} characters (this one has {len(value)}).",
+            )
         return value.strip()
 
     def client_id(self) -> str | None:
@@ -241,8 +277,9 @@ class _Body:
         if value is None or value == "":
             return None
         if not isinstance(value, str) or not CLIENT_ID.match(value):
-            raise ApiError(400, "bad_client_id",
-                           "client_id must be 1-64 letters, digits, '-' or '_'.")
+            raise ApiError(
+                400, "bad_client_id", "client_id must be 1-64 letters, digits, '-' or '_'."
+            )
         return value
 
 
@@ -277,8 +314,7 @@ class MediatorDeskInput(InputChannel):
     def _names(self) -> dict[int, str]:
         return {m.id: m.name for m in self.runtime.handoff.store.mediators.all()}
 
-    def _sign_in(self, name: str, password: str | None, languages: Any,
-                 trial: bool) -> Mediator:
+    def _sign_in(self, name: str, password: str | None, languages: Any, trial: bool) -> Mediator:
         """The mediator this name and password (or, on the local try-out, name) prove."""
         store = self.runtime.handoff.store
         mediator = store.mediators.by_name(name)
@@ -294,8 +330,12 @@ class MediatorDeskInput(InputChannel):
             except IntegrityError:  # the same name signed in at the same moment
                 mediator = store.mediators.by_name(name)
         elif mediator.telegram_user_id or mediator.whatsapp:
-            raise ApiError(401, "link_required", f"{mediator.name} signs in with the link the "
-                           "bot sends to their Telegram or WhatsApp, or with a password.")
+            raise ApiError(
+                401,
+                "link_required",
+                f"{mediator.name} signs in with the link the "
+                "bot sends to their Telegram or WhatsApp, or with a password.",
+            )
         if mediator is None:
             raise ApiError(503, "retry", "Could not register the mediator; try again.")
         if not mediator.active:
@@ -304,8 +344,9 @@ class MediatorDeskInput(InputChannel):
 
     def _signed_in(self, mediator: Mediator) -> dict[str, Any]:
         """The answer to a sign-in: the mediator and their session."""
-        session = sessions.issue(sessions.DESK, str(mediator.id), SESSION_SECONDS,
-                                 fingerprint(mediator.password_hash))
+        session = sessions.issue(
+            sessions.DESK, str(mediator.id), SESSION_SECONDS, fingerprint(mediator.password_hash)
+        )
         return {"mediator": mediator_json(mediator), "session": session}
 
     def _local_trial(self, request: Request) -> bool:
@@ -335,16 +376,17 @@ class MediatorDeskInput(InputChannel):
         if ticket is None:
             raise HandoffError("no_ticket", ticket=f"#{ticket_id}")
         if ticket.status != WAITING and ticket.mediator_id != mediator.id:
-            raise ApiError(403, "not_yours", mediator_text("not_yours", "en",
-                                                           ticket=ticket.label))
+            raise ApiError(403, "not_yours", mediator_text("not_yours", "en", ticket=ticket.label))
         return ticket
 
     def _transcript(self, ticket_id: int, mediator: Mediator, after: int) -> dict[str, Any]:
         ticket = self._readable(ticket_id, mediator)
         names = self._names()
         messages = self.runtime.handoff.store.transcripts.messages(ticket.id, after_id=after)
-        return {"ticket": ticket_json(ticket, time.time(), names),
-                "messages": [message_json(m, names) for m in messages]}
+        return {
+            "ticket": ticket_json(ticket, time.time(), names),
+            "messages": [message_json(m, names) for m in messages],
+        }
 
     def _changed(self, ticket: Ticket) -> dict[str, Any]:
         return {"ticket": ticket_json(ticket, time.time(), self._names())}
@@ -366,8 +408,9 @@ class MediatorDeskInput(InputChannel):
             def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
                 async def route(request: Request, **params: Any) -> HTTPResponse:
                     try:
-                        refused = access_error(request.ip, request.headers,
-                                               self.settings.mediator_desk_token)
+                        refused = access_error(
+                            request.ip, request.headers, self.settings.mediator_desk_token
+                        )
                         if refused is not None:
                             raise refused
                         args: dict[str, Any] = {}
@@ -376,8 +419,9 @@ class MediatorDeskInput(InputChannel):
                         if signed_in:
                             args["mediator"] = await self._mediator(request)
                         if method == "POST":
-                            args["body"] = _body(request, min(
-                                MAX_BODY_BYTES, self.settings.max_request_bytes))
+                            args["body"] = _body(
+                                request, min(MAX_BODY_BYTES, self.settings.max_request_bytes)
+                            )
                         result = await handler(request, **args)
                         return response.json(result)
                     except ApiError as exc:
@@ -386,12 +430,16 @@ class MediatorDeskInput(InputChannel):
                         return _handoff_error(exc)
                     except Exception:  # the database went away: say so in JSON, log why
                         logger.exception("desk: %s %s failed", method, path)
-                        return _error(503, "unavailable", "The desk could not do that now; "
-                                      "try again in a moment.")
+                        return _error(
+                            503,
+                            "unavailable",
+                            "The desk could not do that now; try again in a moment.",
+                        )
 
                 route.__name__ = f"desk_{handler.__name__}"
-                desk.add_route(route, f"/api/{path}", methods=[method],
-                               name=f"desk_{handler.__name__}")
+                desk.add_route(
+                    route, f"/api/{path}", methods=[method], name=f"desk_{handler.__name__}"
+                )
                 return handler
 
             return register
@@ -407,14 +455,19 @@ class MediatorDeskInput(InputChannel):
                 raise ApiError(400, "no_name", "Give your name to sign in.")
             name = " ".join(name.split())
             if len(name) > MAX_NAME_CHARS:
-                raise ApiError(400, "name_too_long",
-                               f"A name has at most {MAX_NAME_CHARS} characters.")
+                raise ApiError(
+                    400, "name_too_long", f"A name has at most {MAX_NAME_CHARS} characters."
+                )
             password = body.data.get("password")
             if password is not None and not isinstance(password, str):
                 raise ApiError(400, "bad_password", "The password must be a string.")
-            mediator = await asyncio.to_thread(self._sign_in, name, password or None,
-                                               body.data.get("languages"),
-                                               self._local_trial(request))
+            mediator = await asyncio.to_thread(
+                self._sign_in,
+                name,
+                password or None,
+                body.data.get("languages"),
+                self._local_trial(request),
+            )
             return self._signed_in(mediator)
 
         @api("link", "POST", signed_in=False)
@@ -422,11 +475,15 @@ class MediatorDeskInput(InputChannel):
             code = body.data.get("code")
             if not isinstance(code, str) or not code or len(code) > 128:
                 raise ApiError(400, "bad_link", "This sign-in link is not valid.")
-            mediator = await asyncio.to_thread(self.runtime.handoff.store.mediators.use_login_code,
-                                               login_code_hash(code))
+            mediator = await asyncio.to_thread(
+                self.runtime.handoff.store.mediators.use_login_code, login_code_hash(code)
+            )
             if mediator is None:
-                raise ApiError(401, "bad_link", "This sign-in link has expired or was used "
-                               "already; ask for a new one.")
+                raise ApiError(
+                    401,
+                    "bad_link",
+                    "This sign-in link has expired or was used already; ask for a new one.",
+                )
             if not mediator.active:
                 raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
             return self._signed_in(mediator)
@@ -440,8 +497,9 @@ class MediatorDeskInput(InputChannel):
             return await asyncio.to_thread(self._queue, mediator)
 
         @api("tickets/<ticket_id>/claim", "POST")
-        async def claim(_: Request, ticket_id: int, mediator: Mediator,
-                        body: _Body) -> dict[str, Any]:
+        async def claim(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             try:
                 change = await asyncio.to_thread(handoff().claim, ticket_id, mediator)
             except HandoffError as exc:
@@ -454,56 +512,72 @@ class MediatorDeskInput(InputChannel):
             return await asyncio.to_thread(self._changed, change.ticket)
 
         @api("tickets/<ticket_id>/messages", "GET")
-        async def transcript(request: Request, ticket_id: int,
-                             mediator: Mediator) -> dict[str, Any]:
+        async def transcript(
+            request: Request, ticket_id: int, mediator: Mediator
+        ) -> dict[str, Any]:
             raw = request.args.get("after", "0")
             if not raw.isdigit():
                 raise ApiError(400, "bad_after", "after must be a message id (0 for all).")
             return await asyncio.to_thread(self._transcript, ticket_id, mediator, int(raw))
 
         @api("tickets/<ticket_id>/messages", "POST")
-        async def reply(_: Request, ticket_id: int, mediator: Mediator,
-                        body: _Body) -> dict[str, Any]:
+        async def reply(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             text, client_id = body.text(), body.client_id()
             change = await asyncio.to_thread(
-                handoff().reply, ticket_id, mediator, text,
-                f"desk:{client_id}" if client_id else None)
+                handoff().reply,
+                ticket_id,
+                mediator,
+                text,
+                f"desk:{client_id}" if client_id else None,
+            )
             self.runtime.relay.wake()
             return {"duplicate": change.duplicate}
 
         @api("tickets/<ticket_id>/notes", "POST")
-        async def note(_: Request, ticket_id: int, mediator: Mediator,
-                       body: _Body) -> dict[str, Any]:
+        async def note(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             text, client_id = body.text(), body.client_id()
             change = await asyncio.to_thread(
-                handoff().note, ticket_id, mediator, text,
-                f"desk:{client_id}" if client_id else None)
+                handoff().note,
+                ticket_id,
+                mediator,
+                text,
+                f"desk:{client_id}" if client_id else None,
+            )
             self.runtime.relay.wake()
             return {"duplicate": change.duplicate}
 
         @api("tickets/<ticket_id>/close", "POST")
-        async def close(_: Request, ticket_id: int, mediator: Mediator,
-                        body: _Body) -> dict[str, Any]:
+        async def close(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             change = await asyncio.to_thread(handoff().close, ticket_id, mediator)
             self.runtime.relay.wake()
             return await asyncio.to_thread(self._changed, change.ticket)
 
         @api("tickets/<ticket_id>/release", "POST")
-        async def release(_: Request, ticket_id: int, mediator: Mediator,
-                          body: _Body) -> dict[str, Any]:
+        async def release(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             change = await asyncio.to_thread(handoff().release, ticket_id, mediator)
             self.runtime.relay.wake()
             return await asyncio.to_thread(self._changed, change.ticket)
 
         @api("tickets/<ticket_id>/transfer", "POST")
-        async def transfer(_: Request, ticket_id: int, mediator: Mediator,
-                           body: _Body) -> dict[str, Any]:
+        async def transfer(
+            _: Request, ticket_id: int, mediator: Mediator, body: _Body
+        ) -> dict[str, Any]:
             language = body.data.get("language")
             if not isinstance(language, str) or language.strip().lower() not in LANGUAGES:
-                raise ApiError(400, "unknown_language",
-                               f"Transfer to one of: {', '.join(LANGUAGES)}.")
-            change = await asyncio.to_thread(handoff().transfer, ticket_id, mediator,
-                                             language.strip().lower())
+                raise ApiError(
+                    400, "unknown_language", f"Transfer to one of: {', '.join(LANGUAGES)}."
+                )
+            change = await asyncio.to_thread(
+                handoff().transfer, ticket_id, mediator, language.strip().lower()
+            )
             self.runtime.relay.wake()
             return await asyncio.to_thread(self._changed, change.ticket)
 
@@ -516,8 +590,10 @@ class MediatorDeskInput(InputChannel):
         if subject is None or not subject.isdigit():
             raise ApiError(401, "sign_in", "Sign in first (no valid session).")
         mediator = await asyncio.to_thread(self.runtime.handoff.store.mediators.get, int(subject))
-        if mediator is None or sessions.valid(
-                token, sessions.DESK, fingerprint(mediator.password_hash)) is None:
+        if (
+            mediator is None
+            or sessions.valid(token, sessions.DESK, fingerprint(mediator.password_hash)) is None
+        ):
             raise ApiError(401, "sign_in", "Your session has ended: sign in again.")
         if not mediator.active:
             raise ApiError(403, "inactive", f"{mediator.name} is switched off as a mediator.")
@@ -552,13 +628,15 @@ def _languages(value: Any) -> list[str]:
     if isinstance(value, str):
         value = re.split(r"[\s,;]+", value)
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise ApiError(400, "no_languages", "Give the languages you speak, e.g. [\"fr\", \"ar\"].")
+        raise ApiError(400, "no_languages", 'Give the languages you speak, e.g. ["fr", "ar"].')
     languages = sorted({x.strip().lower() for x in value if x.strip()})
     unknown = [x for x in languages if x not in LANGUAGES]
     if unknown:
-        raise ApiError(400, "unknown_language",
-                       f"Unknown language code(s): {', '.join(unknown)}. "
-                       f"Known: {', '.join(LANGUAGES)}.")
+        raise ApiError(
+            400,
+            "unknown_language",
+            f"Unknown language code(s): {', '.join(unknown)}. Known: {', '.join(LANGUAGES)}.",
+        )
     if not languages:
         raise ApiError(400, "no_languages", "Give at least one language you speak.")
     return languages

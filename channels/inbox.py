@@ -80,8 +80,13 @@ Handler = Callable[[Any, Delivery], Awaitable[None]]
 class Inbox:
     """Background processing of one channel's deliveries."""
 
-    def __init__(self, channel: str, handler: Handler, store: ChannelStore | None = None,
-                 give_up: Handler | None = None):
+    def __init__(
+        self,
+        channel: str,
+        handler: Handler,
+        store: ChannelStore | None = None,
+        give_up: Handler | None = None,
+    ):
         self.channel = channel
         self.handler = handler
         self.give_up = give_up
@@ -124,14 +129,20 @@ class Inbox:
             return await self._spool(app, delivery_id, payload)
         try:
             claimed = await asyncio.wait_for(
-                self.store.aclaim(self.channel, delivery_id, payload), CLAIM_TIMEOUT_SECONDS)
+                self.store.aclaim(self.channel, delivery_id, payload), CLAIM_TIMEOUT_SECONDS
+            )
         except Exception as exc:
-            logger.warning("%s: database unavailable (%s); delivery %s kept on local disk",
-                           self.channel, describe(exc), delivery_id)
+            logger.warning(
+                "%s: database unavailable (%s); delivery %s kept on local disk",
+                self.channel,
+                describe(exc),
+                delivery_id,
+            )
             return await self._spool(app, delivery_id, payload)
         if claimed is None:
-            logger.info("%s: delivery %s already handled, not answering again",
-                        self.channel, delivery_id)
+            logger.info(
+                "%s: delivery %s already handled, not answering again", self.channel, delivery_id
+            )
             return False
         self._spawn(app, claimed)
         return True
@@ -166,12 +177,15 @@ class Inbox:
             else:
                 self._order[key] = (lock, users - 1)
 
-    def _delivery(self, pending: PendingDelivery, retried: bool,
-                  sent_here: set[int] | None = None) -> Delivery:
-        replies = ReplyLog(self.store, self.channel, pending.delivery_id, pending.attempt,
-                           sent_here)
-        return Delivery(self.channel, pending.delivery_id, pending.payload, pending.attempt,
-                        replies, retried)
+    def _delivery(
+        self, pending: PendingDelivery, retried: bool, sent_here: set[int] | None = None
+    ) -> Delivery:
+        replies = ReplyLog(
+            self.store, self.channel, pending.delivery_id, pending.attempt, sent_here
+        )
+        return Delivery(
+            self.channel, pending.delivery_id, pending.payload, pending.attempt, replies, retried
+        )
 
     async def _turn(self, app: Any, pending: PendingDelivery) -> None:
         name = f"{self.channel}: delivery {pending.delivery_id}"
@@ -185,8 +199,9 @@ class Inbox:
         while True:
             token = RETRYABLE_TURN.set(True)
             try:
-                await self.handler(app, self._delivery(
-                    pending, pending.attempt > 1 or tries > 0, sent_here))
+                await self.handler(
+                    app, self._delivery(pending, pending.attempt > 1 or tries > 0, sent_here)
+                )
                 break
             except LeaseLost:
                 logger.warning("%s was taken over by another instance; stopping here", name)
@@ -201,12 +216,18 @@ class Inbox:
             delay = RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)]
             tries += 1
             if loop.time() - started + delay > RETRY_SECONDS:
-                logger.error("%s: giving up after %d failed tries (last: %s)", name, tries,
-                             describe(failure))
+                logger.error(
+                    "%s: giving up after %d failed tries (last: %s)", name, tries, describe(failure)
+                )
                 await self._give_up(app, pending)
                 return
-            logger.warning("%s failed (%s); trying again in %.0f s", name, describe(failure),
-                           delay, exc_info=tries == 1 and not _is_outage(failure))
+            logger.warning(
+                "%s failed (%s); trying again in %.0f s",
+                name,
+                describe(failure),
+                delay,
+                exc_info=tries == 1 and not _is_outage(failure),
+            )
             await asyncio.sleep(delay)
         await self._settle(pending, DONE)
 
@@ -218,8 +239,12 @@ class Inbox:
             try:
                 await self.give_up(app, delivery)
             except Exception as exc:
-                logger.error("%s: could not tell the sender of %s it failed (%s)",
-                             self.channel, pending.delivery_id, describe(exc))
+                logger.error(
+                    "%s: could not tell the sender of %s it failed (%s)",
+                    self.channel,
+                    pending.delivery_id,
+                    describe(exc),
+                )
                 return
         await self._settle(pending, FAILED)
 
@@ -233,8 +258,13 @@ class Inbox:
                 return
             except Exception as exc:
                 if delay is None:
-                    logger.error("%s: could not mark delivery %s %s (%s)", self.channel,
-                                 pending.delivery_id, state, describe(exc))
+                    logger.error(
+                        "%s: could not mark delivery %s %s (%s)",
+                        self.channel,
+                        pending.delivery_id,
+                        state,
+                        describe(exc),
+                    )
                     return
                 await asyncio.sleep(delay)
 
@@ -254,8 +284,13 @@ class Inbox:
                 try:
                     await step(app)
                 except Exception as exc:
-                    logger.warning("%s: %s failed (%s); again in %.0f s", self.channel,
-                                   step.__name__.strip("_"), describe(exc), RECOVERY_SECONDS)
+                    logger.warning(
+                        "%s: %s failed (%s); again in %.0f s",
+                        self.channel,
+                        step.__name__.strip("_"),
+                        describe(exc),
+                        RECOVERY_SECONDS,
+                    )
             await asyncio.sleep(RECOVERY_SECONDS)
 
     async def _renew(self, _: Any = None) -> None:
@@ -269,8 +304,9 @@ class Inbox:
             if delivery_id in kept:
                 self._held[delivery_id] = kept[delivery_id]
             elif delivery_id not in self._lost:
-                logger.warning("%s: delivery %s was taken over by another instance",
-                               self.channel, delivery_id)
+                logger.warning(
+                    "%s: delivery %s was taken over by another instance", self.channel, delivery_id
+                )
                 self._lost.add(delivery_id)
 
     async def recover(self, app: Any) -> int:
@@ -280,18 +316,24 @@ class Inbox:
             for item in spooled:  # a database error stops here, and the flag stays up
                 claimed = None
                 if item.delivery_id not in self._held:
-                    claimed = await self.store.aclaim(self.channel, item.delivery_id,
-                                                      item.payload)
+                    claimed = await self.store.aclaim(self.channel, item.delivery_id, item.payload)
                 await asyncio.to_thread(self.spool.remove, item)
                 if claimed is not None:
-                    logger.info("%s: delivery %s moved from the local spool to the inbox",
-                                self.channel, item.delivery_id)
+                    logger.info(
+                        "%s: delivery %s moved from the local spool to the inbox",
+                        self.channel,
+                        item.delivery_id,
+                    )
                     self._spawn(app, claimed)
                     count += 1
         self._spooling = False  # drained, including what arrived meanwhile
         for pending in await self.store.atake_abandoned(self.channel, self._held):
-            logger.info("%s: taking over unanswered delivery %s (attempt %d)", self.channel,
-                        pending.delivery_id, pending.attempt)
+            logger.info(
+                "%s: taking over unanswered delivery %s (attempt %d)",
+                self.channel,
+                pending.delivery_id,
+                pending.attempt,
+            )
             self._spawn(app, pending)
             count += 1
         loop = asyncio.get_running_loop()
@@ -322,7 +364,8 @@ def _is_outage(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     return isinstance(exc, DBAPIError | TurnInterrupted | ConnectionError) or (
-        type(exc).__name__ in ("LockError", "ConnectionError", "TimeoutError"))
+        type(exc).__name__ in ("LockError", "ConnectionError", "TimeoutError")
+    )
 
 
 def _agent_ready(app: Any) -> bool:

@@ -28,8 +28,7 @@ from handoff.texts import mediator_text
 logger = logging.getLogger(__name__)
 
 # Channel messages (see channels.common) → what the mediator is told the person sent.
-MEDIA_KINDS = {"media_voice": "voice", "media_attachment": "file",
-               "media_location": "location"}
+MEDIA_KINDS = {"media_voice": "voice", "media_attachment": "file", "media_location": "location"}
 
 
 def _runtime(runtime: Runtime | None) -> Runtime:
@@ -37,20 +36,31 @@ def _runtime(runtime: Runtime | None) -> Runtime:
 
 
 async def person_in_handoff(
-    app: Any, person: str, channel: str, text: str, source_key: str,
-    notice: str | None = None, runtime: Runtime | None = None,
+    app: Any,
+    person: str,
+    channel: str,
+    text: str,
+    source_key: str,
+    notice: str | None = None,
+    runtime: Runtime | None = None,
 ) -> bool:
     """True when the handoff took the message (the bot must stay quiet)."""
     try:
-        return await intercept(app, person, channel, text, source_key,
-                               media_kind=MEDIA_KINDS.get(notice or ""), runtime=runtime)
+        return await intercept(
+            app,
+            person,
+            channel,
+            text,
+            source_key,
+            media_kind=MEDIA_KINDS.get(notice or ""),
+            runtime=runtime,
+        )
     except Exception:
         logger.exception("handoff: could not check %s's message; the bot answers it", person)
         return False
 
 
-async def telegram_mediator(user_id: int | None,
-                            runtime: Runtime | None = None) -> Mediator | None:
+async def telegram_mediator(user_id: int | None, runtime: Runtime | None = None) -> Mediator | None:
     """The active mediator with this Telegram user id, if any."""
     if user_id is None:
         return None
@@ -66,8 +76,9 @@ async def whatsapp_mediator(address: str, runtime: Runtime | None = None) -> Med
     return mediator if mediator and mediator.active else None
 
 
-async def mediator_command(mediator: Mediator | None, text: str, source_key: str,
-                           runtime: Runtime | None = None) -> str | None:
+async def mediator_command(
+    mediator: Mediator | None, text: str, source_key: str, runtime: Runtime | None = None
+) -> str | None:
     """Carry out a mediator's message; returns the answer for them (None: nothing to say)."""
     runtime = _runtime(runtime)
     commands = MediatorCommands(runtime.handoff)
@@ -76,35 +87,45 @@ async def mediator_command(mediator: Mediator | None, text: str, source_key: str
     return answer
 
 
-async def mediator_file(mediator: Mediator, caption: str, source_key: str,
-                        copy: dict[str, Any], runtime: Runtime | None = None) -> str | None:
+async def mediator_file(
+    mediator: Mediator,
+    caption: str,
+    source_key: str,
+    copy: dict[str, Any],
+    runtime: Runtime | None = None,
+) -> str | None:
     """A file a Telegram mediator sent: copied to the person of the one ticket they hold."""
     runtime = _runtime(runtime)
     handoff = runtime.handoff
     held = await asyncio.to_thread(handoff.store.tickets.held_by, mediator.id)
     if len(held) != 1:
         key = "nothing_held" if not held else "which_ticket"
-        return mediator_text(key, mediator.ui_language,
-                             tickets=", ".join(x.label for x in held),
-                             example=held[0].id if held else "")
+        return mediator_text(
+            key,
+            mediator.ui_language,
+            tickets=", ".join(x.label for x in held),
+            example=held[0].id if held else "",
+        )
     try:
-        await asyncio.to_thread(handoff.reply, held[0].id, mediator, caption or "[file]",
-                                source_key, copy)
+        await asyncio.to_thread(
+            handoff.reply, held[0].id, mediator, caption or "[file]", source_key, copy
+        )
     except HandoffError as exc:
         return mediator_text(exc.code, mediator.ui_language, **exc.values)
     runtime.relay.wake()
     return None
 
 
-async def claim_from_card(mediator: Mediator | None, data: str,
-                          runtime: Runtime | None = None) -> tuple[bool, str]:
+async def claim_from_card(
+    mediator: Mediator | None, data: str, runtime: Runtime | None = None
+) -> tuple[bool, str]:
     """A Claim button pressed: (won, what to show the presser in the callback answer)."""
     runtime = _runtime(runtime)
     settings = runtime.handoff.settings
     if mediator is None:
         return False, mediator_text("not_registered", settings.mediator_group_language)
     try:
-        ticket_id = int(data[len(CALLBACK_CLAIM):])
+        ticket_id = int(data[len(CALLBACK_CLAIM) :])
     except ValueError:
         return False, mediator_text("no_ticket", mediator.ui_language, ticket=data)
     try:
@@ -112,6 +133,10 @@ async def claim_from_card(mediator: Mediator | None, data: str,
     except HandoffError as exc:
         return False, mediator_text(exc.code, mediator.ui_language, **exc.values)
     runtime.relay.wake()
-    return True, mediator_text("card_claimed", mediator.ui_language,
-                               ticket=change.ticket.label, language=change.ticket.language,
-                               name=mediator.name)
+    return True, mediator_text(
+        "card_claimed",
+        mediator.ui_language,
+        ticket=change.ticket.label,
+        language=change.ticket.language,
+        name=mediator.name,
+    )

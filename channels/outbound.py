@@ -36,8 +36,9 @@ class ChannelOutbound(Outbound):
 
     # --- people -----------------------------------------------------------------------------
 
-    async def send_to_person(self, person: str, text: str,
-                             buttons: Sequence[Mapping[str, Any]] = ()) -> None:
+    async def send_to_person(
+        self, person: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         """Send on the person's channel; see :class:`bot.delivery.Outbound` for the errors."""
         if _channel_of(person) == whatsapp.CHANNEL:
             api = self._twilio_api()
@@ -59,8 +60,9 @@ class ChannelOutbound(Outbound):
         bots = self._bot_holder()
         chat_id = await telegram.TelegramOutput(bots, self.store).chat_id(person)
         bot = bots.get()
-        await telegram.api_call(lambda: bot.copy_message(
-            chat_id, copy["from_chat_id"], copy["message_id"]), person)
+        await telegram.api_call(
+            lambda: bot.copy_message(chat_id, copy["from_chat_id"], copy["message_id"]), person
+        )
 
     async def send_template(self, person: str, template: str) -> None:
         """Send an approved WhatsApp template: allowed after the 24-hour window too."""
@@ -71,13 +73,15 @@ class ChannelOutbound(Outbound):
 
     # --- mediators' chats -------------------------------------------------------------------
 
-    async def send_to_mediator(self, channel: str, address: str, text: str,
-                               buttons: Sequence[Mapping[str, Any]] = ()) -> None:
+    async def send_to_mediator(
+        self, channel: str, address: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         """Send to a Telegram chat id (with Claim buttons) or a mediator's WhatsApp number."""
         if channel == telegram.CHANNEL:
             choices = [(str(b["title"]), str(b["callback"])) for b in buttons]
-            await telegram.send_parts(self._bot_holder().get(), int(address), text, choices,
-                                      f"chat {address}")
+            await telegram.send_parts(
+                self._bot_holder().get(), int(address), text, choices, f"chat {address}"
+            )
         elif channel == whatsapp.CHANNEL:
             api = self._twilio_api()
             for part in split_text(text or "", whatsapp.MESSAGE_LIMIT) or ["…"]:

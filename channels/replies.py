@@ -44,8 +44,14 @@ def digest(text: str) -> str:
 class ReplyLog:
     """The numbered reply parts of one try of one delivery's turn."""
 
-    def __init__(self, store: ChannelStore, channel: str, delivery_id: str, attempt: int,
-                 sent_here: set[int] | None = None):
+    def __init__(
+        self,
+        store: ChannelStore,
+        channel: str,
+        delivery_id: str,
+        attempt: int,
+        sent_here: set[int] | None = None,
+    ):
         self.store = store
         self.channel = channel
         self.delivery_id = delivery_id
@@ -57,8 +63,9 @@ class ReplyLog:
         """Number the next parts from ``part`` (a message outside the turn's own numbering)."""
         self._next = part
 
-    async def send(self, content: str, send: Callable[[], Awaitable[Any]],
-                   confirm: Confirm | None = None) -> bool:
+    async def send(
+        self, content: str, send: Callable[[], Awaitable[Any]], confirm: Confirm | None = None
+    ) -> bool:
         """Call ``send`` unless this part already went out; True if it was called.
 
         ``content`` is what identifies the part (its text, media URL…). A
@@ -82,12 +89,12 @@ class ReplyLog:
                 await self.store.areply_sent(*key)
                 return False
             if confirm is not None and await confirm(claim.began_at, content_digest):
-                logger.warning("%s reached the platform before the interruption; "
-                               "not sent again", where)
+                logger.warning(
+                    "%s reached the platform before the interruption; not sent again", where
+                )
                 await self.store.areply_sent(*key)
                 return False
-            logger.warning("%s may have gone out before the interruption; sending it again",
-                           where)
+            logger.warning("%s may have gone out before the interruption; sending it again", where)
         else:
             assert claim.state == NEW
         try:

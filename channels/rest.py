@@ -81,26 +81,41 @@ class RestInput(InputChannel):
         settings = self.settings
         token = settings.rasa_auth_token
         if token and not hmac.compare_digest(token_given(request).encode(), token.encode()):
-            return _error(401, "token_required",
-                          "Send the API token: ?token=<RASA_AUTH_TOKEN> or "
-                          "'Authorization: Bearer <RASA_AUTH_TOKEN>'.")
+            return _error(
+                401,
+                "token_required",
+                "Send the API token: ?token=<RASA_AUTH_TOKEN> or "
+                "'Authorization: Bearer <RASA_AUTH_TOKEN>'.",
+            )
         try:
             body = json_object(request.body, settings.max_request_bytes)
         except BodyError as exc:
             return _error(exc.status, exc.code, exc.message)
         sender, text = body.get("sender"), body.get("message")
-        if (not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS
-                or not sender.isprintable()):
-            return _error(400, "bad_sender", f"sender must be 1-{MAX_SENDER_CHARS} printable "
-                          "characters.")
+        if (
+            not isinstance(sender, str)
+            or not sender
+            or len(sender) > MAX_SENDER_CHARS
+            or not sender.isprintable()
+        ):
+            return _error(
+                400, "bad_sender", f"sender must be 1-{MAX_SENDER_CHARS} printable characters."
+            )
         if sender.lower().startswith(RESERVED_PREFIXES):
-            return _error(403, "reserved_sender", "sender ids starting with "
-                          f"{', '.join(RESERVED_PREFIXES)} belong to other channels' people.")
+            return _error(
+                403,
+                "reserved_sender",
+                "sender ids starting with "
+                f"{', '.join(RESERVED_PREFIXES)} belong to other channels' people.",
+            )
         if not isinstance(text, str):
             return _error(400, "bad_message", "message must be a string.")
         if len(text) > settings.max_message_chars:
-            return _error(400, "text_too_long",
-                          f"A message has at most {settings.max_message_chars} characters.")
+            return _error(
+                400,
+                "text_too_long",
+                f"A message has at most {settings.max_message_chars} characters.",
+            )
         return sender, text
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

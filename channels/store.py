@@ -184,8 +184,13 @@ class ChannelStore:
             elif url.get_backend_name() == "postgresql":
                 connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
             # hide_parameters: a failed statement must not log addresses and message texts.
-            engine = create_engine(url, future=True, pool_pre_ping=True,
-                                   connect_args=connect_args, hide_parameters=True)
+            engine = create_engine(
+                url,
+                future=True,
+                pool_pre_ping=True,
+                connect_args=connect_args,
+                hide_parameters=True,
+            )
             use_write_ahead_log(engine)
             try:
                 metadata.create_all(engine, checkfirst=True)
@@ -203,8 +208,9 @@ class ChannelStore:
 
     # --- inbox ----------------------------------------------------------------------------
 
-    def claim(self, channel: str, delivery_id: str,
-              payload: dict[str, Any]) -> PendingDelivery | None:
+    def claim(
+        self, channel: str, delivery_id: str, payload: dict[str, Any]
+    ) -> PendingDelivery | None:
         """Return the delivery if this caller must process it, None for a duplicate.
 
         A row already there is a duplicate unless its lease expired (its instance died): then
@@ -215,8 +221,12 @@ class ChannelStore:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(channel_inbox).values(
-                        channel=channel, delivery_id=delivery_id, state=PROCESSING,
-                        claimed_at=now, attempts=1, payload=json.dumps(payload),
+                        channel=channel,
+                        delivery_id=delivery_id,
+                        state=PROCESSING,
+                        claimed_at=now,
+                        attempts=1,
+                        payload=json.dumps(payload),
                     )
                 )
             return PendingDelivery(channel, delivery_id, payload, 1, now)
@@ -224,26 +234,36 @@ class ChannelStore:
             pass
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(channel_inbox.c.claimed_at, channel_inbox.c.attempts,
-                       channel_inbox.c.payload)
-                .where(_key(channel, delivery_id), channel_inbox.c.state == PROCESSING,
-                       channel_inbox.c.claimed_at < now - LEASE_SECONDS)
+                select(
+                    channel_inbox.c.claimed_at, channel_inbox.c.attempts, channel_inbox.c.payload
+                ).where(
+                    _key(channel, delivery_id),
+                    channel_inbox.c.state == PROCESSING,
+                    channel_inbox.c.claimed_at < now - LEASE_SECONDS,
+                )
             ).first()
         if row is None:
             return None
         return self._take_over(channel, delivery_id, row.claimed_at, row.attempts, row.payload)
 
-    def _take_over(self, channel: str, delivery_id: str, claimed_at: float, attempts: int,
-                   payload: str | None) -> PendingDelivery | None:
+    def _take_over(
+        self, channel: str, delivery_id: str, claimed_at: float, attempts: int, payload: str | None
+    ) -> PendingDelivery | None:
         # Compare-and-set on the lease: of several instances taking it over, one wins.
         now = time.time()
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(channel_inbox)
-                .where(_key(channel, delivery_id), channel_inbox.c.state == PROCESSING,
-                       channel_inbox.c.claimed_at == claimed_at)
-                .values(claimed_at=now, attempts=attempts + 1)
-            ).rowcount == 1
+            won = (
+                conn.execute(
+                    update(channel_inbox)
+                    .where(
+                        _key(channel, delivery_id),
+                        channel_inbox.c.state == PROCESSING,
+                        channel_inbox.c.claimed_at == claimed_at,
+                    )
+                    .values(claimed_at=now, attempts=attempts + 1)
+                ).rowcount
+                == 1
+            )
         if not won or not payload:
             return None
         return PendingDelivery(channel, delivery_id, json.loads(payload), attempts + 1, now)
@@ -258,12 +278,18 @@ class ChannelStore:
         kept: dict[str, float] = {}
         with self.engine.begin() as conn:
             for delivery_id, claimed_at in leases.items():
-                renewed = conn.execute(
-                    update(channel_inbox)
-                    .where(_key(channel, delivery_id), channel_inbox.c.state == PROCESSING,
-                           channel_inbox.c.claimed_at == claimed_at)
-                    .values(claimed_at=now)
-                ).rowcount == 1
+                renewed = (
+                    conn.execute(
+                        update(channel_inbox)
+                        .where(
+                            _key(channel, delivery_id),
+                            channel_inbox.c.state == PROCESSING,
+                            channel_inbox.c.claimed_at == claimed_at,
+                        )
+                        .values(claimed_at=now)
+                    ).rowcount
+                    == 1
+                )
                 if renewed:
                     kept[delivery_id] = now
         return kept
@@ -271,9 +297,11 @@ class ChannelStore:
     def save_payload(self, channel: str, delivery_id: str, payload: dict[str, Any]) -> None:
         """Replace the message kept with a delivery in progress."""
         with self.engine.begin() as conn:
-            conn.execute(update(channel_inbox)
-                         .where(_key(channel, delivery_id), channel_inbox.c.state == PROCESSING)
-                         .values(payload=json.dumps(payload)))
+            conn.execute(
+                update(channel_inbox)
+                .where(_key(channel, delivery_id), channel_inbox.c.state == PROCESSING)
+                .values(payload=json.dumps(payload))
+            )
 
     def finish(self, channel: str, delivery_id: str, state: str = DONE) -> None:
         """Mark a delivery answered (or ``FAILED``) and drop the message and its reply record."""
@@ -283,12 +311,14 @@ class ChannelStore:
                 .where(_key(channel, delivery_id))
                 .values(state=state, payload=None)
             )
-            conn.execute(delete(channel_replies).where(
-                channel_replies.c.channel == channel,
-                channel_replies.c.delivery_id == delivery_id))
+            conn.execute(
+                delete(channel_replies).where(
+                    channel_replies.c.channel == channel,
+                    channel_replies.c.delivery_id == delivery_id,
+                )
+            )
 
-    def take_abandoned(self, channel: str,
-                       held: Iterable[str] = ()) -> list[PendingDelivery]:
+    def take_abandoned(self, channel: str, held: Iterable[str] = ()) -> list[PendingDelivery]:
         """Claim deliveries whose lease expired (their instance died before answering).
 
         ``held``: deliveries this instance is working on, whose lease only looks expired
@@ -299,8 +329,12 @@ class ChannelStore:
         held = set(held)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(channel_inbox.c.delivery_id, channel_inbox.c.claimed_at,
-                       channel_inbox.c.attempts, channel_inbox.c.payload)
+                select(
+                    channel_inbox.c.delivery_id,
+                    channel_inbox.c.claimed_at,
+                    channel_inbox.c.attempts,
+                    channel_inbox.c.payload,
+                )
                 .where(
                     channel_inbox.c.channel == channel,
                     channel_inbox.c.state == PROCESSING,
@@ -312,8 +346,9 @@ class ChannelStore:
         for row in rows:
             if row.delivery_id in held:
                 continue
-            delivery = self._take_over(channel, row.delivery_id, row.claimed_at,
-                                       row.attempts, row.payload)
+            delivery = self._take_over(
+                channel, row.delivery_id, row.claimed_at, row.attempts, row.payload
+            )
             if delivery is not None:
                 taken.append(delivery)
         return taken
@@ -333,8 +368,9 @@ class ChannelStore:
 
     # --- replies sent ---------------------------------------------------------------------
 
-    def begin_reply(self, channel: str, delivery_id: str, part: int, attempt: int,
-                    digest: str) -> ReplyClaim:
+    def begin_reply(
+        self, channel: str, delivery_id: str, part: int, attempt: int, digest: str
+    ) -> ReplyClaim:
         """Record that part ``part`` of a delivery's replies is about to go out.
 
         NEW: send it. SENT: an earlier try did. UNSURE: an earlier try began it and recorded
@@ -345,8 +381,11 @@ class ChannelStore:
         values = {"channel": channel, "delivery_id": delivery_id, "part": part}
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(channel_replies).values(
-                    **values, state="sending", attempt=attempt, digest=digest, began_at=now))
+                conn.execute(
+                    insert(channel_replies).values(
+                        **values, state="sending", attempt=attempt, digest=digest, began_at=now
+                    )
+                )
             return ReplyClaim(NEW)
         except IntegrityError:
             pass
@@ -365,14 +404,20 @@ class ChannelStore:
     def reply_sent(self, channel: str, delivery_id: str, part: int) -> None:
         """The platform accepted the part."""
         with self.engine.begin() as conn:
-            conn.execute(update(channel_replies)
-                         .where(_part(channel, delivery_id, part)).values(state="sent"))
+            conn.execute(
+                update(channel_replies)
+                .where(_part(channel, delivery_id, part))
+                .values(state="sent")
+            )
 
     def release_reply(self, channel: str, delivery_id: str, part: int) -> None:
         """The platform refused the part or never got it: it was not sent."""
         with self.engine.begin() as conn:
-            conn.execute(delete(channel_replies).where(
-                _part(channel, delivery_id, part), channel_replies.c.state == "sending"))
+            conn.execute(
+                delete(channel_replies).where(
+                    _part(channel, delivery_id, part), channel_replies.c.state == "sending"
+                )
+            )
 
     # --- contacts -------------------------------------------------------------------------
 
@@ -437,20 +482,28 @@ class ChannelStore:
                 rows = conn.execute(
                     select(channel_inbox.c.delivery_id, channel_inbox.c.payload).where(
                         channel_inbox.c.channel == contact.channel,
-                        channel_inbox.c.payload.is_not(None))
+                        channel_inbox.c.payload.is_not(None),
+                    )
                 ).all()
-                theirs = [delivery_id for delivery_id, payload in rows
-                          if _addressed_from(payload, contact.address)]
+                theirs = [
+                    delivery_id
+                    for delivery_id, payload in rows
+                    if _addressed_from(payload, contact.address)
+                ]
                 if theirs:
-                    conn.execute(delete(channel_inbox).where(
-                        channel_inbox.c.channel == contact.channel,
-                        channel_inbox.c.delivery_id.in_(theirs)))
+                    conn.execute(
+                        delete(channel_inbox).where(
+                            channel_inbox.c.channel == contact.channel,
+                            channel_inbox.c.delivery_id.in_(theirs),
+                        )
+                    )
         return result.rowcount > 0
 
     # --- async wrappers -------------------------------------------------------------------
 
-    async def aclaim(self, channel: str, delivery_id: str,
-                     payload: dict[str, Any]) -> PendingDelivery | None:
+    async def aclaim(
+        self, channel: str, delivery_id: str, payload: dict[str, Any]
+    ) -> PendingDelivery | None:
         """Run :meth:`claim` in a worker thread."""
         return await asyncio.to_thread(self.claim, channel, delivery_id, payload)
 
@@ -458,8 +511,7 @@ class ChannelStore:
         """Run :meth:`renew` in a worker thread."""
         return await asyncio.to_thread(self.renew, channel, dict(leases))
 
-    async def asave_payload(self, channel: str, delivery_id: str,
-                            payload: dict[str, Any]) -> None:
+    async def asave_payload(self, channel: str, delivery_id: str, payload: dict[str, Any]) -> None:
         """Run :meth:`save_payload` in a worker thread."""
         await asyncio.to_thread(self.save_payload, channel, delivery_id, payload)
 
@@ -467,16 +519,19 @@ class ChannelStore:
         """Run :meth:`finish` in a worker thread."""
         await asyncio.to_thread(self.finish, channel, delivery_id, state)
 
-    async def atake_abandoned(self, channel: str,
-                              held: Iterable[str] = ()) -> list[PendingDelivery]:
+    async def atake_abandoned(
+        self, channel: str, held: Iterable[str] = ()
+    ) -> list[PendingDelivery]:
         """Run :meth:`take_abandoned` in a worker thread."""
         return await asyncio.to_thread(self.take_abandoned, channel, set(held))
 
-    async def abegin_reply(self, channel: str, delivery_id: str, part: int, attempt: int,
-                           digest: str) -> ReplyClaim:
+    async def abegin_reply(
+        self, channel: str, delivery_id: str, part: int, attempt: int, digest: str
+    ) -> ReplyClaim:
         """Run :meth:`begin_reply` in a worker thread."""
-        return await asyncio.to_thread(self.begin_reply, channel, delivery_id, part, attempt,
-                                       digest)
+        return await asyncio.to_thread(
+            self.begin_reply, channel, delivery_id, part, attempt, digest
+        )
 
     async def areply_sent(self, channel: str, delivery_id: str, part: int) -> None:
         """Run :meth:`reply_sent` in a worker thread."""
@@ -511,8 +566,11 @@ def _addressed_from(payload: str, address: str) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    return any(str(data.get(key)) == address for key in ("from", "chat_id", "order_key")
-               if data.get(key) is not None)
+    return any(
+        str(data.get(key)) == address
+        for key in ("from", "chat_id", "order_key")
+        if data.get(key) is not None
+    )
 
 
 def _key(channel: str, delivery_id: str) -> Any:
@@ -520,8 +578,11 @@ def _key(channel: str, delivery_id: str) -> Any:
 
 
 def _part(channel: str, delivery_id: str, part: int) -> Any:
-    return and_(channel_replies.c.channel == channel,
-                channel_replies.c.delivery_id == delivery_id, channel_replies.c.part == part)
+    return and_(
+        channel_replies.c.channel == channel,
+        channel_replies.c.delivery_id == delivery_id,
+        channel_replies.c.part == part,
+    )
 
 
 @lru_cache(maxsize=4)

@@ -57,8 +57,14 @@ from handoff.cards import CALLBACK_CLAIM
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DeliveryError", "RecipientUnreachable", "UnknownRecipient", "TelegramInput",
-    "TelegramOutput", "api_call", "make_bot", "send_parts",
+    "DeliveryError",
+    "RecipientUnreachable",
+    "UnknownRecipient",
+    "TelegramInput",
+    "TelegramOutput",
+    "api_call",
+    "make_bot",
+    "send_parts",
 ]
 
 CHANNEL = "telegram"
@@ -149,9 +155,12 @@ async def api_call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str
 
 
 async def send_parts(
-    bot: Any, chat_id: int | str, text: str, choices: Sequence[tuple[str, str]] = (),
-    who: str = "", once: Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
-    | None = None,
+    bot: Any,
+    chat_id: int | str,
+    text: str,
+    choices: Sequence[tuple[str, str]] = (),
+    who: str = "",
+    once: Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None,
 ) -> None:
     """Send ``text`` in parts of at most ``MESSAGE_LIMIT``, the keyboard on the last part.
 
@@ -161,9 +170,13 @@ async def send_parts(
     """
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
-    ) if choices else None
+    markup = (
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
+        )
+        if choices
+        else None
+    )
     parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
     for n, part in enumerate(parts):
         keyboard = markup if n == len(parts) - 1 else None
@@ -183,8 +196,13 @@ class TelegramOutput(ContactOutputChannel):
     CHANNEL = CHANNEL
     ADDRESS_KIND = "Telegram chat"
 
-    def __init__(self, bots: BotHolder, store: ChannelStore,
-                 known: dict[str, str] | None = None, replies: ReplyLog | None = None):
+    def __init__(
+        self,
+        bots: BotHolder,
+        store: ChannelStore,
+        known: dict[str, str] | None = None,
+        replies: ReplyLog | None = None,
+    ):
         super().__init__(store, known, replies)
         self.bots = bots
 
@@ -193,7 +211,9 @@ class TelegramOutput(ContactOutputChannel):
         return int(await self._address(recipient_id))
 
     async def deliver(
-        self, recipient_id: str, text: str,
+        self,
+        recipient_id: str,
+        text: str,
         buttons: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Send text, the keyboard on its last part; raises :class:`DeliveryError`."""
@@ -202,12 +222,15 @@ class TelegramOutput(ContactOutputChannel):
         if buttons:
             payloads = [button_payload(b) for b in buttons]
             await self.store.aset_options(recipient_id, payloads)
-            choices = [(str(b.get("title") or p), _callback_data(i, p))
-                       for i, (b, p) in enumerate(zip(buttons, payloads, strict=True), 1)]
+            choices = [
+                (str(b.get("title") or p), _callback_data(i, p))
+                for i, (b, p) in enumerate(zip(buttons, payloads, strict=True), 1)
+            ]
         await send_parts(self.bots.get(), chat_id, text, choices, recipient_id, self._once)
 
-    async def _safely(self, recipient_id: str, text: str,
-                      buttons: Sequence[Mapping[str, Any]] | None = None) -> None:
+    async def _safely(
+        self, recipient_id: str, text: str, buttons: Sequence[Mapping[str, Any]] | None = None
+    ) -> None:
         try:
             await self.deliver(recipient_id, text, buttons)
         except DeliveryError as exc:
@@ -228,8 +251,9 @@ class TelegramOutput(ContactOutputChannel):
         try:
             chat_id = await self.chat_id(recipient_id)
             bot = self.bots.get()
-            await self._once(image, lambda: api_call(lambda: bot.send_photo(chat_id, image),
-                                                  recipient_id))
+            await self._once(
+                image, lambda: api_call(lambda: bot.send_photo(chat_id, image), recipient_id)
+            )
         except DeliveryError as exc:
             logger.error("telegram: image to %s not delivered: %s", recipient_id, exc)
 
@@ -262,9 +286,7 @@ class TelegramInput(EnvironmentInputChannel):
         """Output channel for replies outside a turn (None when the channel is off)."""
         return TelegramOutput(self.bots, self.store) if self.bots else None
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Webhook at ``/webhooks/telegram/webhook``; health at ``/webhooks/telegram/``."""
         bp = self.health_blueprint()
 
@@ -287,11 +309,9 @@ class TelegramInput(EnvironmentInputChannel):
                 logger.warning("telegram: rejected a request with a missing or wrong secret")
                 return response.text("forbidden", status=403)
             try:
-                data = json_object(request.body, min(MAX_BODY_BYTES,
-                                                     settings.max_request_bytes))
+                data = json_object(request.body, min(MAX_BODY_BYTES, settings.max_request_bytes))
             except BodyError as exc:
-                return response.json({"error": exc.code, "message": exc.message},
-                                     status=exc.status)
+                return response.json({"error": exc.code, "message": exc.message}, status=exc.status)
             try:
                 job = await self.route_update(request.app, data)
             except Exception:
@@ -326,22 +346,30 @@ class TelegramInput(EnvironmentInputChannel):
         update = Update.de_json(data, None)
         if update is None or not isinstance(update.update_id, int):
             return None
-        limit = min(MAX_TEXT_CHARS, self.settings.max_message_chars if self.settings
-                    else MAX_TEXT_CHARS)
+        limit = min(
+            MAX_TEXT_CHARS, self.settings.max_message_chars if self.settings else MAX_TEXT_CHARS
+        )
         if update.callback_query is not None:
             query = update.callback_query
             message = query.message
             chat = getattr(message, "chat", None)
             if (query.data or "").startswith(CALLBACK_CLAIM):
                 # A Claim button on a ticket card (mediators' group or a private card).
-                return {"update_id": update.update_id, "kind": "claim",
-                        "user_id": query.from_user.id, "callback": query.id,
-                        "data": query.data, "order_key": f"mediator:{query.from_user.id}"}
+                return {
+                    "update_id": update.update_id,
+                    "kind": "claim",
+                    "user_id": query.from_user.id,
+                    "callback": query.id,
+                    "data": query.data,
+                    "order_key": f"mediator:{query.from_user.id}",
+                }
             if chat is not None and chat.type != "private":
                 return None
             chat_id = chat.id if chat is not None else query.from_user.id
             return {
-                "update_id": update.update_id, "chat_id": chat_id, "order_key": chat_id,
+                "update_id": update.update_id,
+                "chat_id": chat_id,
+                "order_key": chat_id,
                 "callback": query.id,
                 "text": (query.data or "")[:limit],
                 "language": query.from_user.language_code,
@@ -356,16 +384,24 @@ class TelegramInput(EnvironmentInputChannel):
         try:
             is_mediator = await telegram_mediator(user_id) is not None
         except Exception:
-            logger.exception("telegram: could not check whether update %s is from a mediator",
-                             update.update_id)
+            logger.exception(
+                "telegram: could not check whether update %s is from a mediator", update.update_id
+            )
             is_mediator = False
         if is_mediator:
-            has_file = bool(message.photo or message.document or message.video
-                            or message.voice or message.audio)
-            return {"update_id": update.update_id, "kind": "mediator", "user_id": user_id,
-                    "chat_id": message.chat.id, "message_id": message.message_id,
-                    "order_key": f"mediator:{user_id}", "file": has_file,
-                    "text": (message.text or message.caption or "")[:limit]}
+            has_file = bool(
+                message.photo or message.document or message.video or message.voice or message.audio
+            )
+            return {
+                "update_id": update.update_id,
+                "kind": "mediator",
+                "user_id": user_id,
+                "chat_id": message.chat.id,
+                "message_id": message.message_id,
+                "order_key": f"mediator:{user_id}",
+                "file": has_file,
+                "text": (message.text or message.caption or "")[:limit],
+            }
         return {
             "update_id": update.update_id,
             "chat_id": message.chat.id,
@@ -376,7 +412,9 @@ class TelegramInput(EnvironmentInputChannel):
         }
 
     async def _process(
-        self, app: Any, delivery: Delivery,
+        self,
+        app: Any,
+        delivery: Delivery,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         job = delivery.payload
@@ -387,8 +425,9 @@ class TelegramInput(EnvironmentInputChannel):
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
         assert self.bots is not None
-        output = TelegramOutput(self.bots, self.store, known={sender: address},
-                                replies=delivery.replies)
+        output = TelegramOutput(
+            self.bots, self.store, known={sender: address}, replies=delivery.replies
+        )
         language_hint = _language_hint(job)
         text = job.get("text") or ""
         if job.get("callback") and not delivery.retried:
@@ -418,9 +457,16 @@ class TelegramInput(EnvironmentInputChannel):
         metadata = {"language_hint": language_hint} if language_hint else {}
         await hand_to_rasa(
             app,
-            UserMessage(text, output, sender, input_channel=CHANNEL,
-                        message_id=str(job["update_id"]), metadata=metadata),
-            on_new_message, delivery.retried,
+            UserMessage(
+                text,
+                output,
+                sender,
+                input_channel=CHANNEL,
+                message_id=str(job["update_id"]),
+                metadata=metadata,
+            ),
+            on_new_message,
+            delivery.retried,
         )
 
     async def _give_up(self, app: Any, delivery: Delivery) -> None:
@@ -432,10 +478,12 @@ class TelegramInput(EnvironmentInputChannel):
         sender = pseudonym(PREFIX, address)
         language = await conversation_language(app, sender)
         assert self.bots is not None
-        output = TelegramOutput(self.bots, self.store, known={sender: address},
-                                replies=delivery.replies)
+        output = TelegramOutput(
+            self.bots, self.store, known={sender: address}, replies=delivery.replies
+        )
         await output.send_text_message(
-            sender, channel_message("turn_failed", [language, _language_hint(job)]))
+            sender, channel_message("turn_failed", [language, _language_hint(job)])
+        )
 
     async def _from_mediator(self, delivery: Delivery) -> None:
         """A Claim button, or a mediator's message in their private chat with the bot."""
@@ -447,8 +495,12 @@ class TelegramInput(EnvironmentInputChannel):
         if job["kind"] == "claim":
             won, answer = await claim_from_card(mediator, job["data"])
             try:
-                await api_call(lambda: bot.answer_callback_query(
-                    job["callback"], text=answer[:200], show_alert=not won), who)
+                await api_call(
+                    lambda: bot.answer_callback_query(
+                        job["callback"], text=answer[:200], show_alert=not won
+                    ),
+                    who,
+                )
             except DeliveryError as exc:
                 logger.info("telegram: claim answer not delivered: %s", exc)
             return
@@ -463,8 +515,9 @@ class TelegramInput(EnvironmentInputChannel):
         if reply:
             text = reply[:MESSAGE_LIMIT]
             try:
-                await delivery.replies.send(text, lambda: api_call(
-                    lambda: bot.send_message(job["chat_id"], text), who))
+                await delivery.replies.send(
+                    text, lambda: api_call(lambda: bot.send_message(job["chat_id"], text), who)
+                )
             except DeliveryError as exc:
                 logger.error("telegram: answer to %s not delivered: %s", who, exc)
 
@@ -479,8 +532,13 @@ def _media_notice(message: Any) -> str | None:
         return "media_voice"
     if message.location or message.venue:
         return "media_location"
-    if (message.photo or message.document or message.video or message.sticker
-            or message.animation or message.contact):
+    if (
+        message.photo
+        or message.document
+        or message.video
+        or message.sticker
+        or message.animation
+        or message.contact
+    ):
         return "media_attachment"
     return None
-

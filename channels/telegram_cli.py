@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     set_parser = sub.add_parser("set-webhook", help="point Telegram at this assistant's webhook")
     set_parser.add_argument(
-        "--url", help="public HTTPS URL of /webhooks/telegram/webhook "
-        "(default: TELEGRAM_WEBHOOK_URL)"
+        "--url",
+        help="public HTTPS URL of /webhooks/telegram/webhook (default: TELEGRAM_WEBHOOK_URL)",
     )
     set_parser.add_argument(
         "--drop-pending", action="store_true", help="discard updates Telegram has queued"
@@ -49,8 +49,11 @@ def _configured_bot():  # type: ignore[no-untyped-def]
         print("error: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first", file=sys.stderr)
         return None, settings
     if not SECRET_FORMAT.match(settings.telegram_webhook_secret or ""):
-        print("error: TELEGRAM_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and - "
-              "(1 to 256 characters)", file=sys.stderr)
+        print(
+            "error: TELEGRAM_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and - "
+            "(1 to 256 characters)",
+            file=sys.stderr,
+        )
         return None, settings
     return make_bot(settings), settings
 

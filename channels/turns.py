@@ -27,9 +27,12 @@ class AgentNotReady(Exception):
     """Rasa has no model loaded (yet): it would drop the message without a word."""
 
 
-async def hand_to_rasa(app: Any, message: UserMessage,
-                       on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                       retried: bool) -> None:
+async def hand_to_rasa(
+    app: Any,
+    message: UserMessage,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    retried: bool,
+) -> None:
     """Run ``message`` through Rasa, or, on a retry Rasa already finished, resend its replies."""
     agent = getattr(getattr(app, "ctx", None), "agent", None)
     if agent is not None and not agent.is_ready():
@@ -37,16 +40,19 @@ async def hand_to_rasa(app: Any, message: UserMessage,
     if retried:
         recorded = await recorded_replies(app, message.sender_id, message.message_id)
         if recorded is not None:
-            logger.info("delivery %s: Rasa had already answered it; sending what is missing",
-                        message.message_id)
+            logger.info(
+                "delivery %s: Rasa had already answered it; sending what is missing",
+                message.message_id,
+            )
             for reply in recorded:
                 await message.output_channel.send_response(message.sender_id, reply)
             return
     await on_new_message(message)
 
 
-async def recorded_replies(app: Any, sender_id: str,
-                           message_id: str | None) -> list[dict[str, Any]] | None:
+async def recorded_replies(
+    app: Any, sender_id: str, message_id: str | None
+) -> list[dict[str, Any]] | None:
     """The bot messages Rasa saved after the user message ``message_id``; None if not saved.
 
     Raises if the tracker store cannot be read: then nobody knows, and the turn waits.

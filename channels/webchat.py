@@ -65,16 +65,18 @@ def _error(status: int, code: str, message: str) -> HTTPResponse:
 def new_conversation() -> dict[str, str]:
     """A new web chat person: an unguessable sender id and the session that proves it."""
     sender = "web-" + secrets.token_urlsafe(24)
-    return {"sender": sender,
-            "session": sessions.issue(sessions.WEBCHAT, sender, SESSION_SECONDS)}
+    return {"sender": sender, "session": sessions.issue(sessions.WEBCHAT, sender, SESSION_SECONDS)}
 
 
 def session_refusal(request: Request, sender: str) -> HTTPResponse | None:
     """None if the request carries the session of ``sender``; else the error answer."""
     holder = sessions.valid(request.headers.get(SESSION_HEADER), sessions.WEBCHAT)
     if holder is None:
-        return _error(401, "session_required", "Start a conversation first "
-                      f"(POST session) and send its session as {SESSION_HEADER}.")
+        return _error(
+            401,
+            "session_required",
+            f"Start a conversation first (POST session) and send its session as {SESSION_HEADER}.",
+        )
     if holder != sender:
         return _error(403, "not_your_conversation", "This session belongs to another sender.")
     return None
@@ -123,20 +125,23 @@ class WebChatInput(InputChannel):
             sender, text = body.get("sender"), body.get("message")
             max_chars = min(MAX_TEXT_CHARS, settings.max_message_chars)
             if not isinstance(sender, str) or not SENDER.match(sender):
-                return _error(400, "bad_sender", "sender must be 'web-' and 1-36 letters, "
-                              "digits, '-' or '_'.")
+                return _error(
+                    400, "bad_sender", "sender must be 'web-' and 1-36 letters, digits, '-' or '_'."
+                )
             refused = session_refusal(request, sender)
             if refused is not None:
                 return refused
             if text is not None and not isinstance(text, str):
                 return _error(400, "bad_message", "message must be a string.")
             if text and len(text) > max_chars:
-                return _error(400, "text_too_long",
-                              f"A message has at most {max_chars} characters.")
+                return _error(
+                    400, "text_too_long", f"A message has at most {max_chars} characters."
+                )
 
             try:
-                handled = await intercept(request.app, sender, CHANNEL, text or "",
-                                          source_key=None, runtime=self.runtime)
+                handled = await intercept(
+                    request.app, sender, CHANNEL, text or "", source_key=None, runtime=self.runtime
+                )
             except Exception:
                 # Not knowing whether a mediator holds the conversation, the bot must not
                 # answer in their place: say so instead.
@@ -154,8 +159,9 @@ class WebChatInput(InputChannel):
                 logger.exception("webchat: the message of %s failed", sender)
                 if not collector.messages:
                     # The database or Redis is away: an empty 200 would read as "no answer".
-                    return _error(503, "unavailable",
-                                  "The message could not be handled; try again.")
+                    return _error(
+                        503, "unavailable", "The message could not be handled; try again."
+                    )
             return response.json(collector.messages)
 
         @webchat.route("/messages", methods=["GET"])
@@ -175,12 +181,17 @@ class WebChatInput(InputChannel):
             for row, state in rows:
                 if state == "pending":
                     await asyncio.to_thread(store.outbox.mark_sent, row.id)
-                out.append({
-                    "id": row.id, "text": row.payload.get("text") or "",
-                    "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")}
-                                for b in row.payload.get("buttons") or []],
-                    "kind": row.payload.get("kind"),
-                })
+                out.append(
+                    {
+                        "id": row.id,
+                        "text": row.payload.get("text") or "",
+                        "buttons": [
+                            {"title": b.get("title", ""), "payload": b.get("payload", "")}
+                            for b in row.payload.get("buttons") or []
+                        ],
+                        "kind": row.payload.get("kind"),
+                    }
+                )
             last = out[-1]["id"] if out else int(after)
             return response.json({"messages": out, "after": last})
 

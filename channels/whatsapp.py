@@ -60,8 +60,13 @@ from channels.turns import hand_to_rasa
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DeliveryError", "UnknownRecipient", "WindowClosed", "WhatsAppInput", "WhatsAppOutput",
-    "writable_contact", "window_open",
+    "DeliveryError",
+    "UnknownRecipient",
+    "WindowClosed",
+    "WhatsAppInput",
+    "WhatsAppOutput",
+    "writable_contact",
+    "window_open",
 ]
 
 CHANNEL = "whatsapp"
@@ -116,8 +121,13 @@ class TwilioMessages:
             await self._session.close()
         self._session = None
 
-    async def create(self, to: str, body: str | None = None,
-                     media_url: str | None = None, content_sid: str | None = None) -> str:
+    async def create(
+        self,
+        to: str,
+        body: str | None = None,
+        media_url: str | None = None,
+        content_sid: str | None = None,
+    ) -> str:
         """Send one message; returns its SID. Retries only what Twilio did not process.
 
         ``content_sid`` sends an approved template (Twilio Content API) instead of a body: the
@@ -188,8 +198,13 @@ class WhatsAppOutput(ContactOutputChannel):
     CHANNEL = CHANNEL
     ADDRESS_KIND = "WhatsApp address"
 
-    def __init__(self, api: TwilioMessages, store: ChannelStore,
-                 known: dict[str, str] | None = None, replies: ReplyLog | None = None):
+    def __init__(
+        self,
+        api: TwilioMessages,
+        store: ChannelStore,
+        known: dict[str, str] | None = None,
+        replies: ReplyLog | None = None,
+    ):
         super().__init__(store, known, replies)
         self.api = api
 
@@ -200,8 +215,9 @@ class WhatsAppOutput(ContactOutputChannel):
         confirm = _confirm(self.api, address)
         if media_url:
             first = parts[0] if parts else None
-            await self._once(first or "", partial(self.api.create, address, first, media_url),
-                             confirm)
+            await self._once(
+                first or "", partial(self.api.create, address, first, media_url), confirm
+            )
             parts = parts[1:]
         for part in parts:
             await self._once(part, partial(self.api.create, address, part), confirm)
@@ -255,9 +271,7 @@ class WhatsAppInput(EnvironmentInputChannel):
         """Output channel for replies outside a turn (None when the channel is off)."""
         return WhatsAppOutput(self.api, self.store) if self.api else None
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Webhook at ``/webhooks/whatsapp/webhook``; health at ``/webhooks/whatsapp/``."""
         bp = self.health_blueprint()
 
@@ -277,9 +291,10 @@ class WhatsAppInput(EnvironmentInputChannel):
         async def webhook(request: Request) -> HTTPResponse:
             cap = min(MAX_BODY_BYTES, settings.max_request_bytes)
             if len(request.body or b"") > cap:
-                return response.json({"error": "too_large",
-                                      "message": f"The request body is over {cap} bytes."},
-                                     status=413)
+                return response.json(
+                    {"error": "too_large", "message": f"The request body is over {cap} bytes."},
+                    status=413,
+                )
             params = MultiDict(
                 parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
             )
@@ -313,7 +328,9 @@ class WhatsAppInput(EnvironmentInputChannel):
         return bp
 
     async def _process(
-        self, app: Any, delivery: Delivery,
+        self,
+        app: Any,
+        delivery: Delivery,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         job = delivery.payload
@@ -323,8 +340,9 @@ class WhatsAppInput(EnvironmentInputChannel):
             return
         sender = pseudonym(PREFIX, address)
         before = await self.store.arecord_inbound(sender, CHANNEL, address)
-        output = WhatsAppOutput(self.api, self.store, known={sender: address},
-                                replies=delivery.replies)
+        output = WhatsAppOutput(
+            self.api, self.store, known={sender: address}, replies=delivery.replies
+        )
         notice = _media_notice(job)
         text = job.get("text") or ""
         if "chosen" in job:
@@ -350,9 +368,16 @@ class WhatsAppInput(EnvironmentInputChannel):
         metadata = {"country_code": calling_code(address)} if calling_code(address) else {}
         await hand_to_rasa(
             app,
-            UserMessage(text, output, sender, input_channel=CHANNEL,
-                        message_id=job["sid"], metadata=metadata),
-            on_new_message, delivery.retried,
+            UserMessage(
+                text,
+                output,
+                sender,
+                input_channel=CHANNEL,
+                message_id=job["sid"],
+                metadata=metadata,
+            ),
+            on_new_message,
+            delivery.retried,
         )
 
     async def _give_up(self, app: Any, delivery: Delivery) -> None:
@@ -361,8 +386,9 @@ class WhatsAppInput(EnvironmentInputChannel):
         assert self.api is not None
         sender = pseudonym(PREFIX, address)
         language = await conversation_language(app, sender)
-        output = WhatsAppOutput(self.api, self.store, known={sender: address},
-                                replies=delivery.replies)
+        output = WhatsAppOutput(
+            self.api, self.store, known={sender: address}, replies=delivery.replies
+        )
         await output.send_text_message(sender, channel_message("turn_failed", [language]))
 
     async def _from_mediator(self, address: str, delivery: Delivery) -> bool:
@@ -381,8 +407,9 @@ class WhatsAppInput(EnvironmentInputChannel):
             assert api is not None
             text = answer[:MESSAGE_LIMIT]
             try:
-                await delivery.replies.send(text, lambda: api.create(address, text),
-                                            _confirm(api, address))
+                await delivery.replies.send(
+                    text, lambda: api.create(address, text), _confirm(api, address)
+                )
             except DeliveryError as exc:
                 logger.error("whatsapp: answer to mediator %s not delivered: %s", mediator.id, exc)
         return True
@@ -392,8 +419,9 @@ def _confirm(api: TwilioMessages, address: str) -> Callable[[float, str], Awaita
     """Whether Twilio already has a part (digest) begun at a time for this address."""
 
     async def confirm(began_at: float, part_digest: str) -> bool:
-        return any(digest(body) == part_digest
-                   for body in await api.created_since(address, began_at))
+        return any(
+            digest(body) == part_digest for body in await api.created_since(address, began_at)
+        )
 
     return confirm
 
@@ -424,7 +452,7 @@ def _job(params: MultiDict[str], max_chars: int = MAX_TEXT_CHARS) -> dict[str, A
         "sid": sid,
         "from": sender,
         "order_key": sender,
-        "text": (params.get("Body") or "")[:min(MAX_TEXT_CHARS, max_chars)],
+        "text": (params.get("Body") or "")[: min(MAX_TEXT_CHARS, max_chars)],
         "media_types": media_types,
         "location": bool(params.get("Latitude") and params.get("Longitude")),
     }
@@ -464,4 +492,3 @@ async def writable_contact(pseudonym_id: str, store: ChannelStore) -> Contact:
     if not window_open(contact.last_inbound_at):
         raise WindowClosed(f"{pseudonym_id} last wrote more than 24 hours ago")
     return contact
-

@@ -43,118 +43,186 @@ class Announcements:
         self.store = cards.store
         self.settings = settings
 
-    def opened(self, conn: Connection, ticket: Ticket, _: Mediator | None,
-               **__: Any) -> list[Outgoing]:
+    def opened(
+        self, conn: Connection, ticket: Ticket, _: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         return self.cards.cards(ticket, f"t{ticket.id}:card{ticket.announcements}", conn)
 
-    def reminder(self, conn: Connection, ticket: Ticket, _: Mediator | None,
-                 **__: Any) -> list[Outgoing]:
+    def reminder(
+        self, conn: Connection, ticket: Ticket, _: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         key = f"t{ticket.id}:card{ticket.announcements}"
-        return [*self.cards.cards(ticket, key, conn, reminder=True),
-                self.cards.to_person(ticket, f"{key}:person", "utter_handoff_still_waiting",
-                                     ticket=ticket.label)]
+        return [
+            *self.cards.cards(ticket, key, conn, reminder=True),
+            self.cards.to_person(
+                ticket, f"{key}:person", "utter_handoff_still_waiting", ticket=ticket.label
+            ),
+        ]
 
-    def person_text(self, conn: Connection, ticket: Ticket, holder: Mediator | None,
-                    *, message_id: int) -> list[Outgoing]:
+    def person_text(
+        self, conn: Connection, ticket: Ticket, holder: Mediator | None, *, message_id: int
+    ) -> list[Outgoing]:
         if ticket.status != CLAIMED or holder is None:
             return []  # kept in the transcript; the claimant reads it on claiming
         text = self.store.transcripts.text(message_id, conn)
-        return self.cards.to_mediator(holder, f"m{message_id}:m{holder.id}", "person_says",
-                                      ticket.id, ticket=ticket.label, text=text)
+        return self.cards.to_mediator(
+            holder,
+            f"m{message_id}:m{holder.id}",
+            "person_says",
+            ticket.id,
+            ticket=ticket.label,
+            text=text,
+        )
 
-    def claimed(self, conn: Connection, ticket: Ticket, mediator: Mediator | None,
-                **__: Any) -> list[Outgoing]:
+    def claimed(
+        self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         assert mediator is not None
         key = f"t{ticket.id}:claim{ticket.claimed_at}"
-        items = [self.cards.to_person(ticket, f"{key}:person", "utter_handoff_claimed",
-                                      name=mediator.name)]
+        items = [
+            self.cards.to_person(
+                ticket, f"{key}:person", "utter_handoff_claimed", name=mediator.name
+            )
+        ]
         items += self.cards.to_mediator(
-            mediator, f"{key}:m", "you_claimed", ticket.id, ticket=ticket.label,
-            language=ticket.language, channel=ticket.channel,
-            last=self.cards.last_lines(ticket, CLAIM_MESSAGES, conn) or "—")
+            mediator,
+            f"{key}:m",
+            "you_claimed",
+            ticket.id,
+            ticket=ticket.label,
+            language=ticket.language,
+            channel=ticket.channel,
+            last=self.cards.last_lines(ticket, CLAIM_MESSAGES, conn) or "—",
+        )
         group = self.settings.telegram_mediator_chat_id
         if group:
             lang = self.settings.mediator_group_language
-            items.append(Outgoing(f"{key}:group", "telegram", group, {
-                "text": mediator_text("card_claimed", lang, ticket=ticket.label,
-                                      language=ticket.language, name=mediator.name),
-                "kind": "notice", "ticket_id": ticket.id}))
+            items.append(
+                Outgoing(
+                    f"{key}:group",
+                    "telegram",
+                    group,
+                    {
+                        "text": mediator_text(
+                            "card_claimed",
+                            lang,
+                            ticket=ticket.label,
+                            language=ticket.language,
+                            name=mediator.name,
+                        ),
+                        "kind": "notice",
+                        "ticket_id": ticket.id,
+                    },
+                )
+            )
         return items
 
-    def released(self, conn: Connection, ticket: Ticket, mediator: Mediator | None,
-                 **__: Any) -> list[Outgoing]:
+    def released(
+        self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         assert mediator is not None
         key = f"t{ticket.id}:release{ticket.announced_at}"
         return [
-            self.cards.to_person(ticket, f"{key}:person", "utter_handoff_released",
-                                 ticket=ticket.label),
-            *self.cards.to_mediator(mediator, f"{key}:m", "released", ticket.id,
-                                    ticket=ticket.label),
+            self.cards.to_person(
+                ticket, f"{key}:person", "utter_handoff_released", ticket=ticket.label
+            ),
+            *self.cards.to_mediator(
+                mediator, f"{key}:m", "released", ticket.id, ticket=ticket.label
+            ),
             *self.cards.cards(ticket, f"{key}:card", conn),
         ]
 
-    def transferred(self, conn: Connection, ticket: Ticket, mediator: Mediator | None,
-                    **__: Any) -> list[Outgoing]:
+    def transferred(
+        self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         assert mediator is not None
         key = f"t{ticket.id}:transfer{ticket.announced_at}"
         return [
-            self.cards.to_person(ticket, f"{key}:person", "utter_handoff_transferred",
-                                 ticket=ticket.label),
-            *self.cards.to_mediator(mediator, f"{key}:m", "transferred", ticket.id,
-                                    ticket=ticket.label, language=ticket.mediator_language),
+            self.cards.to_person(
+                ticket, f"{key}:person", "utter_handoff_transferred", ticket=ticket.label
+            ),
+            *self.cards.to_mediator(
+                mediator,
+                f"{key}:m",
+                "transferred",
+                ticket.id,
+                ticket=ticket.label,
+                language=ticket.mediator_language,
+            ),
             *self.cards.cards(ticket, f"{key}:card", conn),
         ]
 
-    def closed(self, conn: Connection, ticket: Ticket, mediator: Mediator | None,
-               **__: Any) -> list[Outgoing]:
+    def closed(
+        self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         key = f"t{ticket.id}:close{ticket.closed_at}"
         items = [self.cards.to_person(ticket, f"{key}:person", "utter_handoff_closed")]
         if mediator:
-            items += self.cards.to_mediator(mediator, f"{key}:m", "closed_by_you", ticket.id,
-                                            ticket=ticket.label)
+            items += self.cards.to_mediator(
+                mediator, f"{key}:m", "closed_by_you", ticket.id, ticket=ticket.label
+            )
         return items
 
-    def cancelled(self, conn: Connection, ticket: Ticket, holder: Mediator | None,
-                  **__: Any) -> list[Outgoing]:
+    def cancelled(
+        self, conn: Connection, ticket: Ticket, holder: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         key = f"t{ticket.id}:cancel{ticket.closed_at}"
         items = [self.cards.to_person(ticket, f"{key}:person", "utter_handoff_cancelled")]
         if holder and ticket.mediator_id:
-            items += self.cards.to_mediator(holder, f"{key}:m", "person_cancelled", ticket.id,
-                                            ticket=ticket.label)
+            items += self.cards.to_mediator(
+                holder, f"{key}:m", "person_cancelled", ticket.id, ticket=ticket.label
+            )
         return items
 
-    def reopened(self, conn: Connection, ticket: Ticket, mediator: Mediator | None,
-                 **__: Any) -> list[Outgoing]:
+    def reopened(
+        self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         assert mediator is not None
         key = f"t{ticket.id}:reopen{ticket.claimed_at}"
         return [
-            self.cards.to_person(ticket, f"{key}:person", "utter_handoff_claimed",
-                                 name=mediator.name),
-            *self.cards.to_mediator(mediator, f"{key}:m", "reopened", ticket.id,
-                                    ticket=ticket.label),
+            self.cards.to_person(
+                ticket, f"{key}:person", "utter_handoff_claimed", name=mediator.name
+            ),
+            *self.cards.to_mediator(
+                mediator, f"{key}:m", "reopened", ticket.id, ticket=ticket.label
+            ),
         ]
 
-    def rated(self, conn: Connection, ticket: Ticket, holder: Mediator | None,
-              **__: Any) -> list[Outgoing]:
+    def rated(
+        self, conn: Connection, ticket: Ticket, holder: Mediator | None, **__: Any
+    ) -> list[Outgoing]:
         key = f"t{ticket.id}:rated"
         items = [self.cards.to_person(ticket, f"{key}:person", "utter_handoff_rated")]
         if holder:
-            items += self.cards.to_mediator(holder, f"{key}:m", "person_rated", ticket.id,
-                                            ticket=ticket.label, rating=ticket.rating)
+            items += self.cards.to_mediator(
+                holder,
+                f"{key}:m",
+                "person_rated",
+                ticket.id,
+                ticket=ticket.label,
+                rating=ticket.rating,
+            )
         return items
 
-    def reply(self, mediator: Mediator, text: str,
-              copy: dict[str, Any] | None = None) -> Announce:
+    def reply(self, mediator: Mediator, text: str, copy: dict[str, Any] | None = None) -> Announce:
         """The callback for one mediator reply: the text (or a file, ``copy``) to the person."""
 
-        def announce(conn: Connection, ticket: Ticket, who: Mediator | None, *,
-                     message_id: int) -> list[Outgoing]:
-            payload: dict[str, Any] = {"text": text, "kind": "relay", "ticket_id": ticket.id,
-                                       "mediator_id": mediator.id}
+        def announce(
+            conn: Connection, ticket: Ticket, who: Mediator | None, *, message_id: int
+        ) -> list[Outgoing]:
+            payload: dict[str, Any] = {
+                "text": text,
+                "kind": "relay",
+                "ticket_id": ticket.id,
+                "mediator_id": mediator.id,
+            }
             if copy:
                 payload.update(kind="copy", copy=copy)
-            return [Outgoing(f"m{message_id}:person", person_destination(ticket),
-                             ticket.person, payload)]
+            return [
+                Outgoing(
+                    f"m{message_id}:person", person_destination(ticket), ticket.person, payload
+                )
+            ]
 
         return announce
 
@@ -162,7 +230,8 @@ class Announcements:
         """An emergency in an open ticket: its mediator is told, or the cards go out again."""
         holder = self.store.mediators.get(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
-            return self.cards.to_mediator(holder, f"{key}:m", "person_emergency", ticket.id,
-                                          ticket=ticket.label)
+            return self.cards.to_mediator(
+                holder, f"{key}:m", "person_emergency", ticket.id, ticket=ticket.label
+            )
         ticket = self.store.tickets.get(ticket.id) or ticket  # its new priority, for the card
         return self.cards.cards(ticket, f"{key}:card") if ticket.status == WAITING else []

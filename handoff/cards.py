@@ -44,48 +44,95 @@ class Cards:
         """The active mediators who speak ``language``."""
         return [m for m in self.store.mediators.all(conn) if m.active and m.speaks(language)]
 
-    def cards(self, ticket: Ticket, key: str, conn: Connection | None = None,
-              reminder: bool = False) -> list[Outgoing]:
+    def cards(
+        self, ticket: Ticket, key: str, conn: Connection | None = None, reminder: bool = False
+    ) -> list[Outgoing]:
         """A card per mediator destination: the group, else each mediator of the language."""
         items: list[Outgoing] = []
         last = self.last_lines(ticket, CARD_MESSAGES, conn)
         group = self.settings.telegram_mediator_chat_id
         if group:
-            items.append(self.card(ticket, f"{key}:group", "telegram", group,
-                                   self.settings.mediator_group_language, last, reminder))
-        speakers = [m for m in self.speakers(ticket.mediator_language, conn)
-                    if m.covers(ticket.province)]
+            items.append(
+                self.card(
+                    ticket,
+                    f"{key}:group",
+                    "telegram",
+                    group,
+                    self.settings.mediator_group_language,
+                    last,
+                    reminder,
+                )
+            )
+        speakers = [
+            m for m in self.speakers(ticket.mediator_language, conn) if m.covers(ticket.province)
+        ]
         if not speakers:  # nobody speaks it: everyone may help in a shared language
             speakers = [m for m in self.store.mediators.all(conn) if m.active]
         for mediator in speakers:
             if mediator.whatsapp:
-                items.append(self.card(ticket, f"{key}:m{mediator.id}", "whatsapp",
-                                       mediator.whatsapp, mediator.ui_language, last, reminder))
+                items.append(
+                    self.card(
+                        ticket,
+                        f"{key}:m{mediator.id}",
+                        "whatsapp",
+                        mediator.whatsapp,
+                        mediator.ui_language,
+                        last,
+                        reminder,
+                    )
+                )
             elif mediator.telegram_user_id and not group:
-                items.append(self.card(ticket, f"{key}:m{mediator.id}", "telegram",
-                                       mediator.telegram_user_id, mediator.ui_language, last,
-                                       reminder))
+                items.append(
+                    self.card(
+                        ticket,
+                        f"{key}:m{mediator.id}",
+                        "telegram",
+                        mediator.telegram_user_id,
+                        mediator.ui_language,
+                        last,
+                        reminder,
+                    )
+                )
         return items
 
-    def card(self, ticket: Ticket, key: str, destination: str, address: str, lang: str,
-             last: str, reminder: bool) -> Outgoing:
+    def card(
+        self,
+        ticket: Ticket,
+        key: str,
+        destination: str,
+        address: str,
+        lang: str,
+        last: str,
+        reminder: bool,
+    ) -> Outgoing:
         """One card, in the reader's language ``lang``."""
         unknown = mediator_text("unknown", lang)
         values = dict(
-            ticket=ticket.label, language=language_label(ticket, lang),
+            ticket=ticket.label,
+            language=language_label(ticket, lang),
             topic=ticket.topic or unknown,
-            comune=ticket.comune or unknown, channel=ticket.channel,
+            comune=ticket.comune or unknown,
+            channel=ticket.channel,
             waiting=duration(time.time() - ticket.opened_at, lang),
-            reason=mediator_text(f"reason_{ticket.reason}", lang), last=last,
+            reason=mediator_text(f"reason_{ticket.reason}", lang),
+            last=last,
             icon="🚨" if ticket.priority >= PRIORITY_EMERGENCY else "🆕",
         )
         text = mediator_text("card_reminder" if reminder else "card", lang, **values)
         if destination == "whatsapp":
             text += f"\n\nclaim {ticket.id}"
-        buttons = [{"title": mediator_text("button_claim", lang, ticket=ticket.label),
-                    "callback": f"{CALLBACK_CLAIM}{ticket.id}"}]
-        return Outgoing(key, destination, address,
-                        {"text": text, "buttons": buttons, "kind": "card", "ticket_id": ticket.id})
+        buttons = [
+            {
+                "title": mediator_text("button_claim", lang, ticket=ticket.label),
+                "callback": f"{CALLBACK_CLAIM}{ticket.id}",
+            }
+        ]
+        return Outgoing(
+            key,
+            destination,
+            address,
+            {"text": text, "buttons": buttons, "kind": "card", "ticket_id": ticket.id},
+        )
 
     def last_lines(self, ticket: Ticket, count: int, conn: Connection | None = None) -> str:
         """The conversation's last ``count`` lines, one icon each for person, bot and mediator."""
@@ -93,16 +140,24 @@ class Cards:
         icons = {"person": "👤", "bot": "🤖", "mediator": "🧑‍💼"}
         return "\n".join(f"{icons[a]} {_clip(text, CLIP_CHARS)}" for a, text in rows)
 
-    def to_person(self, ticket: Ticket, key: str, response: str, /,
-                  **values: Any) -> Outgoing:
+    def to_person(self, ticket: Ticket, key: str, response: str, /, **values: Any) -> Outgoing:
         """A domain response for the ticket's person, in the conversation's language."""
         text, buttons = render_with_buttons(response, ticket.language, **values)
-        return Outgoing(key, person_destination(ticket), ticket.person,
-                        {"text": text, "buttons": buttons, "kind": "notice",
-                         "ticket_id": ticket.id})
+        return Outgoing(
+            key,
+            person_destination(ticket),
+            ticket.person,
+            {"text": text, "buttons": buttons, "kind": "notice", "ticket_id": ticket.id},
+        )
 
-    def to_mediator(self, mediator: Mediator, key: str, text_key: str,
-                    ticket_id: int | None = None, **values: Any) -> list[Outgoing]:
+    def to_mediator(
+        self,
+        mediator: Mediator,
+        key: str,
+        text_key: str,
+        ticket_id: int | None = None,
+        **values: Any,
+    ) -> list[Outgoing]:
         """A text for one mediator, where they can read it (none for desk-only mediators)."""
         destination = mediator_destination(mediator)
         if destination is None:
@@ -120,8 +175,9 @@ def language_label(ticket: Ticket, lang: str) -> str:
     language = ticket.mediator_language
     if not ticket.last_language or ticket.last_language == language:
         return language
-    return mediator_text("language_last_message", lang, language=language,
-                         last=ticket.last_language)
+    return mediator_text(
+        "language_last_message", lang, language=language, last=ticket.last_language
+    )
 
 
 def mediator_destination(mediator: Mediator) -> tuple[str, str] | None:

@@ -32,7 +32,8 @@ def _languages(value: str) -> list[str]:
     unknown = [c for c in codes if c not in LANGUAGES]
     if not codes or unknown:
         raise argparse.ArgumentTypeError(
-            f"languages must be codes among {' '.join(LANGUAGES)}; got {value!r}")
+            f"languages must be codes among {' '.join(LANGUAGES)}; got {value!r}"
+        )
     return codes
 
 
@@ -57,34 +58,46 @@ def _cmd_add(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import IntegrityError
 
     if not (args.telegram or args.whatsapp or args.desk_only):
-        print("error: give --telegram USER_ID, --whatsapp NUMBER or --desk-only",
-              file=sys.stderr)
+        print("error: give --telegram USER_ID, --whatsapp NUMBER or --desk-only", file=sys.stderr)
         return 2
     try:
         mediator = _store().mediators.add(
-            args.name, args.languages, telegram_user_id=args.telegram, whatsapp=args.whatsapp,
-            provinces=args.provinces.split(",") if args.provinces else (), hours=args.hours,
-            ui_language=args.ui_language)
+            args.name,
+            args.languages,
+            telegram_user_id=args.telegram,
+            whatsapp=args.whatsapp,
+            provinces=args.provinces.split(",") if args.provinces else (),
+            hours=args.hours,
+            ui_language=args.ui_language,
+        )
     except IntegrityError:
-        print("error: a mediator with that name, Telegram id or number exists already",
-              file=sys.stderr)
+        print(
+            "error: a mediator with that name, Telegram id or number exists already",
+            file=sys.stderr,
+        )
         return 1
     print(f"mediator {mediator.id} {mediator.name}: {','.join(mediator.languages)}")
     if mediator.telegram_user_id:
-        print("ask them to open a private chat with the bot and press Start once, so the bot "
-              "may write to them")
+        print(
+            "ask them to open a private chat with the bot and press Start once, so the bot "
+            "may write to them"
+        )
     if args.desk_only:
-        print(f"set the password they sign in to the desk with: bot handoff mediator password "
-              f"{mediator.name!r}")
+        print(
+            f"set the password they sign in to the desk with: bot handoff mediator password "
+            f"{mediator.name!r}"
+        )
     return 0
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
     for m in _store().mediators.all():
-        where = ("telegram" if m.telegram_user_id else "whatsapp" if m.whatsapp else "desk")
+        where = "telegram" if m.telegram_user_id else "whatsapp" if m.whatsapp else "desk"
         state = "active" if m.active else "off"
-        print(f"{m.id:>4} {m.name:<24} {','.join(m.languages):<20} {where:<9} "
-              f"{','.join(m.provinces) or 'all':<12} {m.hours or 'always':<28} {state}")
+        print(
+            f"{m.id:>4} {m.name:<24} {','.join(m.languages):<20} {where:<9} "
+            f"{','.join(m.provinces) or 'all':<12} {m.hours or 'always':<28} {state}"
+        )
     return 0
 
 
@@ -142,11 +155,16 @@ def _cmd_link(args: argparse.Namespace) -> int:
         return 1
     where = handoff.send_desk_link(mediator, args.minutes)
     if where is None:
-        print(f"error: {args.name} has no Telegram or WhatsApp to receive a link; set a "
-              f"password instead: bot handoff mediator password {args.name!r}", file=sys.stderr)
+        print(
+            f"error: {args.name} has no Telegram or WhatsApp to receive a link; set a "
+            f"password instead: bot handoff mediator password {args.name!r}",
+            file=sys.stderr,
+        )
         return 1
-    print(f"a sign-in link for {args.name} is queued to their {where} chat (valid "
-          f"{args.minutes} min, once); the running assistant sends it")
+    print(
+        f"a sign-in link for {args.name} is queued to their {where} chat (valid "
+        f"{args.minutes} min, once); the running assistant sends it"
+    )
     return 0
 
 
@@ -155,36 +173,47 @@ def _cmd_tickets(args: argparse.Namespace) -> int:
     now = time.time()
     for ticket in _store().tickets.in_states(statuses):
         minutes = (now - ticket.opened_at) / 60
-        print(f"{ticket.label:>6} {ticket.status:<8} p{ticket.priority} {ticket.language:<3} "
-              f"{ticket.channel:<9} {ticket.topic or '-':<24} {ticket.comune or '-':<20} "
-              f"{minutes:6.0f} min" + (f"  rated {ticket.rating}" if ticket.rating else ""))
+        print(
+            f"{ticket.label:>6} {ticket.status:<8} p{ticket.priority} {ticket.language:<3} "
+            f"{ticket.channel:<9} {ticket.topic or '-':<24} {ticket.comune or '-':<20} "
+            f"{minutes:6.0f} min" + (f"  rated {ticket.rating}" if ticket.rating else "")
+        )
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bot handoff`` and its subcommands."""
     handoff = subparsers.add_parser("handoff", help="mediators and tickets of the handoff")
-    sub = handoff.add_subparsers(dest="handoff_command", metavar="HANDOFF_COMMAND",
-                                 required=True)
+    sub = handoff.add_subparsers(dest="handoff_command", metavar="HANDOFF_COMMAND", required=True)
 
     p = sub.add_parser("migrate", help="create or upgrade the handoff tables of DATABASE_URL")
     p.set_defaults(func=_cmd_migrate)
 
     mediator = sub.add_parser("mediator", help="register and list mediators")
-    msub = mediator.add_subparsers(dest="mediator_command", metavar="MEDIATOR_COMMAND",
-                                   required=True)
+    msub = mediator.add_subparsers(
+        dest="mediator_command", metavar="MEDIATOR_COMMAND", required=True
+    )
     p = msub.add_parser("add", help="register a mediator")
     p.add_argument("name")
-    p.add_argument("--languages", type=_languages, required=True,
-                   help="languages they speak, e.g. ar,fr,it")
+    p.add_argument(
+        "--languages", type=_languages, required=True, help="languages they speak, e.g. ar,fr,it"
+    )
     p.add_argument("--telegram", metavar="USER_ID", help="their Telegram user id")
     p.add_argument("--whatsapp", type=_whatsapp, metavar="NUMBER", help="e.g. +393331234567")
     p.add_argument("--desk-only", action="store_true", help="works only on the local desk")
     p.add_argument("--provinces", default="", help="e.g. BA,BT (default: all)")
-    p.add_argument("--hours", type=_hours, default="",
-                   help="e.g. 'mon-fri 09:00-17:00, sat 09:00-13:00' (default: always)")
-    p.add_argument("--ui-language", default="it", choices=("it", "en"),
-                   help="language of the bot's texts to them")
+    p.add_argument(
+        "--hours",
+        type=_hours,
+        default="",
+        help="e.g. 'mon-fri 09:00-17:00, sat 09:00-13:00' (default: always)",
+    )
+    p.add_argument(
+        "--ui-language",
+        default="it",
+        choices=("it", "en"),
+        help="language of the bot's texts to them",
+    )
     p.set_defaults(func=_cmd_add)
     p = msub.add_parser("list", help="every registered mediator")
     p.set_defaults(func=_cmd_list)
@@ -193,8 +222,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stdin", action="store_true", help="read it from one line of stdin")
     p.add_argument("--remove", action="store_true", help="remove it (links only)")
     p.set_defaults(func=_cmd_password)
-    p = msub.add_parser("link", help="send a mediator a one-time sign-in link to the desk, on "
-                        "their Telegram or WhatsApp")
+    p = msub.add_parser(
+        "link",
+        help="send a mediator a one-time sign-in link to the desk, on their Telegram or WhatsApp",
+    )
     p.add_argument("name")
     p.add_argument("--minutes", type=int, default=15, help="how long it works (default 15)")
     p.set_defaults(func=_cmd_link)

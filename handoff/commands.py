@@ -32,8 +32,9 @@ class MediatorCommands:
         self.handoff = handoff
         self.store = handoff.store
 
-    def run(self, mediator: Mediator | None, text: str,
-            source_key: str | None = None) -> str | None:
+    def run(
+        self, mediator: Mediator | None, text: str, source_key: str | None = None
+    ) -> str | None:
         """Carry out what a mediator typed; return what to answer them (None: relayed)."""
         if mediator is None:
             return mediator_text("not_registered", self.handoff.settings.mediator_group_language)
@@ -53,11 +54,20 @@ class MediatorCommands:
                 raise HandoffError("unknown_command")
             verb_match = _COMMAND.match(body)
             # "#42 /close", and "#42 close" with nothing after the command word.
-            if verb_match and verb_match["verb"].lower() in VERBS and (
-                    body.startswith("/") or _looks_like_command(verb_match["verb"].lower(),
-                                                                verb_match["rest"])):
-                return self._verb(mediator, verb_match["verb"].lower(),
-                                  f"{ticket_id} {verb_match['rest']}", source_key)
+            if (
+                verb_match
+                and verb_match["verb"].lower() in VERBS
+                and (
+                    body.startswith("/")
+                    or _looks_like_command(verb_match["verb"].lower(), verb_match["rest"])
+                )
+            ):
+                return self._verb(
+                    mediator,
+                    verb_match["verb"].lower(),
+                    f"{ticket_id} {verb_match['rest']}",
+                    source_key,
+                )
             self.handoff.reply(ticket_id, mediator, body, source_key)
             return None
         match = _COMMAND.match(text)
@@ -73,11 +83,11 @@ class MediatorCommands:
             return None
         if not held:
             return mediator_text("nothing_held", lang)
-        return mediator_text("which_ticket", lang, tickets=", ".join(x.label for x in held),
-                             example=held[0].id)
+        return mediator_text(
+            "which_ticket", lang, tickets=", ".join(x.label for x in held), example=held[0].id
+        )
 
-    def _verb(self, mediator: Mediator, verb: str, rest: str,
-              source_key: str | None) -> str | None:
+    def _verb(self, mediator: Mediator, verb: str, rest: str, source_key: str | None) -> str | None:
         handoff = self.handoff
         lang = mediator.ui_language
         words = rest.split()
@@ -118,8 +128,9 @@ class MediatorCommands:
             return held[0].id
         if not held:
             raise HandoffError("nothing_held")
-        raise HandoffError("which_ticket", tickets=", ".join(x.label for x in held),
-                           example=held[0].id)
+        raise HandoffError(
+            "which_ticket", tickets=", ".join(x.label for x in held), example=held[0].id
+        )
 
     def help_text(self, mediator: Mediator, unknown: bool = False) -> str:
         """The list of commands, in the mediator's language (after "unknown command")."""
@@ -132,13 +143,16 @@ class MediatorCommands:
         """The waiting tickets the mediator could take, and those they hold."""
         lang = mediator.ui_language
         speakers = self.handoff.cards.speakers
-        waiting = [x for x in self.store.tickets.in_states((WAITING,))
-                   if mediator.speaks(x.mediator_language)
-                   or not speakers(x.mediator_language)]
+        waiting = [
+            x
+            for x in self.store.tickets.in_states((WAITING,))
+            if mediator.speaks(x.mediator_language) or not speakers(x.mediator_language)
+        ]
         yours = self.store.tickets.held_by(mediator.id)
         none = mediator_text("none", lang)
         return mediator_text(
-            "tickets_list", lang,
+            "tickets_list",
+            lang,
             waiting=", ".join(f"{x.label} ({x.mediator_language})" for x in waiting) or none,
             yours=", ".join(f"{x.label} ({x.language})" for x in yours) or none,
         )

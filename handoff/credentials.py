@@ -24,8 +24,9 @@ _N, _R, _P, _LENGTH = 2**14, 8, 1, 32
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length,
-                          maxmem=64 * 1024 * 1024)
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length, maxmem=64 * 1024 * 1024
+    )
 
 
 def hash_password(password: str) -> str:
@@ -34,8 +35,16 @@ def hash_password(password: str) -> str:
         raise ValueError(f"a password has at least {MIN_PASSWORD_CHARS} characters")
     salt = secrets.token_bytes(16)
     digest = _scrypt(password, salt, _N, _R, _P, _LENGTH)
-    return "$".join(("scrypt", str(_N), str(_R), str(_P),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()))
+    return "$".join(
+        (
+            "scrypt",
+            str(_N),
+            str(_R),
+            str(_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        )
+    )
 
 
 def check_password(password: str, stored: str | None) -> bool:

@@ -59,8 +59,14 @@ def _runtime(database_url: str) -> Runtime:
 
 
 async def intercept(
-    app: Any, person: str, channel: str, text: str, source_key: str | None, *,
-    media_kind: str | None = None, runtime: Runtime | None = None,
+    app: Any,
+    person: str,
+    channel: str,
+    text: str,
+    source_key: str | None,
+    *,
+    media_kind: str | None = None,
+    runtime: Runtime | None = None,
 ) -> bool:
     """Handle the message if it belongs to the handoff; False means "give it to Rasa".
 
@@ -91,8 +97,9 @@ async def intercept(
     )
     if open_ticket is not None:
         intent = await _intent(app, stripped)
-        if (intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE) or \
-                await _erasure_asked(app, person):
+        if (
+            intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE
+        ) or await _erasure_asked(app, person):
             return False  # "delete my data", or the answer to its question: the bot's
     change = await asyncio.to_thread(handoff.person_wrote, person, body, source_key)
     if change is None:
@@ -103,12 +110,17 @@ async def intercept(
         logger.info("handoff: message %s already relayed, not again", source_key)
         return True
     if media_kind:
-        await asyncio.to_thread(handoff.person_sent_media, change.ticket, media_kind,
-                                source_key or f"t{change.ticket.id}:{body}")
+        await asyncio.to_thread(
+            handoff.person_sent_media,
+            change.ticket,
+            media_kind,
+            source_key or f"t{change.ticket.id}:{body}",
+        )
     await runtime.relay.flush()
     if emergency_in_handoff(*intent):
-        await asyncio.to_thread(handoff.emergency, change.ticket,
-                                source_key or f"t{change.ticket.id}:sos")
+        await asyncio.to_thread(
+            handoff.emergency, change.ticket, source_key or f"t{change.ticket.id}:sos"
+        )
         runtime.relay.wake()
     return True
 

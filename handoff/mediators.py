@@ -25,16 +25,27 @@ class MediatorStore:
         self.db = db
 
     def add(
-        self, name: str, languages: Sequence[str], *, telegram_user_id: str | None = None,
-        whatsapp: str | None = None, provinces: Sequence[str] = (), hours: str = "",
+        self,
+        name: str,
+        languages: Sequence[str],
+        *,
+        telegram_user_id: str | None = None,
+        whatsapp: str | None = None,
+        provinces: Sequence[str] = (),
+        hours: str = "",
         ui_language: str = "it",
     ) -> Mediator:
         """Register a mediator (names are unique); returns it."""
         values = dict(
-            name=name, telegram_user_id=telegram_user_id, whatsapp=whatsapp,
+            name=name,
+            telegram_user_id=telegram_user_id,
+            whatsapp=whatsapp,
             languages=",".join(sorted({lang.strip() for lang in languages if lang.strip()})),
             provinces=",".join(sorted({p.strip().upper() for p in provinces if p.strip()})),
-            hours=hours, ui_language=ui_language, active=True, created_at=time.time(),
+            hours=hours,
+            ui_language=ui_language,
+            active=True,
+            created_at=time.time(),
         )
         with self.db.engine.begin() as conn:
             new_id = conn.execute(sa.insert(t.mediators).values(**values)).inserted_primary_key[0]
@@ -53,15 +64,21 @@ class MediatorStore:
     def set_password(self, name: str, password_hash: str | None) -> bool:
         """Set (None: remove) a mediator's desk password hash; False if no such mediator."""
         with self.db.engine.begin() as conn:
-            result = conn.execute(sa.update(t.mediators).where(t.mediators.c.name == name)
-                                  .values(password_hash=password_hash))
+            result = conn.execute(
+                sa.update(t.mediators)
+                .where(t.mediators.c.name == name)
+                .values(password_hash=password_hash)
+            )
         return result.rowcount == 1
 
     def set_login_code(self, mediator_id: int, code_hash: str, expires_at: float) -> None:
         """Remember the hash of a one-time sign-in code (replacing an unused one)."""
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t.mediators).where(t.mediators.c.id == mediator_id)
-                         .values(login_code_hash=code_hash, login_code_expires=expires_at))
+            conn.execute(
+                sa.update(t.mediators)
+                .where(t.mediators.c.id == mediator_id)
+                .values(login_code_hash=code_hash, login_code_expires=expires_at)
+            )
 
     def use_login_code(self, code_hash: str) -> Mediator | None:
         """The mediator of an unexpired one-time code, which is used up; None otherwise.
@@ -70,19 +87,29 @@ class MediatorStore:
         """
         now = time.time()
         with self.db.engine.begin() as conn:
-            row = conn.execute(sa.select(t.mediators.c.id).where(
-                t.mediators.c.login_code_hash == code_hash)).first()
+            row = conn.execute(
+                sa.select(t.mediators.c.id).where(t.mediators.c.login_code_hash == code_hash)
+            ).first()
             if row is None:
                 return None
-            used = conn.execute(
-                sa.update(t.mediators)
-                .where(t.mediators.c.id == row.id, t.mediators.c.login_code_hash == code_hash,
-                       t.mediators.c.login_code_expires >= now)
-                .values(login_code_hash=None, login_code_expires=None)
-            ).rowcount == 1
+            used = (
+                conn.execute(
+                    sa.update(t.mediators)
+                    .where(
+                        t.mediators.c.id == row.id,
+                        t.mediators.c.login_code_hash == code_hash,
+                        t.mediators.c.login_code_expires >= now,
+                    )
+                    .values(login_code_hash=None, login_code_expires=None)
+                ).rowcount
+                == 1
+            )
             if not used:  # expired: clear it anyway
-                conn.execute(sa.update(t.mediators).where(t.mediators.c.id == row.id)
-                             .values(login_code_hash=None, login_code_expires=None))
+                conn.execute(
+                    sa.update(t.mediators)
+                    .where(t.mediators.c.id == row.id)
+                    .values(login_code_hash=None, login_code_expires=None)
+                )
                 return None
         return self.get(row.id)
 
@@ -104,5 +131,7 @@ class MediatorStore:
 
     def all(self, conn: Connection | None = None) -> list[Mediator]:
         """Every registered mediator, active or not."""
-        return [mediator_of(r) for r in
-                self.db.rows(sa.select(t.mediators).order_by(t.mediators.c.id), conn)]
+        return [
+            mediator_of(r)
+            for r in self.db.rows(sa.select(t.mediators).order_by(t.mediators.c.id), conn)
+        ]

@@ -40,8 +40,9 @@ class OutboxStore:
         with self.db.engine.begin() as conn:
             return queue_in(conn, items)
 
-    def take_due(self, limit: int = 50, destinations: Sequence[str] | None = None
-                 ) -> list[OutboxRow]:
+    def take_due(
+        self, limit: int = 50, destinations: Sequence[str] | None = None
+    ) -> list[OutboxRow]:
         """Claim queued rows that are due, oldest first, at most one in flight per address.
 
         A row left ``sending`` by a dead process counts as due after the lease. Rows for one
@@ -52,16 +53,19 @@ class OutboxStore:
         earlier = t.outbox.alias("earlier")
         unsent_before = (
             sa.select(earlier.c.id)
-            .where(earlier.c.destination == t.outbox.c.destination,
-                   earlier.c.address == t.outbox.c.address,
-                   earlier.c.id < t.outbox.c.id,
-                   earlier.c.state.in_(("pending", "sending")))
+            .where(
+                earlier.c.destination == t.outbox.c.destination,
+                earlier.c.address == t.outbox.c.address,
+                earlier.c.id < t.outbox.c.id,
+                earlier.c.state.in_(("pending", "sending")),
+            )
             .exists()
         )
         due = sa.or_(
             sa.and_(t.outbox.c.state == "pending", t.outbox.c.due_at <= now),
-            sa.and_(t.outbox.c.state == "sending",
-                    t.outbox.c.claimed_at < now - SENDING_LEASE_SECONDS),
+            sa.and_(
+                t.outbox.c.state == "sending", t.outbox.c.claimed_at < now - SENDING_LEASE_SECONDS
+            ),
         )
         query = sa.select(t.outbox).where(due, ~unsent_before).order_by(t.outbox.c.id).limit(limit)
         if destinations is not None:
@@ -70,13 +74,21 @@ class OutboxStore:
         with self.db.engine.begin() as conn:
             rows = conn.execute(query).all()
             for row in rows:
-                won = conn.execute(
-                    sa.update(t.outbox)
-                    .where(t.outbox.c.id == row.id, t.outbox.c.state == row.state,
-                           sa.or_(t.outbox.c.claimed_at.is_(None),
-                                  t.outbox.c.claimed_at == row.claimed_at))
-                    .values(state="sending", claimed_at=now, attempts=t.outbox.c.attempts + 1)
-                ).rowcount == 1
+                won = (
+                    conn.execute(
+                        sa.update(t.outbox)
+                        .where(
+                            t.outbox.c.id == row.id,
+                            t.outbox.c.state == row.state,
+                            sa.or_(
+                                t.outbox.c.claimed_at.is_(None),
+                                t.outbox.c.claimed_at == row.claimed_at,
+                            ),
+                        )
+                        .values(state="sending", claimed_at=now, attempts=t.outbox.c.attempts + 1)
+                    ).rowcount
+                    == 1
+                )
                 if won:  # as claimed: this attempt counts (the relay compares it with the max)
                     taken.append(replace(outbox_row_of(row), attempts=row.attempts + 1))
         return taken
@@ -98,8 +110,9 @@ class OutboxStore:
         with self.db.engine.begin() as conn:
             conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row_id).values(**values))
 
-    def rows(self, destination: str | None = None, address: str | None = None,
-             after_id: int = 0) -> list[tuple[OutboxRow, str]]:
+    def rows(
+        self, destination: str | None = None, address: str | None = None, after_id: int = 0
+    ) -> list[tuple[OutboxRow, str]]:
         """(row, state) in order: for tests, the desk and the web chat's polling."""
         query = sa.select(t.outbox).where(t.outbox.c.id > after_id).order_by(t.outbox.c.id)
         if destination:
@@ -118,11 +131,19 @@ def queue_in(conn: Connection, items: Iterable[Outgoing]) -> list[Outgoing]:
         # A savepoint per row: an idempotency key already queued must not undo the change.
         try:
             with conn.begin_nested():
-                conn.execute(sa.insert(t.outbox).values(
-                    key=item.key[:128], destination=item.destination, address=item.address,
-                    payload=json.dumps(item.payload, ensure_ascii=False), state="pending",
-                    attempts=0, created_at=now, due_at=now,
-                    ticket_id=item.payload.get("ticket_id")))
+                conn.execute(
+                    sa.insert(t.outbox).values(
+                        key=item.key[:128],
+                        destination=item.destination,
+                        address=item.address,
+                        payload=json.dumps(item.payload, ensure_ascii=False),
+                        state="pending",
+                        attempts=0,
+                        created_at=now,
+                        due_at=now,
+                        ticket_id=item.payload.get("ticket_id"),
+                    )
+                )
             queued.append(item)
         except IntegrityError:
             continue
@@ -133,8 +154,11 @@ def release_held(conn: Connection, person: str, now: float) -> None:
     """The person wrote, so WhatsApp's window is open again: held replies to them go out."""
     conn.execute(
         sa.update(t.outbox)
-        .where(t.outbox.c.destination == "person", t.outbox.c.address == person,
-               t.outbox.c.state == "held")
+        .where(
+            t.outbox.c.destination == "person",
+            t.outbox.c.address == person,
+            t.outbox.c.state == "held",
+        )
         .values(state="pending", due_at=now)
     )
 

@@ -27,15 +27,15 @@ class RatingStore:
         self.tickets = tickets
         self.mediators = mediators
 
-    def rate(self, person: str, rating: int,
-             announce: Announce = no_announce) -> Change | None:
+    def rate(self, person: str, rating: int, announce: Announce = no_announce) -> Change | None:
         """Record the person's 1–5 rating of the ticket just closed; None if none awaits one."""
         with self.db.engine.begin() as conn:
             rated = self.awaiting(person, conn)
             if rated is None:
                 return None
             conn.execute(
-                sa.update(t.tickets).where(t.tickets.c.id == rated.id)
+                sa.update(t.tickets)
+                .where(t.tickets.c.id == rated.id)
                 .values(rating=rating, rated_at=time.time(), awaiting_rating=False)
             )
             record_event(conn, rated.id, "rated", detail=str(rating))
@@ -49,7 +49,10 @@ class RatingStore:
         found = self.db.rows(
             sa.select(t.tickets)
             .where(t.tickets.c.person == person, t.tickets.c.awaiting_rating.is_(True))
-            .order_by(t.tickets.c.id.desc()).limit(1), conn)
+            .order_by(t.tickets.c.id.desc())
+            .limit(1),
+            conn,
+        )
         return ticket_of(found[0]) if found else None
 
     def skip(self, person: str) -> None:

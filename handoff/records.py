@@ -151,10 +151,15 @@ def no_announce(*_: Any, **__: Any) -> Iterable[Outgoing]:
 def mediator_of(row: Any) -> Mediator:
     """A ``handoff_mediators`` row as a record."""
     return Mediator(
-        id=row.id, name=row.name, telegram_user_id=row.telegram_user_id, whatsapp=row.whatsapp,
+        id=row.id,
+        name=row.name,
+        telegram_user_id=row.telegram_user_id,
+        whatsapp=row.whatsapp,
         languages=tuple(x for x in row.languages.split(",") if x),
         provinces=tuple(x for x in (row.provinces or "").split(",") if x),
-        hours=row.hours or "", ui_language=row.ui_language or "it", active=bool(row.active),
+        hours=row.hours or "",
+        ui_language=row.ui_language or "it",
+        active=bool(row.active),
         password_hash=row.password_hash,
     )
 
@@ -162,26 +167,51 @@ def mediator_of(row: Any) -> Mediator:
 def ticket_of(row: Any) -> Ticket:
     """A ``handoff_tickets`` row as a record."""
     return Ticket(
-        id=row.id, person=row.person, channel=row.channel, language=row.language,
-        last_language=row.last_language, wanted_language=row.wanted_language, topic=row.topic,
-        comune=row.comune, province=row.province, reason=row.reason, priority=row.priority,
+        id=row.id,
+        person=row.person,
+        channel=row.channel,
+        language=row.language,
+        last_language=row.last_language,
+        wanted_language=row.wanted_language,
+        topic=row.topic,
+        comune=row.comune,
+        province=row.province,
+        reason=row.reason,
+        priority=row.priority,
         status=row.status,
-        mediator_id=row.mediator_id, opened_at=row.opened_at, claimed_at=row.claimed_at,
-        closed_at=row.closed_at, announced_at=row.announced_at,
-        announcements=row.announcements, awaiting_rating=bool(row.awaiting_rating),
-        rating=row.rating, person_last_at=row.person_last_at,
+        mediator_id=row.mediator_id,
+        opened_at=row.opened_at,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+        announced_at=row.announced_at,
+        announcements=row.announcements,
+        awaiting_rating=bool(row.awaiting_rating),
+        rating=row.rating,
+        person_last_at=row.person_last_at,
         template_sent_at=row.template_sent_at,
     )
 
 
 def message_of(row: Any) -> Message:
     """A ``handoff_messages`` row as a record."""
-    return Message(id=row.id, ticket_id=row.ticket_id, at=row.at, author=row.author,
-                   text=row.text, mediator_id=row.mediator_id)
+    return Message(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        at=row.at,
+        author=row.author,
+        text=row.text,
+        mediator_id=row.mediator_id,
+    )
 
 
 def outbox_row_of(row: Any) -> OutboxRow:
     """A ``handoff_outbox`` row as a record, its payload decoded."""
-    return OutboxRow(id=row.id, key=row.key, ticket_id=row.ticket_id,
-                     destination=row.destination, address=row.address,
-                     payload=json.loads(row.payload), attempts=row.attempts)
+    return OutboxRow(
+        id=row.id,
+        key=row.key,
+        ticket_id=row.ticket_id,
+        destination=row.destination,
+        address=row.address,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+    )

@@ -57,8 +57,9 @@ SENT_BY_RELAY = ("person", "telegram", "whatsapp")  # web chat people fetch thei
 class Relay:
     """The outbox worker of one process."""
 
-    def __init__(self, handoff: Handoff, outbound: Outbound | None = None,
-                 settings: Settings | None = None):
+    def __init__(
+        self, handoff: Handoff, outbound: Outbound | None = None, settings: Settings | None = None
+    ):
         self.handoff = handoff
         self.store: HandoffStore = handoff.store
         self.settings = settings or handoff.settings or get_settings()
@@ -143,8 +144,11 @@ class Relay:
                 if failures == 1:
                     logger.exception("handoff relay: round failed")
                 elif failures % OUTAGE_LOG_EVERY == 0:
-                    logger.warning("handoff relay: still failing (%d rounds, last: %s)",
-                                   failures, type(exc).__name__)
+                    logger.warning(
+                        "handoff relay: still failing (%d rounds, last: %s)",
+                        failures,
+                        type(exc).__name__,
+                    )
             if self._stopping:
                 break
             # asyncio.wait, not wait_for: on Python 3.10 wait_for can swallow a cancellation
@@ -196,12 +200,16 @@ class Relay:
             if row.destination == "person" and copy:
                 await outbound.copy_to_person(row.address, copy)
             elif row.destination == "person":
-                await outbound.send_to_person(row.address, payload.get("text") or "",
-                                              payload.get("buttons") or [])
+                await outbound.send_to_person(
+                    row.address, payload.get("text") or "", payload.get("buttons") or []
+                )
             else:
-                await outbound.send_to_mediator(row.destination, row.address,
-                                                payload.get("text") or "",
-                                                payload.get("buttons") or [])
+                await outbound.send_to_mediator(
+                    row.destination,
+                    row.address,
+                    payload.get("text") or "",
+                    payload.get("buttons") or [],
+                )
         except WindowClosed as exc:
             await self._window_closed(row, exc)
             return
@@ -219,7 +227,7 @@ class Relay:
         if permanent or row.attempts >= MAX_SEND_ATTEMPTS:
             await self._failed(row, reason)
         else:
-            delay = min(60.0, 0.5 * 2 ** row.attempts)
+            delay = min(60.0, 0.5 * 2**row.attempts)
             logger.warning("handoff relay: row %s to retry in %.0f s: %s", row.id, delay, reason)
             await asyncio.to_thread(self.store.outbox.retry_later, row.id, delay, reason)
 
@@ -232,8 +240,9 @@ class Relay:
             return
         template = self.settings.twilio_handoff_template_sid
         if not template:
-            await asyncio.to_thread(self.store.outbox.mark_failed, row.id,
-                                    "window closed, no template")
+            await asyncio.to_thread(
+                self.store.outbox.mark_failed, row.id, "window closed, no template"
+            )
             if row.payload.get("kind") in ("relay", "copy"):
                 await self._notify(row, "window_closed_failed")
             return
@@ -254,7 +263,8 @@ class Relay:
         # The mediator hears of the closed window with their first message held behind it,
         # also when the template went out for an earlier notice (a ticket claimed late).
         tell = row.payload.get("kind") in ("relay", "copy") and (
-            first or not await asyncio.to_thread(self._message_held, row))
+            first or not await asyncio.to_thread(self._message_held, row)
+        )
         await asyncio.to_thread(self.store.outbox.mark_held, row.id, "window closed, template sent")
         if tell:
             await self._notify(row, "delivered_as_template")
@@ -262,7 +272,9 @@ class Relay:
     def _message_held(self, row: OutboxRow) -> bool:
         """Whether a mediator's earlier message of this ticket already waits for the window."""
         return any(
-            state == "held" and other.id != row.id and other.ticket_id == row.ticket_id
+            state == "held"
+            and other.id != row.id
+            and other.ticket_id == row.ticket_id
             and other.payload.get("kind") in ("relay", "copy")
             for other, state in self.store.outbox.rows("person", row.address)
         )
@@ -278,6 +290,12 @@ class Relay:
         if ticket_id is None:
             return
         await asyncio.to_thread(
-            self.handoff.notify, ticket_id, row.payload.get("mediator_id"),
-            f"{row.key}:report", text_key, ticket=f"#{ticket_id}", **values)
+            self.handoff.notify,
+            ticket_id,
+            row.payload.get("mediator_id"),
+            f"{row.key}:report",
+            text_key,
+            ticket=f"#{ticket_id}",
+            **values,
+        )
         self.wake()

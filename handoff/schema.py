@@ -111,8 +111,13 @@ events = sa.Table(
     "handoff_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "ticket_id",
+        sa.Integer,
+        sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("mediator_id", sa.Integer, nullable=True),
@@ -123,8 +128,13 @@ messages = sa.Table(
     "handoff_messages",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "ticket_id",
+        sa.Integer,
+        sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("at", sa.Float, nullable=False),
     # person | mediator | bot | note (private, never relayed) | system (delivery reports)
     sa.Column("author", sa.String(10), nullable=False),
@@ -138,8 +148,13 @@ outbox = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(128), nullable=False, unique=True),
-    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
-              nullable=True, index=True),
+    sa.Column(
+        "ticket_id",
+        sa.Integer,
+        sa.ForeignKey("handoff_tickets.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     # person (a pseudonym), telegram (a chat id), whatsapp (an address), desk, webchat
     sa.Column("destination", sa.String(12), nullable=False),
     sa.Column("address", sa.String(64), nullable=False),
@@ -181,8 +196,13 @@ media_links = sa.Table(
     metadata,
     # SHA-256 of the token in the link: the database alone cannot hand out a file.
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("media_id", sa.Integer, sa.ForeignKey("handoff_media.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "media_id",
+        sa.Integer,
+        sa.ForeignKey("handoff_media.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 

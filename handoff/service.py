@@ -83,9 +83,17 @@ class Handoff:
     # --- the person's side ----------------------------------------------------------------
 
     def request(
-        self, person: str, channel: str, language: str, reason: str = "request", *,
-        topic: str | None = None, comune: str | None = None, province: str | None = None,
-        transcript: Iterable[tuple[str, str]] = (), now: dt.datetime | None = None,
+        self,
+        person: str,
+        channel: str,
+        language: str,
+        reason: str = "request",
+        *,
+        topic: str | None = None,
+        comune: str | None = None,
+        province: str | None = None,
+        transcript: Iterable[tuple[str, str]] = (),
+        now: dt.datetime | None = None,
         last_language: str | None = None,
     ) -> Opened:
         """Open (or find) the person's ticket and say what to tell them.
@@ -95,9 +103,17 @@ class Handoff:
         shown to mediators beside it.
         """
         change = self.store.tickets.open(
-            person, channel, language, reason=reason, priority=PRIORITIES[reason],
-            topic=topic, comune=comune, province=province, transcript=list(transcript),
-            announce=self.announce.opened, last_language=last_language,
+            person,
+            channel,
+            language,
+            reason=reason,
+            priority=PRIORITIES[reason],
+            topic=topic,
+            comune=comune,
+            province=province,
+            transcript=list(transcript),
+            announce=self.announce.opened,
+            last_language=last_language,
         )
         ticket = change.ticket
         if not change.created:
@@ -108,30 +124,47 @@ class Handoff:
         now = now or dt.datetime.now(dt.timezone.utc)
         later = self._next_on_duty(ticket, now)
         if later is not None:
-            return Opened(ticket, True, "utter_handoff_opened_later",
-                          {"ticket": ticket.label, "when": when(later, language)})
+            return Opened(
+                ticket,
+                True,
+                "utter_handoff_opened_later",
+                {"ticket": ticket.label, "when": when(later, language)},
+            )
         wait = self.expected_wait(ticket.mediator_language)
-        return Opened(ticket, True, "utter_handoff_opened", {
-            "ticket": ticket.label,
-            "wait": duration(wait, language),
-        })
+        return Opened(
+            ticket,
+            True,
+            "utter_handoff_opened",
+            {
+                "ticket": ticket.label,
+                "wait": duration(wait, language),
+            },
+        )
 
     def person_wrote(self, person: str, text: str, source_key: str | None) -> Change | None:
         """Store a message of a person in handoff; None if they have no open ticket."""
-        return self.store.transcripts.person_message(person, text, source_key,
-                                                     self.announce.person_text)
+        return self.store.transcripts.person_message(
+            person, text, source_key, self.announce.person_text
+        )
 
     def person_sent_media(self, ticket: Ticket, kind: str, source_key: str) -> None:
         """Tell both sides that a file could not be passed on."""
         self.store.transcripts.system_message(ticket.id, f"[{kind}]")
-        items = [self.cards.to_person(ticket, f"{source_key}:media",
-                                      "utter_handoff_media_not_relayed")]
+        items = [
+            self.cards.to_person(ticket, f"{source_key}:media", "utter_handoff_media_not_relayed")
+        ]
         holder = self.store.mediators.get(ticket.mediator_id) if ticket.mediator_id else None
         if holder:
             items += self.cards.to_mediator(
-                holder, f"{source_key}:media:m", "person_media", ticket.id, ticket=ticket.label,
-                kind=mediator_text(f"media_{kind if kind in MEDIA_KINDS else 'file'}",
-                                   holder.ui_language))
+                holder,
+                f"{source_key}:media:m",
+                "person_media",
+                ticket.id,
+                ticket=ticket.label,
+                kind=mediator_text(
+                    f"media_{kind if kind in MEDIA_KINDS else 'file'}", holder.ui_language
+                ),
+            )
         self.store.outbox.queue(items)
 
     def cancel(self, person: str) -> Change | None:
@@ -146,7 +179,7 @@ class Handoff:
         return self.store.ratings.rate(person, rating, self.announce.rated)
 
     def erase(self, person: str) -> int:
-        """"Delete my data": close the open ticket, tell who was on it, erase every ticket.
+        """On "delete my data": close the open ticket, tell who was on it, erase every ticket.
 
         The mediator holding the ticket is told (``person_erased``); an unclaimed ticket's
         card in the mediators' group is marked closed. The notices name the ticket number only
@@ -159,22 +192,36 @@ class Handoff:
             key = f"t{ticket.id}:erased"
             holder = self.store.mediators.get(ticket.mediator_id) if ticket.mediator_id else None
             if holder is not None and ticket.status == CLAIMED:
-                notices += self.cards.to_mediator(holder, f"{key}:m", "person_erased", None,
-                                             ticket=ticket.label)
+                notices += self.cards.to_mediator(
+                    holder, f"{key}:m", "person_erased", None, ticket=ticket.label
+                )
             group = self.settings.telegram_mediator_chat_id
             if group and ticket.status == WAITING:
-                notices.append(Outgoing(f"{key}:group", "telegram", group, {
-                    "text": mediator_text("card_closed", self.settings.mediator_group_language,
-                                          ticket=ticket.label),
-                    "kind": "notice", "ticket_id": None}))
+                notices.append(
+                    Outgoing(
+                        f"{key}:group",
+                        "telegram",
+                        group,
+                        {
+                            "text": mediator_text(
+                                "card_closed",
+                                self.settings.mediator_group_language,
+                                ticket=ticket.label,
+                            ),
+                            "kind": "notice",
+                            "ticket_id": None,
+                        },
+                    )
+                )
         return self.store.tickets.erase_person(person, notices)
 
     def emergency(self, ticket: Ticket, source_key: str) -> None:
         """A message in handoff reads as an emergency: numbers to the person, top priority."""
         self.store.tickets.set_priority(ticket.id, PRIORITY_EMERGENCY)
-        items = [self.cards.to_person(ticket, f"{source_key}:sos",
-                                      "utter_emergency_numbers_static"),
-                 *self.announce.alert(ticket, f"{source_key}:sos")]
+        items = [
+            self.cards.to_person(ticket, f"{source_key}:sos", "utter_emergency_numbers_static"),
+            *self.announce.alert(ticket, f"{source_key}:sos"),
+        ]
         self.store.outbox.queue(items)
 
     # --- the mediators' side --------------------------------------------------------------
@@ -188,8 +235,9 @@ class Handoff:
     def transfer(self, ticket_id: int, mediator: Mediator, language: str) -> Change:
         if language not in LANGUAGES:
             raise HandoffError("unknown_command")
-        return self.store.tickets.release(ticket_id, mediator, self.announce.transferred,
-                                          wanted_language=language)
+        return self.store.tickets.release(
+            ticket_id, mediator, self.announce.transferred, wanted_language=language
+        )
 
     def close(self, ticket_id: int, mediator: Mediator) -> Change:
         return self.store.tickets.close(ticket_id, mediator, self.announce.closed)
@@ -197,17 +245,24 @@ class Handoff:
     def reopen(self, ticket_id: int, mediator: Mediator) -> Change:
         return self.store.tickets.reopen(ticket_id, mediator, self.announce.reopened)
 
-    def reply(self, ticket_id: int, mediator: Mediator, text: str,
-              source_key: str | None, copy: dict[str, Any] | None = None) -> Change:
+    def reply(
+        self,
+        ticket_id: int,
+        mediator: Mediator,
+        text: str,
+        source_key: str | None,
+        copy: dict[str, Any] | None = None,
+    ) -> Change:
         """Store a mediator's message and queue it for the person (``copy``: a Telegram file)."""
         text = text[:TRANSCRIPT_LIMIT]  # what is stored is what is sent
-        return self.store.transcripts.mediator_message(ticket_id, mediator, text, source_key,
-                                                       self.announce.reply(mediator, text, copy))
+        return self.store.transcripts.mediator_message(
+            ticket_id, mediator, text, source_key, self.announce.reply(mediator, text, copy)
+        )
 
-    def note(self, ticket_id: int, mediator: Mediator, text: str,
-             source_key: str | None) -> Change:
-        return self.store.transcripts.mediator_message(ticket_id, mediator, text, source_key,
-                                                       author="note")
+    def note(self, ticket_id: int, mediator: Mediator, text: str, source_key: str | None) -> Change:
+        return self.store.transcripts.mediator_message(
+            ticket_id, mediator, text, source_key, author="note"
+        )
 
     def send_desk_link(self, mediator: Mediator, minutes: int = LINK_MINUTES) -> str | None:
         """Queue a one-time sign-in link to the desk to the mediator's Telegram or WhatsApp.
@@ -222,15 +277,23 @@ class Handoff:
         self.store.mediators.set_login_code(mediator.id, code_hash, time.time() + minutes * 60)
         base = self.settings.mediator_desk_url
         link = f"{base}{'' if base.endswith('/') else '/'}#login={code}"
-        self.store.outbox.queue(self.cards.to_mediator(
-            mediator, f"desk-link:{code_hash[:16]}", "desk_link", None, minutes=minutes,
-            link=link))
+        self.store.outbox.queue(
+            self.cards.to_mediator(
+                mediator,
+                f"desk-link:{code_hash[:16]}",
+                "desk_link",
+                None,
+                minutes=minutes,
+                link=link,
+            )
+        )
         return destination[0]
 
     def remind_due(self) -> list[Change]:
         """Announce again tickets nobody claimed, and tell their people they still wait."""
         return self.store.tickets.due_for_reminder(
-            self.settings.handoff_reminder_minutes * 60.0, self.announce.reminder)
+            self.settings.handoff_reminder_minutes * 60.0, self.announce.reminder
+        )
 
     # --- estimates ------------------------------------------------------------------------
 
@@ -249,7 +312,8 @@ class Handoff:
     def _next_on_duty(self, ticket: Ticket, now: dt.datetime) -> dt.datetime | None:
         """None if a mediator (of the language, else anyone) works now; else the next start."""
         candidates = self.cards.speakers(ticket.mediator_language) or [
-            m for m in self.store.mediators.all() if m.active]
+            m for m in self.store.mediators.all() if m.active
+        ]
         if not candidates or any(on_duty(m.hours, now) for m in candidates):
             return None
         starts = [s for s in (next_start(m.hours, now) for m in candidates) if s]
@@ -257,22 +321,24 @@ class Handoff:
 
     # --- reports -------------------------------------------------------------------------
 
-    def notify(self, ticket_id: int, mediator_id: int | None, key: str, text_key: str,
-               **values: Any) -> None:
+    def notify(
+        self, ticket_id: int, mediator_id: int | None, key: str, text_key: str, **values: Any
+    ) -> None:
         """Tell a ticket's mediator something (a delivery report) and keep it in the transcript."""
         mediator = self.store.mediators.get(mediator_id) if mediator_id else None
         lang = mediator.ui_language if mediator else self.settings.mediator_group_language
         self.store.transcripts.system_message(ticket_id, mediator_text(text_key, lang, **values))
         if mediator:
-            self.store.outbox.queue(self.cards.to_mediator(mediator, key, text_key, ticket_id,
-                                                           **values))
+            self.store.outbox.queue(
+                self.cards.to_mediator(mediator, key, text_key, ticket_id, **values)
+            )
 
 
 def parse_rating(text: str) -> int | None:
     """1–5 from a rating button ("/handoff_rating 4") or a bare digit."""
     value = text.strip()
     if value.startswith(RATING_PAYLOAD):
-        value = value[len(RATING_PAYLOAD):].strip()
+        value = value[len(RATING_PAYLOAD) :].strip()
     if len(value) == 1 and value.isdigit() and 1 <= int(value) <= 5:
         return int(value)
     return None

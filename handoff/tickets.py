@@ -54,39 +54,54 @@ class TicketStore:
 
     def open_for(self, person: str, conn: Connection | None = None) -> Ticket | None:
         """The person's waiting or claimed ticket, if any."""
-        found = self.db.rows(sa.select(t.tickets).where(
-            t.tickets.c.person == person, t.tickets.c.status.in_(OPEN_STATES)), conn)
+        found = self.db.rows(
+            sa.select(t.tickets).where(
+                t.tickets.c.person == person, t.tickets.c.status.in_(OPEN_STATES)
+            ),
+            conn,
+        )
         return ticket_of(found[0]) if found else None
 
-    def in_states(self, statuses: Sequence[str] = OPEN_STATES,
-                  limit: int = 200) -> list[Ticket]:
+    def in_states(self, statuses: Sequence[str] = OPEN_STATES, limit: int = 200) -> list[Ticket]:
         """Tickets in these states, the most urgent first, then the oldest."""
-        return [ticket_of(r) for r in self.db.rows(
-            sa.select(t.tickets)
-            .where(t.tickets.c.status.in_(statuses))
-            .order_by(t.tickets.c.priority.desc(), t.tickets.c.opened_at)
-            .limit(limit))]
+        return [
+            ticket_of(r)
+            for r in self.db.rows(
+                sa.select(t.tickets)
+                .where(t.tickets.c.status.in_(statuses))
+                .order_by(t.tickets.c.priority.desc(), t.tickets.c.opened_at)
+                .limit(limit)
+            )
+        ]
 
     def held_by(self, mediator_id: int) -> list[Ticket]:
         """The tickets a mediator holds now, oldest claim first."""
-        return [ticket_of(r) for r in self.db.rows(
-            sa.select(t.tickets)
-            .where(t.tickets.c.mediator_id == mediator_id, t.tickets.c.status == CLAIMED)
-            .order_by(t.tickets.c.claimed_at))]
+        return [
+            ticket_of(r)
+            for r in self.db.rows(
+                sa.select(t.tickets)
+                .where(t.tickets.c.mediator_id == mediator_id, t.tickets.c.status == CLAIMED)
+                .order_by(t.tickets.c.claimed_at)
+            )
+        ]
 
     def events(self, ticket_id: int) -> list[tuple[str, float, int | None]]:
         """(kind, time, mediator id) of every transition of a ticket, in order."""
         rows = self.db.rows(
             sa.select(t.events.c.kind, t.events.c.at, t.events.c.mediator_id)
             .where(t.events.c.ticket_id == ticket_id)
-            .order_by(t.events.c.id))
+            .order_by(t.events.c.id)
+        )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
     def recent_waits(self, language: str | None = None, limit: int = 20) -> list[float]:
         """Seconds from opening to claim of the last ``limit`` claims (in ``language``)."""
-        query = (sa.select(t.tickets.c.claimed_at - t.tickets.c.opened_at)
-                 .where(t.tickets.c.claimed_at.is_not(None))
-                 .order_by(t.tickets.c.claimed_at.desc()).limit(limit))
+        query = (
+            sa.select(t.tickets.c.claimed_at - t.tickets.c.opened_at)
+            .where(t.tickets.c.claimed_at.is_not(None))
+            .order_by(t.tickets.c.claimed_at.desc())
+            .limit(limit)
+        )
         if language:
             query = query.where(t.tickets.c.language == language)
         return [r[0] for r in self.db.rows(query) if r[0] is not None and r[0] >= 0]
@@ -106,9 +121,18 @@ class TicketStore:
     # --- changes --------------------------------------------------------------------------
 
     def open(
-        self, person: str, channel: str, language: str, *, reason: str, priority: int,
-        topic: str | None = None, comune: str | None = None, province: str | None = None,
-        transcript: Sequence[tuple[str, str]] = (), announce: Announce = no_announce,
+        self,
+        person: str,
+        channel: str,
+        language: str,
+        *,
+        reason: str,
+        priority: int,
+        topic: str | None = None,
+        comune: str | None = None,
+        province: str | None = None,
+        transcript: Sequence[tuple[str, str]] = (),
+        announce: Announce = no_announce,
         last_language: str | None = None,
     ) -> Change:
         """Open a ticket, or return the person's open one (raising its priority if needed).
@@ -122,18 +146,29 @@ class TicketStore:
             with self.db.engine.begin() as conn:
                 new_id = conn.execute(
                     sa.insert(t.tickets).values(
-                        person=person, channel=channel, language=language,
+                        person=person,
+                        channel=channel,
+                        language=language,
                         last_language=last_language if last_language != language else None,
-                        topic=topic, comune=comune, province=province, reason=reason,
+                        topic=topic,
+                        comune=comune,
+                        province=province,
+                        reason=reason,
                         priority=priority,
-                        status=WAITING, opened_at=now, announced_at=now, announcements=1,
+                        status=WAITING,
+                        opened_at=now,
+                        announced_at=now,
+                        announcements=1,
                         person_last_at=now,
                     )
                 ).inserted_primary_key[0]
                 record_event(conn, new_id, "opened", detail=reason)
                 for author, text in transcript:
-                    conn.execute(sa.insert(t.messages).values(
-                        ticket_id=new_id, at=now, author=author, text=text[:TRANSCRIPT_LIMIT]))
+                    conn.execute(
+                        sa.insert(t.messages).values(
+                            ticket_id=new_id, at=now, author=author, text=text[:TRANSCRIPT_LIMIT]
+                        )
+                    )
                 ticket = self.get(int(new_id), conn)
                 assert ticket is not None
                 outgoing = queue_in(conn, announce(conn, ticket, None))
@@ -145,8 +180,11 @@ class TicketStore:
             if ticket is None:  # closed in between: try once more
                 raise HandoffError("retry")
             if priority > ticket.priority:
-                conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket.id)
-                             .values(priority=priority, reason=reason))
+                conn.execute(
+                    sa.update(t.tickets)
+                    .where(t.tickets.c.id == ticket.id)
+                    .values(priority=priority, reason=reason)
+                )
                 record_event(conn, ticket.id, "escalated", detail=reason)
                 ticket = self.get(ticket.id, conn)
                 assert ticket is not None
@@ -155,19 +193,22 @@ class TicketStore:
     def set_priority(self, ticket_id: int, priority: int) -> None:
         """Move a ticket up (or down) the queue, e.g. an emergency read in the conversation."""
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
-                         .values(priority=priority))
+            conn.execute(
+                sa.update(t.tickets).where(t.tickets.c.id == ticket_id).values(priority=priority)
+            )
 
-    def claim(self, ticket_id: int, mediator: Mediator,
-              announce: Announce = no_announce) -> Change:
+    def claim(self, ticket_id: int, mediator: Mediator, announce: Announce = no_announce) -> Change:
         """Give a waiting ticket to ``mediator``; raises ``HandoffError`` if someone has it."""
         now = time.time()
         with self.db.engine.begin() as conn:
-            won = conn.execute(
-                sa.update(t.tickets)
-                .where(t.tickets.c.id == ticket_id, t.tickets.c.status == WAITING)
-                .values(status=CLAIMED, mediator_id=mediator.id, claimed_at=now)
-            ).rowcount == 1
+            won = (
+                conn.execute(
+                    sa.update(t.tickets)
+                    .where(t.tickets.c.id == ticket_id, t.tickets.c.status == WAITING)
+                    .values(status=CLAIMED, mediator_id=mediator.id, claimed_at=now)
+                ).rowcount
+                == 1
+            )
             ticket = self.get(ticket_id, conn)
             if ticket is None:
                 raise HandoffError("no_ticket", ticket=f"#{ticket_id}")
@@ -176,20 +217,27 @@ class TicketStore:
                     raise HandoffError("already_yours", ticket=ticket.label)
                 if ticket.status == CLAIMED:
                     holder = self._holder(ticket)
-                    raise HandoffError("claimed_by_other", ticket=ticket.label,
-                                       name=holder.name if holder else "?")
+                    raise HandoffError(
+                        "claimed_by_other", ticket=ticket.label, name=holder.name if holder else "?"
+                    )
                 raise HandoffError("closed", ticket=ticket.label)
             record_event(conn, ticket_id, "claimed", mediator.id)
             return Change(ticket, outgoing=queue_in(conn, announce(conn, ticket, mediator)))
 
-    def release(self, ticket_id: int, mediator: Mediator, announce: Announce = no_announce,
-                wanted_language: str | None = None) -> Change:
+    def release(
+        self,
+        ticket_id: int,
+        mediator: Mediator,
+        announce: Announce = no_announce,
+        wanted_language: str | None = None,
+    ) -> Change:
         """Put a claimed ticket back in the queue (for another language, with a transfer)."""
         now = time.time()
         with self.db.engine.begin() as conn:
             self.held(conn, ticket_id, mediator)
-            values: dict[str, Any] = dict(status=WAITING, mediator_id=None, claimed_at=None,
-                                          announced_at=now, announcements=1)
+            values: dict[str, Any] = dict(
+                status=WAITING, mediator_id=None, claimed_at=None, announced_at=now, announcements=1
+            )
             if wanted_language:
                 values["wanted_language"] = wanted_language
             conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id).values(**values))
@@ -199,8 +247,14 @@ class TicketStore:
             assert ticket is not None
             return Change(ticket, outgoing=queue_in(conn, announce(conn, ticket, mediator)))
 
-    def close(self, ticket_id: int, mediator: Mediator | None, announce: Announce = no_announce,
-              *, by_person: bool = False) -> Change:
+    def close(
+        self,
+        ticket_id: int,
+        mediator: Mediator | None,
+        announce: Announce = no_announce,
+        *,
+        by_person: bool = False,
+    ) -> Change:
         """Close a ticket: by its mediator (the person is asked for a rating) or the person."""
         now = time.time()
         with self.db.engine.begin() as conn:
@@ -212,19 +266,28 @@ class TicketStore:
             if mediator is not None:
                 self.held(conn, ticket_id, mediator)
             conn.execute(
-                sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
-                .values(status=CLOSED, closed_at=now, awaiting_rating=not by_person
-                        and ticket.status == CLAIMED)
+                sa.update(t.tickets)
+                .where(t.tickets.c.id == ticket_id)
+                .values(
+                    status=CLOSED,
+                    closed_at=now,
+                    awaiting_rating=not by_person and ticket.status == CLAIMED,
+                )
             )
-            record_event(conn, ticket_id, "cancelled" if by_person else "closed",
-                         mediator.id if mediator else None)
+            record_event(
+                conn,
+                ticket_id,
+                "cancelled" if by_person else "closed",
+                mediator.id if mediator else None,
+            )
             ticket = self.get(ticket_id, conn)
             assert ticket is not None
             holder = mediator or self._holder(ticket)
             return Change(ticket, outgoing=queue_in(conn, announce(conn, ticket, holder)))
 
-    def reopen(self, ticket_id: int, mediator: Mediator,
-               announce: Announce = no_announce) -> Change:
+    def reopen(
+        self, ticket_id: int, mediator: Mediator, announce: Announce = no_announce
+    ) -> Change:
         """Reopen a closed ticket, held by the mediator who reopens it."""
         now = time.time()
         try:
@@ -235,9 +298,15 @@ class TicketStore:
                 if ticket.status != CLOSED:
                     raise HandoffError("not_closed", ticket=ticket.label)
                 conn.execute(
-                    sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
-                    .values(status=CLAIMED, mediator_id=mediator.id, claimed_at=now,
-                            closed_at=None, awaiting_rating=False)
+                    sa.update(t.tickets)
+                    .where(t.tickets.c.id == ticket_id)
+                    .values(
+                        status=CLAIMED,
+                        mediator_id=mediator.id,
+                        claimed_at=now,
+                        closed_at=None,
+                        awaiting_rating=False,
+                    )
                 )
                 record_event(conn, ticket_id, "reopened", mediator.id)
                 ticket = self.get(ticket_id, conn)
@@ -246,8 +315,9 @@ class TicketStore:
         except IntegrityError as exc:  # the person has opened another ticket since
             raise HandoffError("person_has_open_ticket", ticket=f"#{ticket_id}") from exc
 
-    def due_for_reminder(self, older_than: float, announce: Announce,
-                         max_announcements: int = 6) -> list[Change]:
+    def due_for_reminder(
+        self, older_than: float, announce: Announce, max_announcements: int = 6
+    ) -> list[Change]:
         """Re-announce tickets still waiting ``older_than`` seconds after their last notice."""
         now = time.time()
         changes: list[Change] = []
@@ -256,23 +326,31 @@ class TicketStore:
                 t.tickets.c.status == WAITING,
                 t.tickets.c.announced_at < now - older_than,
                 t.tickets.c.announcements < max_announcements,
-            ))
+            )
+        )
         for ticket_id, announced_at in rows:
             with self.db.engine.begin() as conn:
                 # Compare-and-set: of several instances, one re-announces.
-                won = conn.execute(
-                    sa.update(t.tickets)
-                    .where(t.tickets.c.id == ticket_id, t.tickets.c.status == WAITING,
-                           t.tickets.c.announced_at == announced_at)
-                    .values(announced_at=now, announcements=t.tickets.c.announcements + 1)
-                ).rowcount == 1
+                won = (
+                    conn.execute(
+                        sa.update(t.tickets)
+                        .where(
+                            t.tickets.c.id == ticket_id,
+                            t.tickets.c.status == WAITING,
+                            t.tickets.c.announced_at == announced_at,
+                        )
+                        .values(announced_at=now, announcements=t.tickets.c.announcements + 1)
+                    ).rowcount
+                    == 1
+                )
                 if not won:
                     continue
                 record_event(conn, ticket_id, "announced")
                 ticket = self.get(ticket_id, conn)
                 assert ticket is not None
-                changes.append(Change(ticket,
-                                      outgoing=queue_in(conn, announce(conn, ticket, None))))
+                changes.append(
+                    Change(ticket, outgoing=queue_in(conn, announce(conn, ticket, None)))
+                )
         return changes
 
     # --- WhatsApp's window ------------------------------------------------------------------
@@ -280,17 +358,23 @@ class TicketStore:
     def mark_template_sent(self, ticket_id: int) -> bool:
         """Record that the window-closed template went out; False if it already had."""
         with self.db.engine.begin() as conn:
-            return conn.execute(
-                sa.update(t.tickets)
-                .where(t.tickets.c.id == ticket_id, t.tickets.c.template_sent_at.is_(None))
-                .values(template_sent_at=time.time())
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    sa.update(t.tickets)
+                    .where(t.tickets.c.id == ticket_id, t.tickets.c.template_sent_at.is_(None))
+                    .values(template_sent_at=time.time())
+                ).rowcount
+                == 1
+            )
 
     def clear_template_sent(self, ticket_id: int) -> None:
         """The template did not go out after all: the next reply must send it."""
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket_id)
-                         .values(template_sent_at=None))
+            conn.execute(
+                sa.update(t.tickets)
+                .where(t.tickets.c.id == ticket_id)
+                .values(template_sent_at=None)
+            )
 
     # --- privacy --------------------------------------------------------------------------
 
@@ -300,8 +384,10 @@ class TicketStore:
         ``notices`` (for mediators, about no ticket row) are queued in the same transaction.
         """
         with self.db.engine.begin() as conn:
-            ids = [r[0] for r in conn.execute(
-                sa.select(t.tickets.c.id).where(t.tickets.c.person == person))]
+            ids = [
+                r[0]
+                for r in conn.execute(sa.select(t.tickets.c.id).where(t.tickets.c.person == person))
+            ]
             erase_in(conn, ids, person)
             if ids:
                 conn.execute(sa.delete(t.messages).where(t.messages.c.ticket_id.in_(ids)))
@@ -311,8 +397,16 @@ class TicketStore:
         return len(ids)
 
 
-def record_event(conn: Connection, ticket_id: int, kind: str, mediator_id: int | None = None,
-                 detail: str | None = None) -> None:
+def record_event(
+    conn: Connection,
+    ticket_id: int,
+    kind: str,
+    mediator_id: int | None = None,
+    detail: str | None = None,
+) -> None:
     """Add a transition to ``handoff_events`` in the caller's transaction."""
-    conn.execute(sa.insert(t.events).values(
-        ticket_id=ticket_id, at=time.time(), kind=kind, mediator_id=mediator_id, detail=detail))
+    conn.execute(
+        sa.insert(t.events).values(
+            ticket_id=ticket_id, at=time.time(), kind=kind, mediator_id=mediator_id, detail=detail
+        )
+    )

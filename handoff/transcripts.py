@@ -37,8 +37,9 @@ class TranscriptStore:
         self.tickets = tickets
         self.mediators = mediators
 
-    def messages(self, ticket_id: int, limit: int | None = None,
-                 after_id: int = 0) -> list[Message]:
+    def messages(
+        self, ticket_id: int, limit: int | None = None, after_id: int = 0
+    ) -> list[Message]:
         """The ticket's messages in order (the last ``limit`` of them), notes included."""
         query = sa.select(t.messages).where(
             t.messages.c.ticket_id == ticket_id, t.messages.c.id > after_id
@@ -50,24 +51,32 @@ class TranscriptStore:
             rows = self.db.rows(query.order_by(t.messages.c.id))
         return [message_of(r) for r in rows]
 
-    def conversation(self, ticket_id: int, count: int,
-                     conn: Connection | None = None) -> list[tuple[str, str]]:
+    def conversation(
+        self, ticket_id: int, count: int, conn: Connection | None = None
+    ) -> list[tuple[str, str]]:
         """(author, text) of the last ``count`` things said to or by the person, in order."""
         rows = self.db.rows(
             sa.select(t.messages.c.author, t.messages.c.text)
-            .where(t.messages.c.ticket_id == ticket_id,
-                   t.messages.c.author.in_(("person", "bot", "mediator")))
-            .order_by(t.messages.c.id.desc()).limit(count), conn)
+            .where(
+                t.messages.c.ticket_id == ticket_id,
+                t.messages.c.author.in_(("person", "bot", "mediator")),
+            )
+            .order_by(t.messages.c.id.desc())
+            .limit(count),
+            conn,
+        )
         return [(author, text) for author, text in reversed(rows)]
 
     def text(self, message_id: int, conn: Connection | None = None) -> str:
         """The text of one message."""
-        (row,) = self.db.rows(sa.select(t.messages.c.text)
-                              .where(t.messages.c.id == message_id), conn)
+        (row,) = self.db.rows(
+            sa.select(t.messages.c.text).where(t.messages.c.id == message_id), conn
+        )
         return str(row[0])
 
-    def person_message(self, person: str, text: str, source_key: str | None,
-                       announce: Announce = no_announce) -> Change | None:
+    def person_message(
+        self, person: str, text: str, source_key: str | None, announce: Announce = no_announce
+    ) -> Change | None:
         """Store what the person wrote into their open ticket; None if there is none.
 
         A WhatsApp window reopens when the person writes: replies held back for it are queued
@@ -79,11 +88,20 @@ class TranscriptStore:
                 ticket = self.tickets.open_for(person, conn)
                 if ticket is None:
                     return None
-                message_id = conn.execute(sa.insert(t.messages).values(
-                    ticket_id=ticket.id, at=now, author="person", text=text[:TRANSCRIPT_LIMIT],
-                    source_key=source_key)).inserted_primary_key[0]
-                conn.execute(sa.update(t.tickets).where(t.tickets.c.id == ticket.id)
-                             .values(person_last_at=now, template_sent_at=None))
+                message_id = conn.execute(
+                    sa.insert(t.messages).values(
+                        ticket_id=ticket.id,
+                        at=now,
+                        author="person",
+                        text=text[:TRANSCRIPT_LIMIT],
+                        source_key=source_key,
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    sa.update(t.tickets)
+                    .where(t.tickets.c.id == ticket.id)
+                    .values(person_last_at=now, template_sent_at=None)
+                )
                 release_held(conn, person, now)
                 ticket = self.tickets.get(ticket.id, conn)
                 assert ticket is not None
@@ -96,17 +114,30 @@ class TranscriptStore:
                 return None
             return Change(ticket, created=False, duplicate=True)
 
-    def mediator_message(self, ticket_id: int, mediator: Mediator, text: str,
-                         source_key: str | None, announce: Announce = no_announce,
-                         author: str = "mediator") -> Change:
+    def mediator_message(
+        self,
+        ticket_id: int,
+        mediator: Mediator,
+        text: str,
+        source_key: str | None,
+        announce: Announce = no_announce,
+        author: str = "mediator",
+    ) -> Change:
         """Store a mediator's reply (or private note, ``author="note"``) to a ticket they hold."""
         now = time.time()
         try:
             with self.db.engine.begin() as conn:
                 ticket = self.tickets.held(conn, ticket_id, mediator)
-                message_id = conn.execute(sa.insert(t.messages).values(
-                    ticket_id=ticket.id, at=now, author=author, mediator_id=mediator.id,
-                    text=text[:TRANSCRIPT_LIMIT], source_key=source_key)).inserted_primary_key[0]
+                message_id = conn.execute(
+                    sa.insert(t.messages).values(
+                        ticket_id=ticket.id,
+                        at=now,
+                        author=author,
+                        mediator_id=mediator.id,
+                        text=text[:TRANSCRIPT_LIMIT],
+                        source_key=source_key,
+                    )
+                ).inserted_primary_key[0]
                 items = announce(conn, ticket, mediator, message_id=int(message_id))
                 return Change(ticket, outgoing=queue_in(conn, items))
         except IntegrityError:
@@ -117,5 +148,8 @@ class TranscriptStore:
     def system_message(self, ticket_id: int, text: str) -> None:
         """Add a delivery report to the transcript (shown to mediators, never to the person)."""
         with self.db.engine.begin() as conn:
-            conn.execute(sa.insert(t.messages).values(
-                ticket_id=ticket_id, at=time.time(), author="system", text=text))
+            conn.execute(
+                sa.insert(t.messages).values(
+                    ticket_id=ticket_id, at=time.time(), author="system", text=text
+                )
+            )

@@ -26,15 +26,15 @@ from bot.training import model_path  # noqa: E402
 
 RULES = {
     "today: lex or diet>=.5 or p>=.5": lambda lex, diet, p: lex or diet >= 0.5 or p >= 0.5,
-    "lex or p>=.5 or (diet>=.5 and p>=.2)": lambda lex, diet, p: lex
-    or p >= 0.5
-    or (diet >= 0.5 and p >= 0.2),
-    "lex or p>=.5 or (diet>=.5 and p>=.1)": lambda lex, diet, p: lex
-    or p >= 0.5
-    or (diet >= 0.5 and p >= 0.1),
-    "lex or p>=.45 or (diet>=.5 and p>=.2)": lambda lex, diet, p: lex
-    or p >= 0.45
-    or (diet >= 0.5 and p >= 0.2),
+    "lex or p>=.5 or (diet>=.5 and p>=.2)": lambda lex, diet, p: (
+        lex or p >= 0.5 or (diet >= 0.5 and p >= 0.2)
+    ),
+    "lex or p>=.5 or (diet>=.5 and p>=.1)": lambda lex, diet, p: (
+        lex or p >= 0.5 or (diet >= 0.5 and p >= 0.1)
+    ),
+    "lex or p>=.45 or (diet>=.5 and p>=.2)": lambda lex, diet, p: (
+        lex or p >= 0.45 or (diet >= 0.5 and p >= 0.2)
+    ),
     "lex or p>=.5 or (diet>=.7)": lambda lex, diet, p: lex or p >= 0.5 or diet >= 0.7,
 }
 
@@ -81,11 +81,11 @@ def main() -> None:
             hit[case.danger][0] += int(rule(lex, diet, p))
             hit[case.danger][1] += 1
         alarms = sum(rule(*s) for s in theirs)
-        recall = "  ".join(
-            f"{c} {h[0]}/{h[1]}" for c, h in sorted(hit.items()) if c != NONE
+        recall = "  ".join(f"{c} {h[0]}/{h[1]}" for c, h in sorted(hit.items()) if c != NONE)
+        print(
+            f"{name}\n  recall: {recall}\n  look-alikes alarmed {hit[NONE][0]}/{hit[NONE][1]}"
+            f", real questions alarmed {alarms}/{len(theirs)}"
         )
-        print(f"{name}\n  recall: {recall}\n  look-alikes alarmed {hit[NONE][0]}/{hit[NONE][1]}"
-              f", real questions alarmed {alarms}/{len(theirs)}")
         for case, (lex, diet, p) in zip(cases, ours, strict=True):
             if case.danger != NONE and not rule(lex, diet, p):
                 print(f"    missed {case.id}: lex={lex} diet={diet:.2f} p={p:.2f}")

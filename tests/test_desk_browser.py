@@ -114,10 +114,11 @@ def test_a_mediator_opens_the_desk_from_a_one_time_link(  # type: ignore[no-unty
     store = HandoffStore(f"sqlite:///{stack.log_path.parent / 'tracker.db'}")
     try:
         omar = store.mediators.add("Omar", ["ar"], telegram_user_id="90001", ui_language="en")
-        settings = dataclasses.replace(get_settings(),
-                                       mediator_desk_url=f"{stack.base_url}/webhooks/desk/")
+        settings = dataclasses.replace(
+            get_settings(), mediator_desk_url=f"{stack.base_url}/webhooks/desk/"
+        )
         assert Handoff(store, settings).send_desk_link(omar) == "telegram"
-        (row, _), = store.outbox.rows("telegram", "90001")
+        ((row, _),) = store.outbox.rows("telegram", "90001")
     finally:
         store.dispose()
     link = re.search(r"(http://\S+#login=[\w-]+)", row.payload["text"]).group(1)
@@ -127,8 +128,10 @@ def test_a_mediator_opens_the_desk_from_a_one_time_link(  # type: ignore[no-unty
     try:
         wait.until(lambda _: "Omar" in browser.find_element(By.ID, "who").text)
     except Exception as exc:
-        raise AssertionError(f"not signed in: {browser.find_element(By.ID, 'status').text!r} "
-                             f"at {browser.current_url}\n{stack.log()[-2000:]}") from exc
+        raise AssertionError(
+            f"not signed in: {browser.find_element(By.ID, 'status').text!r} "
+            f"at {browser.current_url}\n{stack.log()[-2000:]}"
+        ) from exc
     assert "#login=" not in browser.current_url  # the code leaves the address bar
     assert browser.find_element(By.ID, "desk-view").is_displayed()
     # The link worked once: opened again, it signs nobody in.

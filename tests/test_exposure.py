@@ -12,12 +12,24 @@ from bot.exposure import exposure_error, is_loopback
 from bot.settings import get_settings
 
 
-@pytest.mark.parametrize("host, loopback", [
-    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True),
-    ("localhost", True), ("LOCALHOST", True), ("::ffff:127.0.0.1", True),
-    ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("example.org", False),
-    ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::ffff:127.0.0.1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.5", False),
+        ("example.org", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_loopback(host, loopback):
     assert is_loopback(host) is loopback
 

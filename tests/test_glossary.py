@@ -11,8 +11,17 @@ from bot import glossary
 from bot.glossary import Glossary, Pattern
 from bot.kb.vocabulary import LANGUAGES
 
-OFFICES = {"questura", "prefettura", "sportello_unico", "agenzia_entrate", "asl",
-           "centro_impiego", "cpia", "commissione_territoriale", "anagrafe"}
+OFFICES = {
+    "questura",
+    "prefettura",
+    "sportello_unico",
+    "agenzia_entrate",
+    "asl",
+    "centro_impiego",
+    "cpia",
+    "commissione_territoriale",
+    "anagrafe",
+}
 CONCEPTS = {"residence_permit", "receipt", "mediator", "ticket", "stp", "eni"}
 
 
@@ -42,10 +51,12 @@ def test_a_translated_office_name_is_flagged(shipped: Glossary) -> None:
     assert any("«Questura»" in p and "«警察局»" in p for p in alone)
     # With the Italian source, the office must be kept whatever local word was used.
     source = "Dopo, la Questura ti chiama per ritirare il permesso."
-    assert any("keep the Italian word" in p for p in shipped.check("zh", "之后会通知您领取。",
-                                                                  source))
-    assert shipped.check("zh", "之后 Questura（警察局移民办公室）会通知您领取居留许可。",
-                         source) == []
+    assert any(
+        "keep the Italian word" in p for p in shipped.check("zh", "之后会通知您领取。", source)
+    )
+    assert (
+        shipped.check("zh", "之后 Questura（警察局移民办公室）会通知您领取居留许可。", source) == []
+    )
     # Arabic and Ukrainian wrote the office in their own script only.
     assert shipped.check("ar", "اذهب إلى مكتب وكالة الإيرادات.")
     assert shipped.check("uk", "Потім Квестура викличе вас.")
@@ -56,8 +67,9 @@ def test_a_translated_office_name_is_flagged(shipped: Glossary) -> None:
 def test_a_variant_word_is_flagged(shipped: Glossary) -> None:
     assert any("«ثالث»" in p for p in shipped.check("ur", "ثقافتی ثالث سے بات کریں"))
     assert any("ਵਿਚੋਲ" in p for p in shipped.check("pa", "ਇੱਕ ਸੱਭਿਆਚਾਰਕ ਵਿਚੋਲਾ ਮਦਦ ਕਰ ਸਕਦਾ ਹੈ"))
-    assert any("«titre de séjour»" in p
-               for p in shipped.check("fr", "Votre permis de séjour a expiré."))
+    assert any(
+        "«titre de séjour»" in p for p in shipped.check("fr", "Votre permis de séjour a expiré.")
+    )
     assert shipped.check("fr", "Votre titre de séjour a expiré.") == []
     # Pashto: "د اوسېدو اجازه" without لیک is a second name for the same document.
     assert shipped.check("ps", "د اوسېدو اجازه")
@@ -68,10 +80,13 @@ def test_kept_italian_words_and_explanations(shipped: Glossary) -> None:
     source = "Conserva la ricevuta delle Poste."
     assert shipped.check("en", "Keep the post-office receipt.", source)
     assert shipped.check("en", "Keep the post-office receipt (ricevuta).", source) == []
-    assert any("explanation" in p for p in shipped.check("en", "You pay the ticket.",
-                                                          "Paghi il ticket."))
-    assert shipped.check("en", "You pay the ticket (your share of the cost).",
-                         "Paghi il ticket.") == []
+    assert any(
+        "explanation" in p for p in shipped.check("en", "You pay the ticket.", "Paghi il ticket.")
+    )
+    assert (
+        shipped.check("en", "You pay the ticket (your share of the cost).", "Paghi il ticket.")
+        == []
+    )
     # A placeholder named {ticket} is not the health ticket.
     assert shipped.check("en", "Your request {ticket} is in the queue.") == []
 
@@ -108,7 +123,8 @@ def test_pattern_words_stems_acronyms_and_folding() -> None:
 
 def test_broken_glossary_is_reported_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "glossary.yml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         register:
           fr: {use: "vous", avoid: ["tu"]}
           xx: {use: "?"}
@@ -123,7 +139,9 @@ def test_broken_glossary_is_reported_with_file_and_line(tmp_path: Path) -> None:
             it: "mediatore"
             terms: {en: "mediator", fr: "médiateur"}
             avoid: {zz: ["x"], fr: ["re:(unclosed"]}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     found, problems = glossary.load(path)
     lines = {(line, message.split(":")[0]) for _, line, message in problems}
     messages = "\n".join(f"{line}: {message}" for _, line, message in problems)
@@ -137,7 +155,8 @@ def test_broken_glossary_is_reported_with_file_and_line(tmp_path: Path) -> None:
 
 def test_a_term_that_breaks_the_rules_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "glossary.yml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         entries:
           - id: questura
             kind: office
@@ -145,22 +164,29 @@ def test_a_term_that_breaks_the_rules_is_reported(tmp_path: Path) -> None:
             keep: ["Questur*"]
             terms: {en: "police headquarters"}
             names: {en: ["police headquarters"]}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     _, problems = glossary.load(path)
-    assert any(line == 2 and "term en of 'questura'" in message and "Italian" in message
-               for _, line, message in problems)
+    assert any(
+        line == 2 and "term en of 'questura'" in message and "Italian" in message
+        for _, line, message in problems
+    )
 
 
 def test_text_maps_skip_variants(tmp_path: Path) -> None:
     from bot.kb.yamlsource import load_yaml
 
     tree_file = tmp_path / "faq.yml"
-    tree_file.write_text(textwrap.dedent("""\
+    tree_file.write_text(
+        textwrap.dedent("""\
         faq:
           - id: x
             question: {it: "Dov'è la Questura?", zh: "警察局在哪里？"}
             variants: {it: ["questura dove"], zh: ["警察局在哪"]}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     tree = load_yaml(tree_file)
     maps = glossary.text_maps(tree)
     assert [dict(m) for m in maps] == [{"it": "Dov'è la Questura?", "zh": "警察局在哪里？"}]

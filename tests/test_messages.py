@@ -151,23 +151,30 @@ def test_translator_mistakes_are_reported_with_file_and_line(project: Path) -> N
 def test_every_locale_file_is_for_a_supported_language() -> None:
     from bot.nlu.language import SUPPORTED
 
-    locales = {p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml")
-               if p.name != messages.GLOSSARY_FILE}
+    locales = {
+        p.stem for p in (PROJECT_ROOT / "locales").glob("*.yml") if p.name != messages.GLOSSARY_FILE
+    }
     assert locales <= set(SUPPORTED)
 
 
 def test_glossary_flags_a_translated_office_name_with_file_and_line(project: Path) -> None:
     (project / "locales" / "it.yml").write_text(
-        'messages:\n  utter_where: "L\'ufficio è a {city}."\n', encoding="utf-8")
+        'messages:\n  utter_where: "L\'ufficio è a {city}."\n', encoding="utf-8"
+    )
     (project / "locales" / "zh.yml").write_text(
-        'messages:\n  utter_where: "办公室是{city}的警察局。"\n', encoding="utf-8")
+        'messages:\n  utter_where: "办公室是{city}的警察局。"\n', encoding="utf-8"
+    )
     (project / "locales" / "ur.yml").write_text(
-        'messages:\n  utter_where: "دفتر {city} میں ہے، ثالث سے پوچھیں۔"\n', encoding="utf-8")
+        'messages:\n  utter_where: "دفتر {city} میں ہے، ثالث سے پوچھیں۔"\n', encoding="utf-8"
+    )
     (project / "locales" / "fr.yml").write_text(
-        'messages:\n  utter_where: "Le bureau est la Questura de {city}."\n', encoding="utf-8")
+        'messages:\n  utter_where: "Le bureau est la Questura de {city}."\n', encoding="utf-8"
+    )
     problems = messages.validate(project / "locales", project / "domain")
     assert [p.split(" glossary")[0] for p in problems] == [
-        "locales/ur.yml:2: utter_where:", "locales/zh.yml:2: utter_where:"]
+        "locales/ur.yml:2: utter_where:",
+        "locales/zh.yml:2: utter_where:",
+    ]
     assert "names «Questura» as «警察局» without the Italian word" in problems[1]
     assert "«ثالث»" in problems[0]
 
@@ -202,12 +209,18 @@ def test_cli_reports_catalogue_state() -> None:
 
     validate = subprocess.run(
         [sys.executable, "-m", "app", "messages", "validate"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     missing = subprocess.run(
         [sys.executable, "-m", "app", "messages", "missing", "it", "fr"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert missing.returncode == 0
     assert missing.stdout.splitlines() == ["it: 0 missing", "fr: 0 missing"]

@@ -49,16 +49,27 @@ def test_closed_api_takes_the_token_from_the_environment(monkeypatch: pytest.Mon
 
     calls: list[dict] = []
 
-    def serve_application(model_path=None, channel=None, interface="0.0.0.0", port=5005,
-                          credentials=None, cors=None, auth_token=None, enable_api=True):
+    def serve_application(
+        model_path=None,
+        channel=None,
+        interface="0.0.0.0",
+        port=5005,
+        credentials=None,
+        cors=None,
+        auth_token=None,
+        enable_api=True,
+    ):
         calls.append({"interface": interface, "auth_token": auth_token})
 
     monkeypatch.setattr(rasa.core.run, "serve_application", serve_application)
     rasa_main.closed_api()
     wrapped = rasa.core.run.serve_application
     # rasa.api.run filters its arguments by the signature: it must still be Rasa's.
-    assert rasa.shared.utils.common.arguments_of(wrapped)[:3] == ["model_path", "channel",
-                                                                  "interface"]
+    assert rasa.shared.utils.common.arguments_of(wrapped)[:3] == [
+        "model_path",
+        "channel",
+        "interface",
+    ]
 
     monkeypatch.setenv("RASA_AUTH_TOKEN", "from-env")
     wrapped("m", interface="127.0.0.1")
@@ -90,8 +101,11 @@ async def test_nlu_runs_off_the_event_loop_on_bounded_text(monkeypatch: pytest.M
     def graph(self, message, tracker, only_output_properties=True):
         seen["thread"] = threading.current_thread().name
         seen["text"] = message.text
-        return {"text": message.text, "intent": {"name": "greet", "confidence": 1.0},
-                "entities": []}
+        return {
+            "text": message.text,
+            "intent": {"name": "greet", "confidence": 1.0},
+            "entities": [],
+        }
 
     monkeypatch.setattr(MessageProcessor, "parse_message", MessageProcessor.parse_message)
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", graph)

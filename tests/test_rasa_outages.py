@@ -49,10 +49,15 @@ def free_port() -> int:
 
 
 async def run_action(port: int):
-    action = RemoteAction("action_answer_service",
-                          EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
-    return await action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}),
-                            DialogueStateTracker("someone", []), Domain.empty())
+    action = RemoteAction(
+        "action_answer_service", EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    )
+    return await action.run(
+        CollectingOutputChannel(),
+        TemplatedNaturalLanguageGenerator({}),
+        DialogueStateTracker("someone", []),
+        Domain.empty(),
+    )
 
 
 async def serve_actions(port: int) -> web.AppRunner:

@@ -92,9 +92,7 @@ def test_bootstrap_without_python_310_names_the_fix(tmp_path: Path) -> None:
     assert not (tmp_path / ".venv").exists()
 
 
-@pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:6379", "redis://127.0.0.1:1/0"]
-)
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "redis://127.0.0.1:1/0"])
 def test_unusable_redis_url(url: str) -> None:
     assert_one_clear_line(bot_run({"REDIS_URL": url}), "error: cannot use REDIS_URL")
 

@@ -19,9 +19,24 @@ def test_test_stories_have_no_prediction_errors(tmp_path: Path) -> None:
     if not model.exists():
         pytest.fail("no trained model for the current inputs: run `make train` (make test does)")
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "core", "--model", str(model),
-         "--stories", "tests/stories", "--out", str(tmp_path), "--fail-on-prediction-errors"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            "tests/stories",
+            "--out",
+            str(tmp_path),
+            "--fail-on-prediction-errors",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     failed = tmp_path / "failed_test_stories.yml"
     details = (

@@ -24,8 +24,13 @@ class Clock:
 @pytest.fixture
 def supervised(tmp_path):
     clock, lines = Clock(), []
-    supervisor = Supervisor([Child("action server", SLEEPER), Child("Rasa server", SLEEPER)],
-                            tmp_path, {}, log=lines.append, clock=clock)
+    supervisor = Supervisor(
+        [Child("action server", SLEEPER), Child("Rasa server", SLEEPER)],
+        tmp_path,
+        {},
+        log=lines.append,
+        clock=clock,
+    )
     supervisor.start()
     yield supervisor, clock, lines
     supervisor.stop()

@@ -74,7 +74,8 @@ async def test_delete_my_data_erases_the_address_and_mediator_tickets(url: str) 
     handoff.claim(ticket.id, amina)  # "delete my data" in the middle of a hand-off
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
     tracker = DialogueStateTracker.from_events(
-        "wa-a", [UserUttered("delete my data"), ActionExecuted("action_delete_my_data")])
+        "wa-a", [UserUttered("delete my data"), ActionExecuted("action_delete_my_data")]
+    )
     await store.save(tracker)
     await get_runtime(url).relay.stop()
 
@@ -128,14 +129,19 @@ async def test_a_failing_erasure_hook_does_not_keep_the_others_data(
 
     store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
     assert [what for what, _ in erasure.registered()] == [
-        "channel address", "mediator tickets", "hand-off files", "monitoring rows"]
+        "channel address",
+        "mediator tickets",
+        "hand-off files",
+        "monitoring rows",
+    ]
     monkeypatch.setattr(erasure, "_hooks", [])
     erasure.register("broken store", broken)
     erasure.register("kept store", lambda sender, db: erased.append((sender, db)))
     erasure.register("kept store", broken)  # a second registration of a name is ignored
 
     tracker = DialogueStateTracker.from_events(
-        "person-a", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")])
+        "person-a", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")]
+    )
     await store.save(tracker)
 
     assert erased == [("person-a", url)]
@@ -166,15 +172,27 @@ async def test_delete_my_data_reaches_the_files_and_the_monitoring_rows(
             spool.finish()
             photo = files.add(spool, person="person-b", ticket_id=1)
         monitoring = MonitoringStore(url)
-        turn = Turn(at=1_765_000_000.0, channel="telegram", language="it", intent="greet",
-                    service=None, faq=None, comune=None, province=None, outcome="answered",
-                    low_confidence=False, out_of_hours=False, text="")
+        turn = Turn(
+            at=1_765_000_000.0,
+            channel="telegram",
+            language="it",
+            intent="greet",
+            service=None,
+            faq=None,
+            comune=None,
+            province=None,
+            outcome="answered",
+            low_confidence=False,
+            out_of_hours=False,
+            text="",
+        )
         monitoring.record("person-b", turn)
         monitoring.record("person-c", turn)
 
         store = ErasingSQLTrackerStore(domain=Domain.empty(), host=url)
         tracker = DialogueStateTracker.from_events(
-            "person-b", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")])
+            "person-b", [UserUttered("cancella"), ActionExecuted("action_delete_my_data")]
+        )
         await store.save(tracker)
 
         assert not files.path(photo).exists()

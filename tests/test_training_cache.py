@@ -44,6 +44,17 @@ def test_hash_is_stable_and_follows_every_input(project: Path) -> None:
     assert training.inputs_hash(project) != changed
 
 
+def test_reformatted_code_keeps_the_model_a_changed_statement_does_not(project: Path) -> None:
+    """Formatting or a comment in bot/nlu/ must not cost a 13-minute retrain; code must."""
+    first = training.inputs_hash(project)
+    code = project / "bot" / "nlu" / "text.py"
+    source = code.read_text()
+    code.write_text("# a comment an editor added\n" + source.replace("\n\n\n", "\n\n\n\n"))
+    assert training.inputs_hash(project) == first
+    code.write_text(source + "\nEXTRA = 1\n")
+    assert training.inputs_hash(project) != first
+
+
 def test_unchanged_inputs_are_not_retrained(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("rasa train must not run for unchanged inputs")

@@ -38,10 +38,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         return 1
     content = merged.content
-    print(f"ok: {len(content.offices)} offices, {len(content.procedures)} procedures, "
-          f"{len(content.services)} services, {len(content.numbers)} emergency numbers, "
-          f"{len(content.help)} safety help, {len(content.faq)} FAQ entries, "
-          f"{len(content.aliases)} comune aliases")
+    print(
+        f"ok: {len(content.offices)} offices, {len(content.procedures)} procedures, "
+        f"{len(content.services)} services, {len(content.numbers)} emergency numbers, "
+        f"{len(content.help)} safety help, {len(content.faq)} FAQ entries, "
+        f"{len(content.aliases)} comune aliases"
+    )
     for line in merged.summary_lines():
         print(line)
     return 0
@@ -108,8 +110,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
         from bot.kb.load import load
 
-        engine = make_engine(sa.create_engine("sqlite://", future=True,
-                                              poolclass=sa.pool.StaticPool))
+        engine = make_engine(
+            sa.create_engine("sqlite://", future=True, poolclass=sa.pool.StaticPool)
+        )
         result = load(args.path, engine)
         if result.problems:
             return _print_problems(result.problems)
@@ -144,8 +147,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     result = import_csv(args.path, args.file, args.lang)
     if result.problems:
         return _print_problems(result.problems)
-    print(f"{result.changed_texts} text(s) changed in {len(result.changed_files)} file(s)"
-          + "".join(f"\n  {f}" for f in result.changed_files))
+    print(
+        f"{result.changed_texts} text(s) changed in {len(result.changed_files)} file(s)"
+        + "".join(f"\n  {f}" for f in result.changed_files)
+    )
     return 0
 
 
@@ -154,7 +159,8 @@ def _language(value: str) -> str:
 
     if value not in LANGUAGES or value == "it":
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a language to translate into: one of {' '.join(LANGUAGES[1:])}")
+            f"{value!r} is not a language to translate into: one of {' '.join(LANGUAGES[1:])}"
+        )
     return value
 
 
@@ -164,8 +170,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
 
     def with_path(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_PATH) -> None:
-        parser.add_argument("--path", type=Path, default=default,
-                            help=f"knowledge folder (default: {default or 'none'})")
+        parser.add_argument(
+            "--path",
+            type=Path,
+            default=default,
+            help=f"knowledge folder (default: {default or 'none'})",
+        )
 
     p = sub.add_parser("validate", help="check the knowledge files; exit 1 listing problems")
     with_path(p)
@@ -178,16 +188,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     with_path(p)
     p.set_defaults(func=_cmd_load)
 
-    p = sub.add_parser("reference", help="what the public registers gave, and what was "
-                       "skipped and why")
+    p = sub.add_parser(
+        "reference", help="what the public registers gave, and what was skipped and why"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     with_path(p)
-    p.description = ("The importer's report on knowledge/reference/ (the registers are merged "
-                     "into the offices by every validate and load; nothing is written).")
+    p.description = (
+        "The importer's report on knowledge/reference/ (the registers are merged "
+        "into the offices by every validate and load; nothing is written)."
+    )
     p.set_defaults(func=_cmd_reference)
 
-    p = sub.add_parser("review", help="the editors' queue: what to check next, most "
-                       "important first")
+    p = sub.add_parser(
+        "review", help="the editors' queue: what to check next, most important first"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--limit", type=int, default=25, help="items shown (0: all; default 25)")
     p.add_argument("--today", default=None, help=argparse.SUPPRESS)
@@ -197,8 +211,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="coverage, translations, stale and unverified records")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     with_path(p, default=None)
-    p.description = ("Reports on the database (DATABASE_URL); with --path, on those files "
-                     "instead, without touching the database.")
+    p.description = (
+        "Reports on the database (DATABASE_URL); with --path, on those files "
+        "instead, without touching the database."
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("export", help="texts of one language to a CSV for translators")

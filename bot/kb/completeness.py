@@ -35,14 +35,29 @@ def _share(part: int, whole: int) -> float:
 
 def by_province(conn: Connection, today: dt.date) -> dict[str, dict[str, dict[str, Any]]]:
     """Province code → kind (and "all") → offices, completeness, verified share, source age."""
-    province_of = dict(conn.execute(
-        sa.select(schema.comuni.c.istat, schema.comuni.c.province)).all())
+    province_of = dict(
+        conn.execute(sa.select(schema.comuni.c.istat, schema.comuni.c.province)).all()
+    )
     with_hours = {r[0] for r in conn.execute(sa.select(schema.office_hours.c.office_id))}
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     o = schema.offices.c
-    for row in conn.execute(sa.select(
-            o.id, o.kind, o.comune_istat, o.address, o.phone, o.email, o.pec, o.website,
-            o.source, o.source_date, o.checked, o.verified, o.imported)):
+    for row in conn.execute(
+        sa.select(
+            o.id,
+            o.kind,
+            o.comune_istat,
+            o.address,
+            o.phone,
+            o.email,
+            o.pec,
+            o.website,
+            o.source,
+            o.source_date,
+            o.checked,
+            o.verified,
+            o.imported,
+        )
+    ):
         record = dict(row._mapping)
         record["hours"] = record["id"] in with_hours
         province = province_of[record["comune_istat"]]
@@ -67,8 +82,9 @@ def _summary(records: list[dict], today: dt.date) -> dict[str, Any]:
     oldest: dt.date | None = None
     for r in records:
         when = r["source_date"] or r["checked"]
-        dated_by["source_date" if r["source_date"] else "checked" if r["checked"]
-                 else "undated"] += 1
+        dated_by[
+            "source_date" if r["source_date"] else "checked" if r["checked"] else "undated"
+        ] += 1
         if when is not None:
             ages.append((today - when).days)
             oldest = when if oldest is None or when < oldest else oldest
@@ -88,10 +104,15 @@ def _summary(records: list[dict], today: dt.date) -> dict[str, Any]:
 
 def format_lines(table: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     """The per-province table for a terminal (percentages; age in days)."""
-    head = (f"  {'':<3}{'kind':<25}{'n':>4}{'imp':>5}" + "".join(f"{f[:7]:>8}" for f in FIELDS)
-            + f"{'verif':>7}{'age(d)':>8}{'>2y':>5}  dated by source_date/checked/none")
-    lines = ["offices per province and kind (share with each field, verified share, median "
-             "source age):", head]
+    head = (
+        f"  {'':<3}{'kind':<25}{'n':>4}{'imp':>5}"
+        + "".join(f"{f[:7]:>8}" for f in FIELDS)
+        + f"{'verif':>7}{'age(d)':>8}{'>2y':>5}  dated by source_date/checked/none"
+    )
+    lines = [
+        "offices per province and kind (share with each field, verified share, median source age):",
+        head,
+    ]
     for province, kinds in table.items():
         for kind, s in sorted(kinds.items(), key=lambda kv: (kv[0] != "all", kv[0])):
             age = s["source_age"]
@@ -103,5 +124,6 @@ def format_lines(table: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                 + f"{s['verified'] * 100:>6.0f}%"
                 + f"{age['median_days'] if age['median_days'] is not None else '-':>8}"
                 + f"{age['older_than_two_years']:>5}  "
-                f"{d['source_date']}/{d['checked']}/{d['undated']}")
+                f"{d['source_date']}/{d['checked']}/{d['undated']}"
+            )
     return lines

@@ -122,8 +122,9 @@ def patron_subdivision(comune_name: str, province: str, capoluogo: bool) -> str 
     return province if province in subdivisions else None
 
 
-def closed_day(day: dt.date, patron: str | None,
-               closures: Mapping[dt.date, str]) -> ClosedDay | None:
+def closed_day(
+    day: dt.date, patron: str | None, closures: Mapping[dt.date, str]
+) -> ClosedDay | None:
     """Why an office (with patron subdivision ``patron``) is shut on ``day``, or ``None``."""
     if day in closures:
         return ClosedDay(day, "closure", closures[day])
@@ -148,8 +149,13 @@ def _at(day: dt.date, wall: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, wall, tzinfo=ROME)
 
 
-def opening(office_id: str, at: dt.datetime, slots: Iterable[WeeklySlot], patron: str | None,
-            closures: Mapping[dt.date, str]) -> Opening:
+def opening(
+    office_id: str,
+    at: dt.datetime,
+    slots: Iterable[WeeklySlot],
+    patron: str | None,
+    closures: Mapping[dt.date, str],
+) -> Opening:
     """Compute :class:`Opening` for an office whose weekly ``slots`` are known."""
     now = to_rome(at)
     ordered = tuple(sorted(slots, key=lambda s: (s.weekday, s.opens)))
@@ -164,14 +170,19 @@ def opening(office_id: str, at: dt.datetime, slots: Iterable[WeeklySlot], patron
 
     current: WeeklySlot | None = None
     if closed_today is None:
-        current = next((s for s in by_day.get(today.weekday(), ())
-                        if s.opens <= wall < s.closes), None)
+        current = next(
+            (s for s in by_day.get(today.weekday(), ()) if s.opens <= wall < s.closes), None
+        )
     upcoming: tuple[dt.date, WeeklySlot] | None = None
     for offset in range(SEARCH_DAYS):
         day = today + dt.timedelta(days=offset)
         candidates = [s for s in by_day.get(day.weekday(), ()) if offset or s.opens > wall]
-        if candidates and (offset == 0 and closed_today is None
-                           or offset and closed_day(day, patron, closures) is None):
+        if candidates and (
+            offset == 0
+            and closed_today is None
+            or offset
+            and closed_day(day, patron, closures) is None
+        ):
             upcoming = (day, candidates[0])
             break
     return Opening(

@@ -112,8 +112,12 @@ def _put(rows: Rows, table: sa.Table, row: dict[str, Any]) -> None:
 
 
 def _provenance(rec: Any) -> dict[str, Any]:
-    return {"source": rec.source, "source_date": rec.source_date, "checked": rec.checked,
-            "verified": bool(rec.verified)}
+    return {
+        "source": rec.source,
+        "source_date": rec.source_date,
+        "checked": rec.checked,
+        "verified": bool(rec.verified),
+    }
 
 
 def desired_rows(content: Content, merged: Merged | None = None) -> Rows:
@@ -127,108 +131,248 @@ def desired_rows(content: Content, merged: Merged | None = None) -> Rows:
         _put(rows, schema.provinces, {"code": code, "name": name})
     for comune in territory.comuni():
         lat, lng = coordinates.get(comune.istat, (None, None))
-        _put(rows, schema.comuni, {"istat": comune.istat, "name": comune.name,
-                                   "province": comune.province, "capoluogo": comune.capoluogo,
-                                   "ambito_id": None, "lat": lat, "lng": lng})
-        _put(rows, schema.comune_names, {
-            "folded": territory.fold(comune.name), "istat": comune.istat, "name": comune.name,
-            "official": True, "source": ISTAT_SOURCE, "source_date": None, "checked": None,
-            "verified": True})
+        _put(
+            rows,
+            schema.comuni,
+            {
+                "istat": comune.istat,
+                "name": comune.name,
+                "province": comune.province,
+                "capoluogo": comune.capoluogo,
+                "ambito_id": None,
+                "lat": lat,
+                "lng": lng,
+            },
+        )
+        _put(
+            rows,
+            schema.comune_names,
+            {
+                "folded": territory.fold(comune.name),
+                "istat": comune.istat,
+                "name": comune.name,
+                "official": True,
+                "source": ISTAT_SOURCE,
+                "source_date": None,
+                "checked": None,
+                "verified": True,
+            },
+        )
     for alias in content.aliases:
         folded = territory.fold(alias.name)
         if (folded,) in rows[schema.comune_names]:
             continue  # the official name itself, or an alias already given
-        _put(rows, schema.comune_names, {
-            "folded": folded, "istat": alias.istat, "name": alias.name, "official": False,
-            "source": alias.source, "source_date": None, "checked": alias.checked,
-            "verified": False})
+        _put(
+            rows,
+            schema.comune_names,
+            {
+                "folded": folded,
+                "istat": alias.istat,
+                "name": alias.name,
+                "official": False,
+                "source": alias.source,
+                "source_date": None,
+                "checked": alias.checked,
+                "verified": False,
+            },
+        )
 
     given = {s.id: s for s in content.services}
     for position, sid in enumerate(SERVICES, 1):
         service = given.get(sid)
-        _put(rows, schema.services, {
-            "id": sid, "position": position, "file": service.file if service else None,
-            **(_provenance(service) if service else
-               {"source": None, "source_date": None, "checked": None, "verified": False})})
+        _put(
+            rows,
+            schema.services,
+            {
+                "id": sid,
+                "position": position,
+                "file": service.file if service else None,
+                **(
+                    _provenance(service)
+                    if service
+                    else {"source": None, "source_date": None, "checked": None, "verified": False}
+                ),
+            },
+        )
 
     for o in content.offices:
-        _put(rows, schema.offices, {
-            "id": o.id, "kind": o.kind, "name": o.name, "comune_istat": o.comune,
-            "address": o.address, "map_url": o.map_url, "phone": o.phone, "email": o.email,
-            "pec": o.pec, "website": o.website, "booking_url": o.booking_url,
-            "serves_region": o.serves_region, "position": o.position, "file": o.file,
-            "imported": o.imported, **_provenance(o)})
+        _put(
+            rows,
+            schema.offices,
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "name": o.name,
+                "comune_istat": o.comune,
+                "address": o.address,
+                "map_url": o.map_url,
+                "phone": o.phone,
+                "email": o.email,
+                "pec": o.pec,
+                "website": o.website,
+                "booking_url": o.booking_url,
+                "serves_region": o.serves_region,
+                "position": o.position,
+                "file": o.file,
+                "imported": o.imported,
+                **_provenance(o),
+            },
+        )
         for n, sid in enumerate(o.services, 1):
-            _put(rows, schema.office_services, {"office_id": o.id, "service_id": sid,
-                                                "position": n})
+            _put(
+                rows, schema.office_services, {"office_id": o.id, "service_id": sid, "position": n}
+            )
         for code in o.serves_provinces:
             _put(rows, schema.office_provinces, {"office_id": o.id, "province": code})
         for istat in o.serves_comuni:
             _put(rows, schema.office_comuni, {"office_id": o.id, "istat": istat})
         for slot in o.hours:
-            _put(rows, schema.office_hours, {
-                "office_id": o.id, "weekday": slot.weekday, "opens": slot.opens,
-                "closes": slot.closes, "appointment_only": slot.appointment_only})
+            _put(
+                rows,
+                schema.office_hours,
+                {
+                    "office_id": o.id,
+                    "weekday": slot.weekday,
+                    "opens": slot.opens,
+                    "closes": slot.closes,
+                    "appointment_only": slot.appointment_only,
+                },
+            )
         for n, closure in enumerate(o.closures, 1):
-            _put(rows, schema.office_closures, {"office_id": o.id, "day": closure.day,
-                                                "position": n})
+            _put(
+                rows, schema.office_closures, {"office_id": o.id, "day": closure.day, "position": n}
+            )
 
     for p in content.procedures:
-        _put(rows, schema.procedures, {"id": p.id, "service_id": p.service,
-                                       "position": p.position, "file": p.file,
-                                       **_provenance(p)})
+        _put(
+            rows,
+            schema.procedures,
+            {
+                "id": p.id,
+                "service_id": p.service,
+                "position": p.position,
+                "file": p.file,
+                **_provenance(p),
+            },
+        )
         for n, kind in enumerate(p.office_kinds, 1):
-            _put(rows, schema.procedure_office_kinds, {"procedure_id": p.id, "position": n,
-                                                       "kind": kind})
+            _put(
+                rows,
+                schema.procedure_office_kinds,
+                {"procedure_id": p.id, "position": n, "kind": kind},
+            )
         for n in range(1, len(p.steps) + 1):
             _put(rows, schema.procedure_steps, {"procedure_id": p.id, "position": n})
         for n in range(1, len(p.documents) + 1):
             _put(rows, schema.procedure_documents, {"procedure_id": p.id, "position": n})
 
     for e in content.numbers:
-        _put(rows, schema.emergency_numbers, {"id": e.id, "number": e.number,
-                                              "position": e.position, "file": e.file,
-                                              **_provenance(e)})
+        _put(
+            rows,
+            schema.emergency_numbers,
+            {
+                "id": e.id,
+                "number": e.number,
+                "position": e.position,
+                "file": e.file,
+                **_provenance(e),
+            },
+        )
 
     for h in content.help:
-        _put(rows, schema.safety_help, {"id": h.id, "danger": h.danger,
-                                        "procedure_id": h.procedure, "position": h.position,
-                                        "file": h.file, **_provenance(h)})
+        _put(
+            rows,
+            schema.safety_help,
+            {
+                "id": h.id,
+                "danger": h.danger,
+                "procedure_id": h.procedure,
+                "position": h.position,
+                "file": h.file,
+                **_provenance(h),
+            },
+        )
         for n, number in enumerate(h.numbers, 1):
-            _put(rows, schema.safety_help_numbers, {"help_id": h.id, "position": n,
-                                                    "number_id": number})
+            _put(
+                rows,
+                schema.safety_help_numbers,
+                {"help_id": h.id, "position": n, "number_id": number},
+            )
         for n, kind in enumerate(h.office_kinds, 1):
-            _put(rows, schema.safety_help_office_kinds, {"help_id": h.id, "position": n,
-                                                         "kind": kind})
+            _put(
+                rows,
+                schema.safety_help_office_kinds,
+                {"help_id": h.id, "position": n, "kind": kind},
+            )
 
     for f in content.faq:
-        _put(rows, schema.faq, {"id": f.id, "service_id": f.service,
-                                "procedure_id": f.procedure, "position": f.position,
-                                "file": f.file, **_provenance(f)})
+        _put(
+            rows,
+            schema.faq,
+            {
+                "id": f.id,
+                "service_id": f.service,
+                "procedure_id": f.procedure,
+                "position": f.position,
+                "file": f.file,
+                **_provenance(f),
+            },
+        )
         for n, kind in enumerate(f.office_kinds, 1):
             _put(rows, schema.faq_office_kinds, {"faq_id": f.id, "position": n, "kind": kind})
         for n, (url, when) in enumerate(f.sources, 1):
-            _put(rows, schema.faq_sources, {"faq_id": f.id, "position": n, "url": url,
-                                            "date": when})
+            _put(
+                rows, schema.faq_sources, {"faq_id": f.id, "position": n, "url": url, "date": when}
+            )
 
     if merged is not None:
         for reg in merged.registers.values():
-            _put(rows, schema.registers, {
-                "id": reg.id, "role": reg.role, "file": reg.file, "title": reg.title,
-                "origin": reg.origin, "url": reg.url, "source_date": reg.date,
-                "date_label": reg.date_label, "licence": reg.licence,
-                "attribution": reg.attribution})
+            _put(
+                rows,
+                schema.registers,
+                {
+                    "id": reg.id,
+                    "role": reg.role,
+                    "file": reg.file,
+                    "title": reg.title,
+                    "origin": reg.origin,
+                    "url": reg.url,
+                    "source_date": reg.date,
+                    "date_label": reg.date_label,
+                    "licence": reg.licence,
+                    "attribution": reg.attribution,
+                },
+            )
         for fs in merged.field_sources:
-            _put(rows, schema.field_sources, {
-                "record_kind": fs.record_kind, "record_id": fs.record_id, "field": fs.field,
-                "register_id": fs.register, "source": fs.source,
-                "source_date": fs.source_date, "line": fs.line, "seat": fs.seat})
+            _put(
+                rows,
+                schema.field_sources,
+                {
+                    "record_kind": fs.record_kind,
+                    "record_id": fs.record_id,
+                    "field": fs.field,
+                    "register_id": fs.register,
+                    "source": fs.source,
+                    "source_date": fs.source_date,
+                    "line": fs.line,
+                    "seat": fs.seat,
+                },
+            )
 
     for ref in iter_texts(content):
         for language, text in ref.texts.items():
-            _put(rows, schema.texts, {
-                "record_id": ref.record_id, "field": ref.field, "position": ref.position,
-                "language": language, "record_kind": ref.record_kind, "text": text})
+            _put(
+                rows,
+                schema.texts,
+                {
+                    "record_id": ref.record_id,
+                    "field": ref.field,
+                    "position": ref.position,
+                    "language": language,
+                    "record_kind": ref.record_kind,
+                    "text": text,
+                },
+            )
     return rows
 
 
@@ -259,17 +403,27 @@ def apply_rows(conn: Connection, rows: Rows) -> dict[str, Change]:
         changes[table.name] = Change(len(added), len(updated), len(removed))
     for table, _, _, removed in reversed(plans):
         if removed:
-            conn.execute(sa.delete(table).where(_pk_clause(table)),
-                         [_pk_params(table, key) for key in removed])
+            conn.execute(
+                sa.delete(table).where(_pk_clause(table)),
+                [_pk_params(table, key) for key in removed],
+            )
     for table, added, updated, _ in plans:
         if added:
             conn.execute(sa.insert(table), added)
         if updated:
             pk_names = {col.name for col in table.primary_key.columns}
-            values = {col.name: sa.bindparam(f"v_{col.name}") for col in table.columns
-                      if col.name not in pk_names}
-            params = [{**_pk_params(table, _key(table, row)),
-                       **{f"v_{name}": row[name] for name in values}} for row in updated]
+            values = {
+                col.name: sa.bindparam(f"v_{col.name}")
+                for col in table.columns
+                if col.name not in pk_names
+            }
+            params = [
+                {
+                    **_pk_params(table, _key(table, row)),
+                    **{f"v_{name}": row[name] for name in values},
+                }
+                for row in updated
+            ]
             conn.execute(sa.update(table).where(_pk_clause(table)).values(values), params)
     if any(changes.values()):
         _bump_revision(conn)
@@ -284,8 +438,11 @@ def _bump_revision(conn: Connection) -> None:
     if current is None:
         conn.execute(sa.insert(schema.meta).values(key="revision", value="1"))
     else:
-        conn.execute(sa.update(schema.meta).where(schema.meta.c.key == "revision")
-                     .values(value=str(int(current) + 1)))
+        conn.execute(
+            sa.update(schema.meta)
+            .where(schema.meta.c.key == "revision")
+            .values(value=str(int(current) + 1))
+        )
 
 
 def load(root: Path, engine: Engine) -> LoadResult:
@@ -304,5 +461,7 @@ def load(root: Path, engine: Engine) -> LoadResult:
 def count_rows(engine: Engine, tables: Iterable[sa.Table] = schema.LOAD_ORDER) -> dict[str, int]:
     """Rows per table; tests use it to prove a rejected load left the database alone."""
     with engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in tables}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in tables
+        }

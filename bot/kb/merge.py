@@ -134,12 +134,16 @@ def _same(field_name: str, a: str, b: str) -> bool:
     if field_name == "phone":
         return re.sub(r"\D", "", a) == re.sub(r"\D", "", b)
     if field_name == "website":
+
         def host(url: str) -> str:
             return re.sub(r"^(https?://)?(www\.)?", "", url.lower()).rstrip("/")
+
         return host(a) == host(b)
     if field_name == "address":
+
         def key(text: str) -> str:
             return " ".join(re.sub(r"\b\d{5}\b|[^\w ]", " ", territory.fold(text)).split())
+
         return key(a) == key(b)
     return a.strip().lower() == b.strip().lower()
 
@@ -169,40 +173,85 @@ class _Merger:
                 if _same(name, current, value.text):
                     self.result.agreed += 1
                 else:
-                    self.result.kept.append(Kept(
-                        office.id, name, current, value.text, value.register,
-                        self.refs.registers[value.register].file, value.line,
-                        expected=entry.seat))
+                    self.result.kept.append(
+                        Kept(
+                            office.id,
+                            name,
+                            current,
+                            value.text,
+                            value.register,
+                            self.refs.registers[value.register].file,
+                            value.line,
+                            expected=entry.seat,
+                        )
+                    )
                 continue
             setattr(office, name, value.text)
             filled.append(name)
             source = self.refs.registers[value.register]
-            self.result.field_sources.append(FieldSource(
-                "office", office.id, name, value.register, value.link, source.date,
-                value.line, entry.seat))
-        self.result.joins.append(Join(office.id, register.id, entry.file, entry.line,
-                                      created=office.imported, filled=tuple(filled)))
+            self.result.field_sources.append(
+                FieldSource(
+                    "office",
+                    office.id,
+                    name,
+                    value.register,
+                    value.link,
+                    source.date,
+                    value.line,
+                    entry.seat,
+                )
+            )
+        self.result.joins.append(
+            Join(
+                office.id,
+                register.id,
+                entry.file,
+                entry.line,
+                created=office.imported,
+                filled=tuple(filled),
+            )
+        )
 
-    def create(self, entry: Entry, kind: str, ident: str, name: str,
-               serves_provinces: list[str] | None = None) -> Office:
+    def create(
+        self,
+        entry: Entry,
+        kind: str,
+        ident: str,
+        name: str,
+        serves_provinces: list[str] | None = None,
+    ) -> Office:
         base, n = ident, 2
         while ident in self.ids:
             ident, n = f"{base}-{n}", n + 1
         self.ids.add(ident)
         register = self.refs.registers[entry.register]
         office = Office(
-            id=ident, file=entry.file, line=entry.line, position=entry.line,
-            source=entry.link, source_date=register.date, checked=None, verified=False,
-            kind=kind, services=list(SERVICES_BY_KIND[kind]), name=name, comune=entry.comune,
+            id=ident,
+            file=entry.file,
+            line=entry.line,
+            position=entry.line,
+            source=entry.link,
+            source_date=register.date,
+            checked=None,
+            verified=False,
+            kind=kind,
+            services=list(SERVICES_BY_KIND[kind]),
+            name=name,
+            comune=entry.comune,
             serves_provinces=list(serves_provinces or []),
-            serves_comuni=[] if serves_provinces else [entry.comune], imported=True)
+            serves_comuni=[] if serves_provinces else [entry.comune],
+            imported=True,
+        )
         self.created.append(office)
         self.fill(office, entry)
         # The record is as old as the oldest register that gave it a value (a town hall's
         # address from IndicePA 2022 beside a 2026 phone number is a 2022 fact), and its
         # source is the page of its address when it has one.
-        own = [fs for fs in self.result.field_sources if fs.record_id == office.id
-               and fs.record_kind == "office"]
+        own = [
+            fs
+            for fs in self.result.field_sources
+            if fs.record_id == office.id and fs.record_kind == "office"
+        ]
         dated = [fs.source_date for fs in own if fs.source_date]
         if dated:
             office.source_date = min(dated)
@@ -217,9 +266,16 @@ class _Merger:
             return
         for comune in territory.comuni():
             entry = self.refs.comuni.get(comune.istat)
-            curated = next((o for o in self.offices if o.kind == "anagrafe"
-                            and o.comune == comune.istat and o.serves_comuni == [comune.istat]),
-                           None)
+            curated = next(
+                (
+                    o
+                    for o in self.offices
+                    if o.kind == "anagrafe"
+                    and o.comune == comune.istat
+                    and o.serves_comuni == [comune.istat]
+                ),
+                None,
+            )
             name = f"Comune di {comune.name} - Ufficio Anagrafe"
             ident = f"anagrafe-{_slug(comune.name)}"
             if curated is not None:
@@ -231,40 +287,79 @@ class _Merger:
                 # No register row: the Anagrafe still exists (every comune keeps one, L.
                 # 1228/1954), with nothing known about how to reach it.
                 self.result.uncovered.append(comune.istat)
-                self.created.append(Office(
-                    id=ident, file=register.file, line=1, position=0, source=ANAGRAFE_LAW,
-                    checked=None, verified=False, kind="anagrafe",
-                    services=list(SERVICES_BY_KIND["anagrafe"]), name=name,
-                    comune=comune.istat, serves_comuni=[comune.istat], imported=True))
+                self.created.append(
+                    Office(
+                        id=ident,
+                        file=register.file,
+                        line=1,
+                        position=0,
+                        source=ANAGRAFE_LAW,
+                        checked=None,
+                        verified=False,
+                        kind="anagrafe",
+                        services=list(SERVICES_BY_KIND["anagrafe"]),
+                        name=name,
+                        comune=comune.istat,
+                        serves_comuni=[comune.istat],
+                        imported=True,
+                    )
+                )
                 self.ids.add(ident)
         for istat, (lat, lng, value) in self.refs.coordinates.items():
             self.result.coordinates[istat] = (lat, lng)
             source = self.refs.registers[value.register]
-            self.result.field_sources.append(FieldSource(
-                "comune", istat, "coordinates", value.register, value.link, source.date,
-                value.line, False))
+            self.result.field_sources.append(
+                FieldSource(
+                    "comune",
+                    istat,
+                    "coordinates",
+                    value.register,
+                    value.link,
+                    source.date,
+                    value.line,
+                    False,
+                )
+            )
 
     def prefetture(self) -> None:
         for code, entry in self.refs.prefetture.items():
-            curated = next((o for o in self.offices if o.kind == "prefettura"
-                            and code in o.serves_provinces
-                            and self.istat[o.comune].province == code), None)
+            curated = next(
+                (
+                    o
+                    for o in self.offices
+                    if o.kind == "prefettura"
+                    and code in o.serves_provinces
+                    and self.istat[o.comune].province == code
+                ),
+                None,
+            )
             if curated is not None:
                 self.fill(curated, entry)
             else:
-                self.create(entry, "prefettura", f"prefettura-{code.lower()}", entry.name,
-                            serves_provinces=[code])
+                self.create(
+                    entry,
+                    "prefettura",
+                    f"prefettura-{code.lower()}",
+                    entry.name,
+                    serves_provinces=[code],
+                )
 
     def asl(self) -> None:
         for code, entry in self.refs.asl.items():
-            curated = next((o for o in self.offices if o.kind == "asl"
-                            and o.serves_provinces == [code] and o.comune == entry.comune),
-                           None)
+            curated = next(
+                (
+                    o
+                    for o in self.offices
+                    if o.kind == "asl" and o.serves_provinces == [code] and o.comune == entry.comune
+                ),
+                None,
+            )
             if curated is not None:
                 self.fill(curated, entry)
             else:
-                self.create(entry, "asl", f"asl-{code.lower()}-sede", entry.name,
-                            serves_provinces=[code])
+                self.create(
+                    entry, "asl", f"asl-{code.lower()}-sede", entry.name, serves_provinces=[code]
+                )
 
     def cpia(self) -> None:
         sites = list(self.refs.cpia)
@@ -285,8 +380,7 @@ class _Merger:
         self.prefetture()
         self.asl()
         self.cpia()
-        self.result.content = dataclasses.replace(self.content,
-                                                  offices=self.offices + self.created)
+        self.result.content = dataclasses.replace(self.content, offices=self.offices + self.created)
         return self.result
 
 

@@ -90,12 +90,13 @@ def phone(raw: str | None, prefix: str | None = None) -> Checked:
         return Checked("", reason=f"phone {raw.strip()!r} is outside the comune's prefix {prefix}")
     if not shown_prefix:
         if digits.startswith("0") and prefix and digits.startswith(prefix):
-            shown_prefix, rest = prefix, digits[len(prefix):]
+            shown_prefix, rest = prefix, digits[len(prefix) :]
         else:
             shown_prefix, rest = "", digits
     value = f"{shown_prefix} {rest}" if shown_prefix else rest
-    note = (f"phone {raw.strip()!r} gives several numbers: the first kept"
-            if len(parts) > used else "")
+    note = (
+        f"phone {raw.strip()!r} gives several numbers: the first kept" if len(parts) > used else ""
+    )
     return Checked(value, note=note)
 
 
@@ -145,8 +146,9 @@ def is_pec_domain(address: str) -> bool:
     mailbox at comune.*.it is not one, whatever column it was written in.
     """
     domain = address.rsplit("@", 1)[-1]
-    return any("pec" in label or "cert" in label or label == "legalmail"
-               for label in domain.split("."))
+    return any(
+        "pec" in label or "cert" in label or label == "legalmail" for label in domain.split(".")
+    )
 
 
 def pec(raw: str | None) -> Checked:
@@ -195,7 +197,8 @@ class IpaAddress:
 
 _IPA_ADDRESS = re.compile(
     r"^(?P<street>.*?)\s*-\s*(?:-\s*)?(?P<cap>\d{5})\s+(?P<comune>.+?)\s*\((?P<pv>[A-Za-z]{2})\)"
-    r"\s*(?:Italy|Italia)?\s*$")
+    r"\s*(?:Italy|Italia)?\s*$"
+)
 
 
 def ipa_address(raw: str | None) -> IpaAddress | None:
@@ -205,5 +208,9 @@ def ipa_address(raw: str | None) -> IpaAddress | None:
     match = _IPA_ADDRESS.match(raw.strip())
     if not match or not match["street"].strip(" -"):
         return None
-    return IpaAddress(clean_text(match["street"].strip(" -")), match["cap"],
-                      clean_text(match["comune"]), match["pv"].upper())
+    return IpaAddress(
+        clean_text(match["street"].strip(" -")),
+        match["cap"],
+        clean_text(match["comune"]),
+        match["pv"].upper(),
+    )

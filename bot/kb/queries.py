@@ -27,7 +27,7 @@ from bot.kb.vocabulary import fallback_chain
 # Order in which the territory an office serves is tried, most specific first.
 LEVELS = ("comune", "ambito", "province", "region")
 
-_STRIP = " \t\r\n.,;:!?¡¿\"“”«»()[]{}"
+_STRIP = ' \t\r\n.,;:!?¡¿"“”«»()[]{}'
 
 
 @dataclass(frozen=True)
@@ -231,8 +231,9 @@ def _map_search(address: str) -> str:
 class KnowledgeBase:
     """Read-only access to the loaded knowledge; safe to share between threads."""
 
-    def __init__(self, engine: Engine | str | None = None, *,
-                 refresh_seconds: float | None = 60.0) -> None:
+    def __init__(
+        self, engine: Engine | str | None = None, *, refresh_seconds: float | None = 60.0
+    ) -> None:
         """``engine``: an engine, a database URL, or ``None`` for ``DATABASE_URL``.
 
         ``refresh_seconds``: how often to check whether ``bot kb load`` changed the content;
@@ -275,8 +276,11 @@ class KnowledgeBase:
                 return snap
         with self._lock:
             now = time.monotonic()
-            if self._snapshot is not None and self._refresh_seconds is not None \
-                    and now - self._checked_at >= self._refresh_seconds:
+            if (
+                self._snapshot is not None
+                and self._refresh_seconds is not None
+                and now - self._checked_at >= self._refresh_seconds
+            ):
                 if self._revision() != self._snapshot.revision:
                     self._snapshot = None
                 self._checked_at = now
@@ -287,61 +291,98 @@ class KnowledgeBase:
 
     def _revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(schema.meta.c.value)
-                                .where(schema.meta.c.key == "revision")).scalar_one_or_none()
+            return conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "revision")
+            ).scalar_one_or_none()
 
     def _read(self) -> _Snapshot:
         with self.engine.connect() as conn:
+
             def rows(table: sa.Table, *order: sa.Column) -> list[dict]:
                 query = sa.select(table).order_by(*(order or table.primary_key.columns))
                 return [dict(r._mapping) for r in conn.execute(query)]
 
-            snap = _Snapshot(revision=conn.execute(
-                sa.select(schema.meta.c.value).where(schema.meta.c.key == "revision")
-            ).scalar_one_or_none())
+            snap = _Snapshot(
+                revision=conn.execute(
+                    sa.select(schema.meta.c.value).where(schema.meta.c.key == "revision")
+                ).scalar_one_or_none()
+            )
             province_names = {r["code"]: r["name"] for r in rows(schema.provinces)}
             for r in rows(schema.comuni):
-                snap.comuni[r["istat"]] = Comune(r["istat"], r["name"], r["province"],
-                                                 province_names[r["province"]], r["capoluogo"],
-                                                 r["ambito_id"], r["lat"], r["lng"])
+                snap.comuni[r["istat"]] = Comune(
+                    r["istat"],
+                    r["name"],
+                    r["province"],
+                    province_names[r["province"]],
+                    r["capoluogo"],
+                    r["ambito_id"],
+                    r["lat"],
+                    r["lng"],
+                )
             registers = {r["id"]: r for r in rows(schema.registers)}
             sources: dict[str, list[FieldSource]] = {}
             for r in rows(schema.field_sources):
                 if r["record_kind"] != "office":
                     continue
                 register = registers[r["register_id"]]
-                sources.setdefault(r["record_id"], []).append(FieldSource(
-                    r["field"], register["title"], r["source"], r["source_date"],
-                    register["date_label"], r["seat"]))
+                sources.setdefault(r["record_id"], []).append(
+                    FieldSource(
+                        r["field"],
+                        register["title"],
+                        r["source"],
+                        r["source_date"],
+                        register["date_label"],
+                        r["seat"],
+                    )
+                )
             for r in rows(schema.comune_names):
                 snap.names[r["folded"]] = r["istat"]
             for r in rows(schema.texts):
                 snap.texts.setdefault((r["record_id"], r["field"], r["position"]), {})[
-                    r["language"]] = r["text"]
+                    r["language"]
+                ] = r["text"]
 
             office_services: dict[str, list[str]] = {}
-            for r in rows(schema.office_services, schema.office_services.c.office_id,
-                          schema.office_services.c.position):
+            for r in rows(
+                schema.office_services,
+                schema.office_services.c.office_id,
+                schema.office_services.c.position,
+            ):
                 office_services.setdefault(r["office_id"], []).append(r["service_id"])
             for r in rows(schema.offices, schema.offices.c.file, schema.offices.c.position):
                 comune = snap.comuni[r["comune_istat"]]
                 snap.offices[r["id"]] = Office(
-                    id=r["id"], kind=r["kind"], name=r["name"], comune_istat=comune.istat,
-                    comune_name=comune.name, province=comune.province, address=r["address"],
-                    map_url=r["map_url"] or _map_search(r["address"]), phone=r["phone"],
-                    email=r["email"], pec=r["pec"], website=r["website"],
+                    id=r["id"],
+                    kind=r["kind"],
+                    name=r["name"],
+                    comune_istat=comune.istat,
+                    comune_name=comune.name,
+                    province=comune.province,
+                    address=r["address"],
+                    map_url=r["map_url"] or _map_search(r["address"]),
+                    phone=r["phone"],
+                    email=r["email"],
+                    pec=r["pec"],
+                    website=r["website"],
                     booking_url=r["booking_url"],
-                    services=tuple(office_services.get(r["id"], ())), source=r["source"],
-                    checked=r["checked"], verified=r["verified"], file=r["file"],
-                    imported=r["imported"], field_sources=tuple(sources.get(r["id"], ())))
-                snap.patron[r["id"]] = hours.patron_subdivision(comune.name, comune.province,
-                                                                comune.capoluogo)
+                    services=tuple(office_services.get(r["id"], ())),
+                    source=r["source"],
+                    checked=r["checked"],
+                    verified=r["verified"],
+                    file=r["file"],
+                    imported=r["imported"],
+                    field_sources=tuple(sources.get(r["id"], ())),
+                )
+                snap.patron[r["id"]] = hours.patron_subdivision(
+                    comune.name, comune.province, comune.capoluogo
+                )
                 snap.slots[r["id"]] = ()
                 snap.closures[r["id"]] = {}
             slots: dict[str, list[hours.WeeklySlot]] = {}
             for r in rows(schema.office_hours):
-                slots.setdefault(r["office_id"], []).append(hours.WeeklySlot(
-                    r["weekday"], r["opens"], r["closes"], r["appointment_only"]))
+                slots.setdefault(r["office_id"], []).append(
+                    hours.WeeklySlot(r["weekday"], r["opens"], r["closes"], r["appointment_only"])
+                )
             snap.slots.update({k: tuple(v) for k, v in slots.items()})
             for r in rows(schema.office_closures):
                 note = snap.texts.get((r["office_id"], "closures", r["position"]), {})
@@ -359,14 +400,16 @@ class KnowledgeBase:
                 if oid in region:
                     areas[oid].append(("region", ""))
                 for service in office.services:
-                    levels = snap.index.setdefault((service, office.kind),
-                                                   {level: {} for level in LEVELS})
+                    levels = snap.index.setdefault(
+                        (service, office.kind), {level: {} for level in LEVELS}
+                    )
                     for level, key in areas[oid]:
                         levels[level].setdefault(key, []).append(oid)
 
             kinds: dict[str, list[str]] = {}
-            for r in rows(schema.procedures, schema.procedures.c.file,
-                          schema.procedures.c.position):
+            for r in rows(
+                schema.procedures, schema.procedures.c.file, schema.procedures.c.position
+            ):
                 r["office_kinds"] = []
                 r["steps"] = 0
                 r["documents"] = 0
@@ -374,8 +417,10 @@ class KnowledgeBase:
             by_id = {r["id"]: r for records in snap.procedures.values() for r in records}
             for r in rows(schema.procedure_office_kinds):
                 by_id[r["procedure_id"]]["office_kinds"].append(r["kind"])
-            for table, key in ((schema.procedure_steps, "steps"),
-                               (schema.procedure_documents, "documents")):
+            for table, key in (
+                (schema.procedure_steps, "steps"),
+                (schema.procedure_documents, "documents"),
+            ):
                 for r in rows(table):
                     by_id[r["procedure_id"]][key] += 1
             for service, records in snap.procedures.items():
@@ -387,16 +432,20 @@ class KnowledgeBase:
                 if kind not in kinds.setdefault(service, []):
                     kinds[service].append(kind)
             snap.kinds = {service: tuple(ks) for service, ks in kinds.items()}
-            snap.numbers = rows(schema.emergency_numbers, schema.emergency_numbers.c.file,
-                                schema.emergency_numbers.c.position)
+            snap.numbers = rows(
+                schema.emergency_numbers,
+                schema.emergency_numbers.c.file,
+                schema.emergency_numbers.c.position,
+            )
             for r in rows(schema.faq, schema.faq.c.file, schema.faq.c.position):
                 snap.faq[r["id"]] = {**r, "office_kinds": [], "sources": []}
             for r in rows(schema.faq_office_kinds):
                 snap.faq[r["faq_id"]]["office_kinds"].append(r["kind"])
             for r in rows(schema.faq_sources):
                 snap.faq[r["faq_id"]]["sources"].append(r["url"])
-            helps = {r["id"]: {**r, "numbers": [], "office_kinds": []}
-                     for r in rows(schema.safety_help)}
+            helps = {
+                r["id"]: {**r, "numbers": [], "office_kinds": []} for r in rows(schema.safety_help)
+            }
             for r in rows(schema.safety_help_numbers):
                 helps[r["help_id"]]["numbers"].append(r["number_id"])
             for r in rows(schema.safety_help_office_kinds):
@@ -432,8 +481,9 @@ class KnowledgeBase:
         """Look an office up by id (``match`` is "")."""
         return self._data().offices.get(office_id)
 
-    def offices_for(self, service: str, comune_istat: str,
-                    kind: str | None = None) -> tuple[Office, ...]:
+    def offices_for(
+        self, service: str, comune_istat: str, kind: str | None = None
+    ) -> tuple[Office, ...]:
         """Offices that serve ``service`` for the comune, from the most specific territory.
 
         Office kinds are tried in the order the service's procedures prefer (``office_kinds``),
@@ -447,9 +497,13 @@ class KnowledgeBase:
         comune = snap.comuni.get(comune_istat)
         if comune is None:
             return ()
-        keys = {"comune": comune.istat, "ambito": comune.ambito or "",
-                "province": comune.province, "region": ""}
-        for k in ((kind,) if kind else snap.kinds.get(service, ())):
+        keys = {
+            "comune": comune.istat,
+            "ambito": comune.ambito or "",
+            "province": comune.province,
+            "region": "",
+        }
+        for k in (kind,) if kind else snap.kinds.get(service, ()):
             levels = snap.index.get((service, k))
             if not levels:
                 continue
@@ -463,14 +517,14 @@ class KnowledgeBase:
                     return tuple(replace(o, match=level) for o in found)
         return ()
 
-    def office_for(self, service: str, comune_istat: str, kind: str | None = None
-                   ) -> Office | None:
+    def office_for(self, service: str, comune_istat: str, kind: str | None = None) -> Office | None:
         """Return the first of :meth:`offices_for`, or ``None`` when no office is known."""
         found = self.offices_for(service, comune_istat, kind)
         return found[0] if found else None
 
-    def nearest_offices(self, service: str, comune_istat: str, kind: str,
-                        limit: int | None = 3) -> tuple[Office, ...]:
+    def nearest_offices(
+        self, service: str, comune_istat: str, kind: str, limit: int | None = 3
+    ) -> tuple[Office, ...]:
         """Offices of ``kind`` offering ``service``, nearest first, with ``distance_km`` set.
 
         For offices a person may attend wherever they live (a CPIA teaching site), distance
@@ -494,8 +548,10 @@ class KnowledgeBase:
             distance = geo.km((here.lat, here.lng), (there.lat, there.lng))
             found.append((round(distance, 1), office.imported, order, office))
         found.sort(key=lambda item: item[:3])
-        return tuple(replace(office, distance_km=distance, match="distance")
-                     for distance, _, _, office in found[:limit])
+        return tuple(
+            replace(office, distance_km=distance, match="distance")
+            for distance, _, _, office in found[:limit]
+        )
 
     def opening(self, office_id: str, at: dt.datetime) -> hours.Opening:
         """Open now? Until when? Next opening? (see :class:`bot.kb.hours.Opening`).
@@ -506,8 +562,9 @@ class KnowledgeBase:
         snap = self._data()
         if office_id not in snap.offices:
             raise KeyError(office_id)
-        return hours.opening(office_id, at, snap.slots[office_id], snap.patron[office_id],
-                             snap.closures[office_id])
+        return hours.opening(
+            office_id, at, snap.slots[office_id], snap.patron[office_id], snap.closures[office_id]
+        )
 
     def office_notes(self, office_id: str, language: str) -> Localized | None:
         """Return the office's practical notes in ``language`` or its fallback, if any."""
@@ -548,27 +605,41 @@ class KnowledgeBase:
         for rec in snap.procedures.get(service, ()):
             pid = rec["id"]
             head = [(pid, "title", 0), (pid, "summary", 0)]
-            checklist = [*((pid, "steps", n) for n in range(1, rec["steps"] + 1)),
-                         *((pid, "documents", n) for n in range(1, rec["documents"] + 1))]
+            checklist = [
+                *((pid, "steps", n) for n in range(1, rec["steps"] + 1)),
+                *((pid, "documents", n) for n in range(1, rec["documents"] + 1)),
+            ]
             head_code = self._language_for(head, language)
             code = self._language_for(checklist, language)
 
             def text(key: tuple[str, str, int], code: str = code) -> str:
                 return snap.texts.get(key, {}).get(code, "")
 
-            result.append(Procedure(
-                id=pid, service=service, language=code, requested_language=language,
-                fell_back=code != language, title=text(head[0], head_code),
-                summary=text(head[1], head_code),
-                steps=tuple(text((pid, "steps", n)) for n in range(1, rec["steps"] + 1)),
-                documents=tuple(text((pid, "documents", n))
-                                for n in range(1, rec["documents"] + 1)),
-                office_kinds=tuple(rec["office_kinds"]), source=rec["source"],
-                checked=rec["checked"], verified=rec["verified"], title_language=head_code))
+            result.append(
+                Procedure(
+                    id=pid,
+                    service=service,
+                    language=code,
+                    requested_language=language,
+                    fell_back=code != language,
+                    title=text(head[0], head_code),
+                    summary=text(head[1], head_code),
+                    steps=tuple(text((pid, "steps", n)) for n in range(1, rec["steps"] + 1)),
+                    documents=tuple(
+                        text((pid, "documents", n)) for n in range(1, rec["documents"] + 1)
+                    ),
+                    office_kinds=tuple(rec["office_kinds"]),
+                    source=rec["source"],
+                    checked=rec["checked"],
+                    verified=rec["verified"],
+                    title_language=head_code,
+                )
+            )
         return tuple(result)
 
-    def procedure(self, service: str, language: str, procedure_id: str | None = None
-                  ) -> Procedure | None:
+    def procedure(
+        self, service: str, language: str, procedure_id: str | None = None
+    ) -> Procedure | None:
         """Return the first procedure of ``service`` (or the one with ``procedure_id``)."""
         for proc in self.procedures(service, language):
             if procedure_id is None or proc.id == procedure_id:
@@ -577,8 +648,11 @@ class KnowledgeBase:
 
     def faq_ids(self, service: str | None = None) -> tuple[str, ...]:
         """Ids of the FAQ entries (of one service), in file order."""
-        return tuple(fid for fid, rec in self._data().faq.items()
-                     if service is None or rec["service_id"] == service)
+        return tuple(
+            fid
+            for fid, rec in self._data().faq.items()
+            if service is None or rec["service_id"] == service
+        )
 
     def faq(self, entry_id: str, language: str) -> FaqAnswer | None:
         """An FAQ entry with question and answer in one language of the chain."""
@@ -590,11 +664,20 @@ class KnowledgeBase:
         code = self._language_for(keys, language)
         question, answer = (snap.texts.get(k, {}).get(code, "") for k in keys)
         return FaqAnswer(
-            id=entry_id, service=rec["service_id"], question=question, answer=answer,
-            language=code, requested_language=language, fell_back=code != language,
-            office_kinds=tuple(rec["office_kinds"]), procedure=rec["procedure_id"],
-            sources=tuple(rec["sources"]), source_date=rec["source_date"],
-            checked=rec["checked"], verified=rec["verified"])
+            id=entry_id,
+            service=rec["service_id"],
+            question=question,
+            answer=answer,
+            language=code,
+            requested_language=language,
+            fell_back=code != language,
+            office_kinds=tuple(rec["office_kinds"]),
+            procedure=rec["procedure_id"],
+            sources=tuple(rec["sources"]),
+            source_date=rec["source_date"],
+            checked=rec["checked"],
+            verified=rec["verified"],
+        )
 
     def safety_help(self, danger: str, language: str) -> SafetyHelp | None:
         """The help for one danger class in one language of the chain (None if not curated)."""
@@ -608,12 +691,20 @@ class KnowledgeBase:
             keys.append((hid, "undocumented", 0))
         code = self._language_for(keys, language)
         return SafetyHelp(
-            id=hid, danger=danger, numbers=tuple(rec["numbers"]),
+            id=hid,
+            danger=danger,
+            numbers=tuple(rec["numbers"]),
             text=snap.texts.get((hid, "text", 0), {}).get(code, ""),
             undocumented=snap.texts.get((hid, "undocumented", 0), {}).get(code, ""),
-            language=code, requested_language=language, fell_back=code != language,
-            procedure=rec["procedure_id"], office_kinds=tuple(rec["office_kinds"]),
-            source=rec["source"], checked=rec["checked"], verified=rec["verified"])
+            language=code,
+            requested_language=language,
+            fell_back=code != language,
+            procedure=rec["procedure_id"],
+            office_kinds=tuple(rec["office_kinds"]),
+            source=rec["source"],
+            checked=rec["checked"],
+            verified=rec["verified"],
+        )
 
     def emergency_numbers(self, language: str) -> tuple[EmergencyNumber, ...]:
         """Return the national numbers in file order, each in one language of the chain."""
@@ -625,10 +716,18 @@ class KnowledgeBase:
             if (nid, "when", 0) in snap.texts:
                 keys.append((nid, "when", 0))
             code = self._language_for(keys, language)
-            result.append(EmergencyNumber(
-                id=nid, number=rec["number"],
-                label=snap.texts.get((nid, "label", 0), {}).get(code, ""),
-                when=snap.texts.get((nid, "when", 0), {}).get(code, ""),
-                language=code, requested_language=language, fell_back=code != language,
-                source=rec["source"], checked=rec["checked"], verified=rec["verified"]))
+            result.append(
+                EmergencyNumber(
+                    id=nid,
+                    number=rec["number"],
+                    label=snap.texts.get((nid, "label", 0), {}).get(code, ""),
+                    when=snap.texts.get((nid, "when", 0), {}).get(code, ""),
+                    language=code,
+                    requested_language=language,
+                    fell_back=code != language,
+                    source=rec["source"],
+                    checked=rec["checked"],
+                    verified=rec["verified"],
+                )
+            )
         return tuple(result)

@@ -30,20 +30,41 @@ MANIFEST = "registers.yml"
 
 ROLES = ("comuni_contacts", "comuni_townhalls", "comuni_suppressed", "prefetture", "asl", "cpia")
 _COLUMNS = {
-    "comuni_contacts": ("istat", "nome", "sigla", "catastale", "cap", "prefisso", "email", "pec",
-                        "telefono", "lat", "lng"),
+    "comuni_contacts": (
+        "istat",
+        "nome",
+        "sigla",
+        "catastale",
+        "cap",
+        "prefisso",
+        "email",
+        "pec",
+        "telefono",
+        "lat",
+        "lng",
+    ),
     "comuni_townhalls": ("id", "name", "address", "url", "email", "source_url"),
     "comuni_suppressed": ("istat", "catastale", "nome", "sigla", "ceased", "merged_into_istat"),
     "prefetture": ("province", "address", "cap", "email", "pec", "phone"),
     "asl": ("id", "name", "address", "url", "email", "source_url"),
-    "cpia": ("REGIONE", "CODICEISTITUTORIFERIMENTO", "DENOMINAZIONEISTITUTORIFERIMENTO",
-             "CODICESCUOLA", "DENOMINAZIONESCUOLA", "INDIRIZZOSCUOLA", "CAPSCUOLA",
-             "CODICECOMUNESCUOLA", "DESCRIZIONECOMUNE", "DESCRIZIONECARATTERISTICASCUOLA",
-             "INDICAZIONESEDEDIRETTIVO", "INDIRIZZOEMAILSCUOLA", "INDIRIZZOPECSCUOLA",
-             "SITOWEBSCUOLA"),
+    "cpia": (
+        "REGIONE",
+        "CODICEISTITUTORIFERIMENTO",
+        "DENOMINAZIONEISTITUTORIFERIMENTO",
+        "CODICESCUOLA",
+        "DENOMINAZIONESCUOLA",
+        "INDIRIZZOSCUOLA",
+        "CAPSCUOLA",
+        "CODICECOMUNESCUOLA",
+        "DESCRIZIONECOMUNE",
+        "DESCRIZIONECARATTERISTICASCUOLA",
+        "INDICAZIONESEDEDIRETTIVO",
+        "INDIRIZZOEMAILSCUOLA",
+        "INDIRIZZOPECSCUOLA",
+        "SITOWEBSCUOLA",
+    ),
 }
-_MANIFEST_KEYS = ("id", "role", "file", "title", "origin", "url", "date", "licence",
-                  "attribution")
+_MANIFEST_KEYS = ("id", "role", "file", "title", "origin", "url", "date", "licence", "attribution")
 
 # A town hall more than this far from its capoluogo has wrong coordinates (the farthest comune of
 # Puglia from its capoluogo, in the Gargano or the Capo di Leuca, is about 75 km away).
@@ -51,8 +72,14 @@ MAX_KM_FROM_CAPOLUOGO = 110.0
 
 # Words that mark a school site inside a prison (not open to the public), besides the
 # registry's own "SPEC. PER CARCERARI" characteristic.
-_PRISON_WORDS = ("CARCER", "CIRCONDARIALE", "PENITENZIAR", "RECLUSIONE", "I.P.M.",
-                 "RIEDUCAZIONE MINORILE")
+_PRISON_WORDS = (
+    "CARCER",
+    "CIRCONDARIALE",
+    "PENITENZIAR",
+    "RECLUSIONE",
+    "I.P.M.",
+    "RIEDUCAZIONE MINORILE",
+)
 
 # Skip reasons (the report groups by these codes).
 MERGED = "merged"  # a comune merged into another: its row describes a body that is gone
@@ -175,8 +202,13 @@ def _manifest(root: Path, refs: References) -> None:
         return
     entries = data.get("registers") if isinstance(data, LineDict) else None
     if not isinstance(entries, LineList):
-        refs.problems.append(Problem(display, getattr(data, "line", 1),
-                                     "the manifest must be a mapping with a 'registers' list"))
+        refs.problems.append(
+            Problem(
+                display,
+                getattr(data, "line", 1),
+                "the manifest must be a mapping with a 'registers' list",
+            )
+        )
         return
     roles: set[str] = set()
     for i, item in enumerate(entries):
@@ -185,8 +217,11 @@ def _manifest(root: Path, refs: References) -> None:
             refs.problems.append(Problem(display, line, "each register must be a mapping"))
             continue
         unknown = [k for k in item if k not in _MANIFEST_KEYS]
-        missing = [k for k in ("id", "role", "file", "title", "url", "licence", "attribution")
-                   if not isinstance(item.get(k), str) or not item[k].strip()]
+        missing = [
+            k
+            for k in ("id", "role", "file", "title", "url", "licence", "attribution")
+            if not isinstance(item.get(k), str) or not item[k].strip()
+        ]
         for key in unknown:
             refs.problems.append(Problem(display, item.line_of(key), f"unknown key {key!r}"))
         for key in missing:
@@ -195,27 +230,43 @@ def _manifest(root: Path, refs: References) -> None:
             continue
         role = item["role"]
         if role not in ROLES:
-            refs.problems.append(Problem(display, item.line_of("role"), f"unknown role {role!r} "
-                                         f"(expected one of {', '.join(ROLES)})"))
+            refs.problems.append(
+                Problem(
+                    display,
+                    item.line_of("role"),
+                    f"unknown role {role!r} (expected one of {', '.join(ROLES)})",
+                )
+            )
             continue
         if role in roles:
-            refs.problems.append(Problem(display, item.line_of("role"),
-                                         f"role {role!r} given to two registers"))
+            refs.problems.append(
+                Problem(display, item.line_of("role"), f"role {role!r} given to two registers")
+            )
             continue
         roles.add(role)
         when, label = _manifest_date(item.get("date"))
         if when is None and item.get("date") is not None:
-            refs.problems.append(Problem(display, item.line_of("date"), "'date' must be "
-                                         "YYYY-MM-DD or a year"))
+            refs.problems.append(
+                Problem(display, item.line_of("date"), "'date' must be YYYY-MM-DD or a year")
+            )
             continue
         if not (root / FOLDER / item["file"]).is_file():
-            refs.problems.append(Problem(display, item.line_of("file"),
-                                         f"no file {FOLDER}/{item['file']}"))
+            refs.problems.append(
+                Problem(display, item.line_of("file"), f"no file {FOLDER}/{item['file']}")
+            )
             continue
         refs.registers[item["id"]] = Register(
-            id=item["id"], role=role, file=f"{FOLDER}/{item['file']}", title=item["title"],
-            origin=str(item.get("origin") or ""), url=item["url"], date=when, date_label=label,
-            licence=item["licence"], attribution=item["attribution"])
+            id=item["id"],
+            role=role,
+            file=f"{FOLDER}/{item['file']}",
+            title=item["title"],
+            origin=str(item.get("origin") or ""),
+            url=item["url"],
+            date=when,
+            date_label=label,
+            licence=item["licence"],
+            attribution=item["attribution"],
+        )
 
 
 def _manifest_date(value: object) -> tuple[dt.date | None, str]:
@@ -233,11 +284,11 @@ def _rows(root: Path, register: Register, refs: References) -> list[tuple[int, d
         reader = csv.DictReader(handle)
         missing = [c for c in _COLUMNS[register.role] if c not in (reader.fieldnames or ())]
         if missing:
-            refs.problems.append(Problem(register.file, 1, f"missing column(s) "
-                                         f"{', '.join(missing)}"))
+            refs.problems.append(
+                Problem(register.file, 1, f"missing column(s) {', '.join(missing)}")
+            )
             return []
-        rows = [(reader.line_num, {k: (v or "") for k, v in row.items() if k})
-                for row in reader]
+        rows = [(reader.line_num, {k: (v or "") for k, v in row.items() if k}) for row in reader]
     refs.rows[register.id] = len(rows)
     return rows
 
@@ -253,8 +304,9 @@ class _Reader:
         self.refs = refs
 
     def skip(self, line: int, reason: str, detail: str, field_name: str = "") -> None:
-        self.refs.skips.append(Skip(self.register.id, self.register.file, line, reason, detail,
-                                    field_name))
+        self.refs.skips.append(
+            Skip(self.register.id, self.register.file, line, reason, detail, field_name)
+        )
 
     def note(self, line: int, detail: str) -> None:
         self.refs.notes.append(Note(self.register.id, self.register.file, line, detail))
@@ -262,8 +314,9 @@ class _Reader:
     def value(self, line: int, text: str, link: str | None = None) -> Value:
         return Value(text, self.register.id, line, link or self.register.url)
 
-    def checked(self, line: int, name: str, result: normalize.Checked, link: str | None = None
-                ) -> Value | None:
+    def checked(
+        self, line: int, name: str, result: normalize.Checked, link: str | None = None
+    ) -> Value | None:
         """Keep a checked value, or record why it was refused; note a repair."""
         if result.refused:
             self.skip(line, INVALID, result.reason, name)
@@ -278,7 +331,7 @@ class _Reader:
 
 
 def _province_code(text: str) -> str | None:
-    """"BA", "Bari", "BARLETTA-ANDRIA-TRANI" → car-plate code; None outside Puglia."""
+    """Car-plate code of "BA", "Bari", "BARLETTA-ANDRIA-TRANI"; None outside Puglia."""
     key = territory.fold(text)
     for code, name in territory.PROVINCES.items():
         if key in (territory.fold(code), territory.fold(name)):
@@ -320,8 +373,9 @@ def _suppressed(root: Path, refs: References) -> dict[str, tuple[str, str, int]]
         code = row["catastale"].strip().upper()
         successor = istat.get(row["merged_into_istat"].strip())
         if successor is None:
-            read.skip(line, UNKNOWN, f"successor {row['merged_into_istat']!r} is not a comune of "
-                      "Puglia")
+            read.skip(
+                line, UNKNOWN, f"successor {row['merged_into_istat']!r} is not a comune of Puglia"
+            )
             continue
         fate = f"merged into {successor.name} (ceased {row['ceased'].strip()})"
         result[code] = (row["nome"].strip(), fate, line)
@@ -346,20 +400,33 @@ def _comuni_contacts(root: Path, refs: References, suppressed: dict) -> dict[str
             _unjoined(read, line, row["nome"], row["sigla"], catastale, suppressed)
             continue
         if code in refs.comuni:
-            read.skip(line, DUPLICATE, f"{comune.name} given again (first at line "
-                      f"{refs.comuni[code].line})")
+            read.skip(
+                line,
+                DUPLICATE,
+                f"{comune.name} given again (first at line {refs.comuni[code].line})",
+            )
             continue
         if catastali.get(catastale) is not comune:
-            read.note(line, f"codice catastale {catastale!r} is not {comune.name}'s; joined on "
-                      f"the ISTAT code {code}")
-        entry = Entry(register.id, register.file, line, register.url, comune.istat, comune.istat,
-                      seat=True)
+            read.note(
+                line,
+                f"codice catastale {catastale!r} is not {comune.name}'s; joined on "
+                f"the ISTAT code {code}",
+            )
+        entry = Entry(
+            register.id, register.file, line, register.url, comune.istat, comune.istat, seat=True
+        )
         prefix = row["prefisso"].strip() or None
-        for name, result in (("phone", normalize.phone(row["telefono"], prefix)),
-                             ("email", normalize.email(row["email"])),
-                             ("pec", normalize.pec(row["pec"]))):
-            if name == "pec" and result.refused and "email" not in entry.fields \
-                    and normalize.email(row["pec"]).value:
+        for name, result in (
+            ("phone", normalize.phone(row["telefono"], prefix)),
+            ("email", normalize.email(row["email"])),
+            ("pec", normalize.pec(row["pec"])),
+        ):
+            if (
+                name == "pec"
+                and result.refused
+                and "email" not in entry.fields
+                and normalize.email(row["pec"]).value
+            ):
                 # A mailbox in the PEC column is still the comune's: the e-mail it lacks.
                 read.note(line, f"{result.reason}: used as the e-mail")
                 result = normalize.email(row["pec"])
@@ -374,8 +441,9 @@ def _comuni_contacts(root: Path, refs: References, suppressed: dict) -> dict[str
     return caps
 
 
-def _unjoined(read: _Reader, line: int, name: str, province: str, catastale: str,
-              suppressed: dict) -> None:
+def _unjoined(
+    read: _Reader, line: int, name: str, province: str, catastale: str, suppressed: dict
+) -> None:
     """Say why a row names no current comune of Puglia."""
     if catastale in suppressed:
         old, fate, _ = suppressed[catastale]
@@ -383,12 +451,12 @@ def _unjoined(read: _Reader, line: int, name: str, province: str, catastale: str
     elif province and _province_code(province) is None:
         read.skip(line, OUTSIDE, f"{name.strip()} ({province.strip()}) is not in Puglia")
     else:
-        read.skip(line, UNKNOWN, f"{name.strip()}: no comune of Puglia has codice "
-                  f"{catastale or '?'}")
+        read.skip(
+            line, UNKNOWN, f"{name.strip()}: no comune of Puglia has codice {catastale or '?'}"
+        )
 
 
-def _coordinates(read: _Reader, refs: References,
-                 raw: dict[str, tuple[str, str, int]]) -> None:
+def _coordinates(read: _Reader, refs: References, raw: dict[str, tuple[str, str, int]]) -> None:
     """Check town-centre coordinates: inside Puglia, near the capoluogo, not shared."""
     parsed: dict[str, tuple[float, float]] = {}
     for code, (lat, lng, line) in raw.items():
@@ -399,24 +467,33 @@ def _coordinates(read: _Reader, refs: References,
         parsed[code] = result
         if max(normalize.decimals(lat), normalize.decimals(lng)) < 2:
             read.note(line, f"coordinates {lat}, {lng} are rough (one decimal: about ±5 km)")
-    capoluoghi = {c.province: c.istat for c in territory.comuni() if c.capoluogo
-                  and c.istat in parsed}
+    capoluoghi = {
+        c.province: c.istat for c in territory.comuni() if c.capoluogo and c.istat in parsed
+    }
     istat = {c.istat: c for c in territory.comuni()}
     shared: dict[tuple[float, float], list[str]] = defaultdict(list)
     for code, point in parsed.items():
         line = raw[code][2]
         centre = parsed.get(capoluoghi.get(istat[code].province, ""))
         if centre and geo.km(point, centre) > MAX_KM_FROM_CAPOLUOGO:
-            read.skip(line, INVALID, f"coordinates {point[0]}, {point[1]} are "
-                      f"{geo.km(point, centre):.0f} km from the capoluogo", "coordinates")
+            read.skip(
+                line,
+                INVALID,
+                f"coordinates {point[0]}, {point[1]} are "
+                f"{geo.km(point, centre):.0f} km from the capoluogo",
+                "coordinates",
+            )
             continue
         shared[point].append(code)
         refs.coordinates[code] = (*point, read.value(line, f"{point[0]},{point[1]}"))
     for point, codes in shared.items():
         if len(codes) > 1:
             names = ", ".join(istat[c].name for c in codes)
-            read.note(raw[codes[0]][2], f"{names} share the coordinates {point[0]}, "
-                      f"{point[1]}: distances from them are rough")
+            read.note(
+                raw[codes[0]][2],
+                f"{names} share the coordinates {point[0]}, "
+                f"{point[1]}: distances from them are rough",
+            )
 
 
 def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, str]) -> None:
@@ -439,8 +516,11 @@ def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, s
             name = row["name"].strip().removeprefix("Comune di ").strip()
             comune = _comune_in(name, province) if province else None
             if comune is not None:
-                read.note(line, f"IndicePA code {ident!r} is not the codice catastale of "
-                          f"{comune.name}: joined by its name in {province}")
+                read.note(
+                    line,
+                    f"IndicePA code {ident!r} is not the codice catastale of "
+                    f"{comune.name}: joined by its name in {province}",
+                )
         if comune is None:
             _unjoined(read, line, row["name"], province, catastale, suppressed)
             refused = normalize.url(row["url"])
@@ -448,13 +528,16 @@ def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, s
                 read.skip(line, INVALID, refused.reason, "website")
             continue
         if comune.istat in seen:
-            read.skip(line, DUPLICATE, f"{comune.name} given again (first at line "
-                      f"{seen[comune.istat]})")
+            read.skip(
+                line, DUPLICATE, f"{comune.name} given again (first at line {seen[comune.istat]})"
+            )
             continue
         seen[comune.istat] = line
         link = read.link(line, row["source_url"])
-        entry = refs.comuni.setdefault(comune.istat, Entry(
-            register.id, register.file, line, link, comune.istat, comune.istat, seat=True))
+        entry = refs.comuni.setdefault(
+            comune.istat,
+            Entry(register.id, register.file, line, link, comune.istat, comune.istat, seat=True),
+        )
         address = _address(read, line, parsed, comune, caps.get(comune.istat), row["address"])
         if address:
             entry.fields["address"] = read.value(line, address, link)
@@ -468,22 +551,37 @@ def _townhalls(root: Path, refs: References, suppressed: dict, caps: dict[str, s
             entry.fields[kind] = value
 
 
-def _address(read: _Reader, line: int, parsed: normalize.IpaAddress | None,
-             comune: territory.Comune, comune_cap: str | None, raw: str) -> str:
-    """"Street, CAP Comune" from an IndicePA address; a CAP that is not the comune's left out."""
+def _address(
+    read: _Reader,
+    line: int,
+    parsed: normalize.IpaAddress | None,
+    comune: territory.Comune,
+    comune_cap: str | None,
+    raw: str,
+) -> str:
+    """The address "Street, CAP Comune" from IndicePA; a CAP that is not the comune's left out."""
     if parsed is None:
         if not normalize.is_empty(raw):
-            read.skip(line, INVALID, f"address {raw.strip()!r} has not the form "
-                      "'street - CAP comune (PV)'", "address")
+            read.skip(
+                line,
+                INVALID,
+                f"address {raw.strip()!r} has not the form 'street - CAP comune (PV)'",
+                "address",
+            )
         return ""
     if territory.fold(parsed.comune) != territory.fold(comune.name):
-        read.skip(line, NOISE, f"address {raw.strip()!r} is in {parsed.comune}, not "
-                  f"{comune.name}", "address")
+        read.skip(
+            line,
+            NOISE,
+            f"address {raw.strip()!r} is in {parsed.comune}, not {comune.name}",
+            "address",
+        )
         return ""
     if cap_fits(parsed.cap, comune, comune_cap):
         return f"{parsed.street}, {parsed.cap} {comune.name}"
-    read.note(line, f"CAP {parsed.cap} is not {comune.name}'s ({comune_cap}): left out of the "
-              "address")
+    read.note(
+        line, f"CAP {parsed.cap} is not {comune.name}'s ({comune_cap}): left out of the address"
+    )
     return f"{parsed.street}, {comune.name}"
 
 
@@ -506,8 +604,12 @@ def _prefetture(root: Path, refs: References, caps: dict[str, str]) -> None:
             parts = parts[:-1]
         comune = _comune_in(parts[-2], code) if len(parts) >= 3 and parts[-1] == code else None
         if comune is None:
-            read.skip(line, INVALID, f"address {row['address'].strip()!r} names no comune of "
-                      f"{code}", "address")
+            read.skip(
+                line,
+                INVALID,
+                f"address {row['address'].strip()!r} names no comune of {code}",
+                "address",
+            )
             comune = next(c for c in territory.comuni() if c.province == code and c.capoluogo)
             address = ""
         else:
@@ -517,13 +619,23 @@ def _prefetture(root: Path, refs: References, caps: dict[str, str]) -> None:
                 read.note(line, f"CAP {cap} is not {comune.name}'s: left out of the address")
                 cap = ""
             address = f"{street}, {cap} {comune.name}" if cap else f"{street}, {comune.name}"
-        entry = Entry(register.id, register.file, line, register.url, comune.istat, code,
-                      name=f"Prefettura di {comune.name}", seat=True)
+        entry = Entry(
+            register.id,
+            register.file,
+            line,
+            register.url,
+            comune.istat,
+            code,
+            name=f"Prefettura di {comune.name}",
+            seat=True,
+        )
         if address:
             entry.fields["address"] = read.value(line, address)
-        for name, result in (("phone", normalize.phone(row["phone"])),
-                             ("email", normalize.email(row["email"])),
-                             ("pec", normalize.pec(row["pec"]))):
+        for name, result in (
+            ("phone", normalize.phone(row["phone"])),
+            ("email", normalize.email(row["email"])),
+            ("pec", normalize.pec(row["pec"])),
+        ):
             value = read.checked(line, name, result)
             if value:
                 entry.fields[name] = value
@@ -539,12 +651,14 @@ def _asl(root: Path, refs: References, caps: dict[str, str]) -> None:
         parsed = normalize.ipa_address(row["address"])
         code = _province_code(parsed.province) if parsed else None
         if parsed is None:
-            read.skip(line, INVALID, f"address {row['address'].strip()!r} has not the form "
-                      "'street - CAP comune (PV)'")
+            read.skip(
+                line,
+                INVALID,
+                f"address {row['address'].strip()!r} has not the form 'street - CAP comune (PV)'",
+            )
             continue
         if code is None:
-            read.skip(line, OUTSIDE, f"{row['name'].strip()} ({parsed.province}) is not in "
-                      "Puglia")
+            read.skip(line, OUTSIDE, f"{row['name'].strip()} ({parsed.province}) is not in Puglia")
             continue
         comune = _comune_in(parsed.comune, code)
         if comune is None:
@@ -554,8 +668,16 @@ def _asl(root: Path, refs: References, caps: dict[str, str]) -> None:
             read.skip(line, DUPLICATE, f"ASL of {code} given again")
             continue
         link = read.link(line, row["source_url"])
-        entry = Entry(register.id, register.file, line, link, comune.istat, code,
-                      name=normalize.clean_text(row["name"]), seat=True)
+        entry = Entry(
+            register.id,
+            register.file,
+            line,
+            link,
+            comune.istat,
+            code,
+            name=normalize.clean_text(row["name"]),
+            seat=True,
+        )
         address = _address(read, line, parsed, comune, caps.get(comune.istat), row["address"])
         if address:
             entry.fields["address"] = read.value(line, address, link)
@@ -599,8 +721,9 @@ def _cpia(root: Path, refs: References, suppressed: dict, caps: dict[str, str]) 
             read.skip(line, PRISON, f"{name} is inside a prison (not open to the public)")
             continue
         if school in seen:
-            read.skip(line, DUPLICATE, f"school {school} given again (first at line "
-                      f"{seen[school]})")
+            read.skip(
+                line, DUPLICATE, f"school {school} given again (first at line {seen[school]})"
+            )
             continue
         seen[school] = line
         catastale = row["CODICECOMUNESCUOLA"].strip().upper()
@@ -613,31 +736,47 @@ def _cpia(root: Path, refs: References, suppressed: dict, caps: dict[str, str]) 
         if comune is None:
             continue
         institute = row["CODICEISTITUTORIFERIMENTO"].strip().upper()
-        entry = Entry(register.id, register.file, line, register.url, comune.istat, school,
-                      name=name, head_office=row["INDICAZIONESEDEDIRETTIVO"].strip() == "SI",
-                      institute=institute)
+        entry = Entry(
+            register.id,
+            register.file,
+            line,
+            register.url,
+            comune.istat,
+            school,
+            name=name,
+            head_office=row["INDICAZIONESEDEDIRETTIVO"].strip() == "SI",
+            institute=institute,
+        )
         street = normalize.clean_text(row["INDIRIZZOSCUOLA"])
         if street:
             fits = cap and cap_fits(cap, comune, caps.get(comune.istat))
             entry.fields["address"] = read.value(
-                line, f"{street}, {cap} {comune.name}" if fits else f"{street}, {comune.name}")
+                line, f"{street}, {cap} {comune.name}" if fits else f"{street}, {comune.name}"
+            )
         contacts = institutes.get(institute, {})
-        for key, column, check in (("email", "INDIRIZZOEMAILSCUOLA", normalize.email),
-                                   ("pec", "INDIRIZZOPECSCUOLA", normalize.pec),
-                                   ("website", "SITOWEBSCUOLA", normalize.url)):
+        for key, column, check in (
+            ("email", "INDIRIZZOEMAILSCUOLA", normalize.email),
+            ("pec", "INDIRIZZOPECSCUOLA", normalize.pec),
+            ("website", "SITOWEBSCUOLA", normalize.url),
+        ):
             own = check(row[column])
             if own.refused:
                 read.skip(line, INVALID, own.reason, key)
             elif own.value and key in contacts and own.value != contacts[key].text:
-                read.skip(line, NOISE, f"{own.value!r} is not the institute's "
-                          f"({contacts[key].text!r}), which is used", key)
+                read.skip(
+                    line,
+                    NOISE,
+                    f"{own.value!r} is not the institute's ({contacts[key].text!r}), which is used",
+                    key,
+                )
             if key in contacts:
                 entry.fields[key] = contacts[key]
         refs.cpia.append(entry)
 
 
-def _institutes(read: _Reader, rows: list[tuple[int, dict[str, str]]]
-                ) -> dict[str, dict[str, Value]]:
+def _institutes(
+    read: _Reader, rows: list[tuple[int, dict[str, str]]]
+) -> dict[str, dict[str, Value]]:
     """Each institute's e-mail, PEC and website: its head office's, else its sites' most common.
 
     A website counts only if it names a CPIA (host containing "cpia"): the registry lists
@@ -649,9 +788,11 @@ def _institutes(read: _Reader, rows: list[tuple[int, dict[str, str]]]
     for line, row in rows:
         institute = row["CODICEISTITUTORIFERIMENTO"].strip().upper()
         head = row["INDICAZIONESEDEDIRETTIVO"].strip() == "SI"
-        for key, column, check in (("email", "INDIRIZZOEMAILSCUOLA", normalize.email),
-                                   ("pec", "INDIRIZZOPECSCUOLA", normalize.pec),
-                                   ("website", "SITOWEBSCUOLA", normalize.url)):
+        for key, column, check in (
+            ("email", "INDIRIZZOEMAILSCUOLA", normalize.email),
+            ("pec", "INDIRIZZOPECSCUOLA", normalize.pec),
+            ("website", "SITOWEBSCUOLA", normalize.url),
+        ):
             value = check(row[column]).value
             if not value:
                 continue
@@ -683,9 +824,16 @@ def _is_prison(row: dict[str, str]) -> bool:
     return any(word in name for word in _PRISON_WORDS)
 
 
-def _place(read: _Reader, line: int, name: str, row: dict[str, str], comune: territory.Comune,
-           cap: str, caps: dict[str, str], by_cap: dict[str, list[territory.Comune]]
-           ) -> territory.Comune | None:
+def _place(
+    read: _Reader,
+    line: int,
+    name: str,
+    row: dict[str, str],
+    comune: territory.Comune,
+    cap: str,
+    caps: dict[str, str],
+    by_cap: dict[str, list[territory.Comune]],
+) -> territory.Comune | None:
     """The comune a site is in: the registry's, unless its CAP and its name say another.
 
     The registry gives some sites the comune of the school that administers them: "CPIA
@@ -698,11 +846,13 @@ def _place(read: _Reader, line: int, name: str, row: dict[str, str], comune: ter
     text = territory.fold(f"{name} {row['INDIRIZZOSCUOLA']}")
     named = [c for c in by_cap.get(cap, ()) if territory.fold(c.name) in text]
     if len(named) == 1:
-        read.note(line, f"{name}: CAP {cap} is not {comune.name}'s; placed in {named[0].name}, "
-                  "which has that CAP and is named in the site's name or address")
+        read.note(
+            line,
+            f"{name}: CAP {cap} is not {comune.name}'s; placed in {named[0].name}, "
+            "which has that CAP and is named in the site's name or address",
+        )
         return named[0]
-    read.skip(line, LOCATION, f"{name}: CAP {cap} is not {comune.name}'s and names no other "
-              "comune")
+    read.skip(line, LOCATION, f"{name}: CAP {cap} is not {comune.name}'s and names no other comune")
     return None
 
 

@@ -29,12 +29,28 @@ from bot import territory
 from bot.kb.merge import Merged, read_merged
 from bot.kb.validate import Office, Problem
 
-KEY_KINDS = ("questura", "prefettura", "asl", "centro_impiego", "commissione_territoriale",
-             "cpia", "agenzia_entrate")
+KEY_KINDS = (
+    "questura",
+    "prefettura",
+    "asl",
+    "centro_impiego",
+    "commissione_territoriale",
+    "cpia",
+    "agenzia_entrate",
+)
 KIND_WEIGHT = {
-    "questura": 10, "prefettura": 9, "commissione_territoriale": 9, "asl": 8,
-    "centro_impiego": 7, "agenzia_entrate": 7, "cpia": 6, "anagrafe": 5, "legal_aid": 4,
-    "patronato": 3, "foresteria": 3, "other": 2,
+    "questura": 10,
+    "prefettura": 9,
+    "commissione_territoriale": 9,
+    "asl": 8,
+    "centro_impiego": 7,
+    "agenzia_entrate": 7,
+    "cpia": 6,
+    "anagrafe": 5,
+    "legal_aid": 4,
+    "patronato": 3,
+    "foresteria": 3,
+    "other": 2,
 }
 TWO_YEARS = dt.timedelta(days=730)
 
@@ -113,8 +129,10 @@ def build_queue(merged: Merged, today: dt.date, root: str = "knowledge") -> list
             reasons.append(f"source older than two years: {when.isoformat()} ({which})")
         for k in kept[office.id]:
             points += 2
-            reasons.append(f"{k.field}: the register {k.file}:{k.line} says {k.register_value!r}, "
-                           f"the file {k.curated!r}")
+            reasons.append(
+                f"{k.field}: the register {k.file}:{k.line} says {k.register_value!r}, "
+                f"the file {k.curated!r}"
+            )
         filled = {fs.field: fs for fs in sources[office.id]}
         empty = []
         for name in ("address", "phone"):
@@ -134,36 +152,58 @@ def build_queue(merged: Merged, today: dt.date, root: str = "knowledge") -> list
         comune = istat[office.comune]
         register_links = sorted({fs.source for fs in sources[office.id]})
         item = Item(
-            score=round(points * weight(office, capoluoghi), 1), id=office.id,
-            kind=office.kind, name=office.name, comune=comune.name,
-            file=f"{root}/{office.file}", line=office.line, reasons=reasons,
+            score=round(points * weight(office, capoluoghi), 1),
+            id=office.id,
+            kind=office.kind,
+            name=office.name,
+            comune=comune.name,
+            file=f"{root}/{office.file}",
+            line=office.line,
+            reasons=reasons,
             source=office.source or "",
             register=" ".join(register_links) or OFFICIAL_SITES.get(office.kind, ""),
-            search=_search(office, comune.name))
+            search=_search(office, comune.name),
+        )
         if office.imported:
-            item.edit = (f"add a record with id {office.id} to {root}/offices/"
-                         f"{comune.province.lower()}.yml (the fields you write win over "
-                         f"the register's)")
+            item.edit = (
+                f"add a record with id {office.id} to {root}/offices/"
+                f"{comune.province.lower()}.yml (the fields you write win over "
+                f"the register's)"
+            )
         items.append(item)
     for register in registers.values():
         if register.date is None or today - register.date <= TWO_YEARS:
             continue
-        users = {fs.record_id for fs in merged.field_sources if fs.register == register.id
-                 and fs.record_kind == "office"}
+        users = {
+            fs.record_id
+            for fs in merged.field_sources
+            if fs.register == register.id and fs.record_kind == "office"
+        }
         if not users:
             continue
         offices = [o for o in merged.content.offices if o.id in users]
         top = max(weight(o, capoluoghi, halve_imported=False) for o in offices)
         count = sum(1 for fs in merged.field_sources if fs.register == register.id)
-        items.append(Item(
-            score=2 * top, id=register.id, kind="register", name=register.title, comune="",
-            file=f"{root}/{register.file}", line=1,
-            reasons=[f"register dated {register.date_label}, older than two years: "
-                     f"{count} imported fields (offices: {len(users)}); replace the extract "
-                     f"and its date in {root}/reference/registers.yml"],
-            source=register.url, register=register.url,
-            search="https://www.google.com/search?q="
-            + urllib.parse.quote_plus(f"{register.origin or register.title} open data")))
+        items.append(
+            Item(
+                score=2 * top,
+                id=register.id,
+                kind="register",
+                name=register.title,
+                comune="",
+                file=f"{root}/{register.file}",
+                line=1,
+                reasons=[
+                    f"register dated {register.date_label}, older than two years: "
+                    f"{count} imported fields (offices: {len(users)}); replace the extract "
+                    f"and its date in {root}/reference/registers.yml"
+                ],
+                source=register.url,
+                register=register.url,
+                search="https://www.google.com/search?q="
+                + urllib.parse.quote_plus(f"{register.origin or register.title} open data"),
+            )
+        )
     items.sort(key=lambda i: (-i.score, i.file, i.line))
     return items
 
@@ -183,8 +223,10 @@ def as_json(items: list[Item]) -> list[dict[str, Any]]:
 
 def format_queue(items: list[Item], total: int) -> str:
     """The queue for a terminal."""
-    lines = [f"review queue: {len(items)} of {total} items, most important first "
-             "(score = points × how often the assistant names the office)"]
+    lines = [
+        f"review queue: {len(items)} of {total} items, most important first "
+        "(score = points × how often the assistant names the office)"
+    ]
     for n, item in enumerate(items, 1):
         place = f", {item.comune}" if item.comune else ""
         lines.append(f"{n:>3}. [{item.score:g}] {item.id} — {item.name} ({item.kind}{place})")

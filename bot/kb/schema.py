@@ -221,8 +221,9 @@ safety_help_numbers = sa.Table(
     metadata,
     sa.Column("help_id", sa.String(100), sa.ForeignKey("kb_safety_help.id"), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("number_id", sa.String(100), sa.ForeignKey("kb_emergency_numbers.id"),
-              nullable=False),
+    sa.Column(
+        "number_id", sa.String(100), sa.ForeignKey("kb_emergency_numbers.id"), nullable=False
+    ),
 )
 
 safety_help_office_kinds = sa.Table(

@@ -87,8 +87,9 @@ def _set(mapping: Any, language: str, text: str) -> None:
     # Keep the languages in the README's order so files read alike.
     order = LANGUAGES.index(language)
     keys = list(mapping.keys())
-    at = next((i for i, k in enumerate(keys) if k in LANGUAGES and LANGUAGES.index(k) > order),
-              len(keys))
+    at = next(
+        (i for i, k in enumerate(keys) if k in LANGUAGES and LANGUAGES.index(k) > order), len(keys)
+    )
     mapping.insert(at, language, value)
 
 
@@ -115,8 +116,14 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
     result = ImportResult()
     display = str(csv_path)
     if language not in LANGUAGES or language == "it":
-        result.problems.append(Problem(display, 0, f"{language!r} is not a language to "
-                                       f"translate into (one of {', '.join(LANGUAGES[1:])})"))
+        result.problems.append(
+            Problem(
+                display,
+                0,
+                f"{language!r} is not a language to "
+                f"translate into (one of {', '.join(LANGUAGES[1:])})",
+            )
+        )
         return result
     content, problems = read_knowledge(root)
     if problems:
@@ -135,14 +142,20 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
                     continue
                 if not header_line:
                     if [cell.strip() for cell in row] != header(language):
-                        result.problems.append(Problem(display, line, "the first line must be "
-                                                       f"{','.join(header(language))}"))
+                        result.problems.append(
+                            Problem(
+                                display,
+                                line,
+                                f"the first line must be {','.join(header(language))}",
+                            )
+                        )
                         return result
                     header_line = line
                     continue
                 if len(row) != 3:
-                    result.problems.append(Problem(display, line, f"expected 3 columns, found "
-                                                   f"{len(row)}"))
+                    result.problems.append(
+                        Problem(display, line, f"expected 3 columns, found {len(row)}")
+                    )
                     continue
                 key, italian, translation = (cell.strip() for cell in row)
                 ref = refs.get(key)
@@ -150,14 +163,23 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
                     result.problems.append(Problem(display, line, f"unknown key {key!r}"))
                     continue
                 if key in seen:
-                    result.problems.append(Problem(display, line, f"key {key!r} given twice "
-                                                   f"(first at line {seen[key]})"))
+                    result.problems.append(
+                        Problem(
+                            display, line, f"key {key!r} given twice (first at line {seen[key]})"
+                        )
+                    )
                     continue
                 seen[key] = line
                 if italian != ref.texts["it"]:
-                    result.problems.append(Problem(display, line, f"the Italian text of {key!r} "
-                                                   "changed since this file was exported; "
-                                                   "export again"))
+                    result.problems.append(
+                        Problem(
+                            display,
+                            line,
+                            f"the Italian text of {key!r} "
+                            "changed since this file was exported; "
+                            "export again",
+                        )
+                    )
                     continue
                 if translation and translation != ref.texts.get(language):
                     edits.setdefault(ref.file, []).append((ref, translation))
@@ -166,13 +188,15 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
     except csv.Error as exc:
         result.problems.append(Problem(display, reader.line_num, f"broken CSV: {exc}"))
     if not header_line and not result.problems:
-        result.problems.append(Problem(display, 1, "empty file: expected the header "
-                                       f"{','.join(header(language))}"))
+        result.problems.append(
+            Problem(display, 1, f"empty file: expected the header {','.join(header(language))}")
+        )
     if result.problems:
         return result
 
-    new_texts = {file: _rewrite(root / file, file_edits, language)
-                 for file, file_edits in edits.items()}
+    new_texts = {
+        file: _rewrite(root / file, file_edits, language) for file, file_edits in edits.items()
+    }
     with tempfile.TemporaryDirectory(prefix="kb-import-") as tmp:
         copy = Path(tmp) / "knowledge"
         shutil.copytree(root, copy)
@@ -180,9 +204,16 @@ def import_csv(root: Path, csv_path: Path, language: str) -> ImportResult:
             (copy / file).write_text(text, encoding="utf-8")
         _, problems = read_knowledge(copy)
     if problems:
-        result.problems = [Problem(str(root / Path(p.file).relative_to(copy))
-                                   if Path(p.file).is_relative_to(copy) else p.file,
-                                   p.line, p.message) for p in problems]
+        result.problems = [
+            Problem(
+                str(root / Path(p.file).relative_to(copy))
+                if Path(p.file).is_relative_to(copy)
+                else p.file,
+                p.line,
+                p.message,
+            )
+            for p in problems
+        ]
         return result
     for file, text in new_texts.items():
         (root / file).write_text(text, encoding="utf-8")

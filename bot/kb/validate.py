@@ -257,8 +257,9 @@ class _Checker:
                 also = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.error(rec.line_of(key), f"unknown key {key!r} in {what}{also}")
 
-    def value(self, rec: LineDict, key: str, kind: type | tuple[type, ...], what: str,
-              required: bool) -> Any:
+    def value(
+        self, rec: LineDict, key: str, kind: type | tuple[type, ...], what: str, required: bool
+    ) -> Any:
         if key not in rec or rec[key] is None:
             if required:
                 self.error(rec.line, f"{what} is missing {key!r}")
@@ -331,8 +332,9 @@ class _Checker:
             return None
         return result
 
-    def provenance(self, rec: LineDict, record: Record, what: str, required: bool,
-                   source_key: bool = True) -> None:
+    def provenance(
+        self, rec: LineDict, record: Record, what: str, required: bool, source_key: bool = True
+    ) -> None:
         """``source_key=False``: the record lists ``sources`` and has set ``source`` itself."""
         if source_key:
             record.source = self.string(rec, "source", what, required)
@@ -352,9 +354,16 @@ def _tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def _type_name(kind: type) -> str:
     return {
-        str: "text", bool: "true/false", int: "a number", float: "a number",
-        dict: "a mapping", LineDict: "a mapping", list: "a list", LineList: "a list",
-        dt.date: "a date", type(None): "empty",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        dict: "a mapping",
+        LineDict: "a mapping",
+        list: "a list",
+        LineList: "a list",
+        dt.date: "a date",
+        type(None): "empty",
     }.get(kind, kind.__name__)
 
 
@@ -389,19 +398,59 @@ class _Territory:
 
 _PROVENANCE = ("source", "source_date", "checked", "verified")
 _OFFICE_KEYS = (
-    "id", "kind", "services", "name", "comune", "address", "map_url", "phone", "email", "pec",
-    "website", "booking_url", "serves", "hours", "closures", "notes", *_PROVENANCE,
+    "id",
+    "kind",
+    "services",
+    "name",
+    "comune",
+    "address",
+    "map_url",
+    "phone",
+    "email",
+    "pec",
+    "website",
+    "booking_url",
+    "serves",
+    "hours",
+    "closures",
+    "notes",
+    *_PROVENANCE,
 )
 _PROCEDURE_KEYS = (
-    "id", "service", "title", "summary", "office_kinds", "steps", "documents", *_PROVENANCE,
+    "id",
+    "service",
+    "title",
+    "summary",
+    "office_kinds",
+    "steps",
+    "documents",
+    *_PROVENANCE,
 )
 _SERVICE_KEYS = ("id", "name", *_PROVENANCE)
 _NUMBER_KEYS = ("id", "number", "label", "when", *_PROVENANCE)
 _ALIAS_KEYS = ("comune", "names", "source", "checked")
-_FAQ_KEYS = ("id", "service", "question", "variants", "answer", "office_kinds", "procedure",
-             "sources", "checked", "verified")
-_HELP_KEYS = ("id", "danger", "numbers", "text", "undocumented", "procedure", "office_kinds",
-              *_PROVENANCE)
+_FAQ_KEYS = (
+    "id",
+    "service",
+    "question",
+    "variants",
+    "answer",
+    "office_kinds",
+    "procedure",
+    "sources",
+    "checked",
+    "verified",
+)
+_HELP_KEYS = (
+    "id",
+    "danger",
+    "numbers",
+    "text",
+    "undocumented",
+    "procedure",
+    "office_kinds",
+    *_PROVENANCE,
+)
 # Variants may also be written in forms without an ISO code (romanized Urdu, Pidgin, Wolof).
 _VARIANT_LANGUAGES = (*LANGUAGES, "xx")
 
@@ -414,8 +463,9 @@ def _record_id(check: _Checker, rec: LineDict, what: str) -> str | None:
     return rid
 
 
-def _list_of(check: _Checker, rec: LineDict, key: str, what: str,
-             required: bool = False) -> LineList:
+def _list_of(
+    check: _Checker, rec: LineDict, key: str, what: str, required: bool = False
+) -> LineList:
     value = check.value(rec, key, list, what, required)
     if value is None:
         empty = LineList()
@@ -428,19 +478,24 @@ def _list_of(check: _Checker, rec: LineDict, key: str, what: str,
 
 def _office(check: _Checker, terr: _Territory, rec: LineDict, file: str, pos: int) -> Office:
     check.keys(rec, _OFFICE_KEYS, "office")
-    office = Office(id=_record_id(check, rec, "office") or "", file=file, line=rec.line,
-                    position=pos)
+    office = Office(
+        id=_record_id(check, rec, "office") or "", file=file, line=rec.line, position=pos
+    )
     what = f"office {office.id!r}" if office.id else "office"
     kind = check.string(rec, "kind", what, required=True)
     if kind is not None and kind not in OFFICE_KINDS:
-        check.error(rec.line_of("kind"), f"unknown office kind {kind!r} (expected one of "
-                    f"{', '.join(OFFICE_KINDS)})")
+        check.error(
+            rec.line_of("kind"),
+            f"unknown office kind {kind!r} (expected one of {', '.join(OFFICE_KINDS)})",
+        )
     office.kind = kind or ""
     services = _list_of(check, rec, "services", what, required=True)
     for i, service in enumerate(services):
         if service not in SERVICES:
-            check.error(services.line_of(i), f"unknown service {service!r}"
-                        f"{_suggest(str(service), list(SERVICES))}")
+            check.error(
+                services.line_of(i),
+                f"unknown service {service!r}{_suggest(str(service), list(SERVICES))}",
+            )
         elif service in office.services:
             check.error(services.line_of(i), f"service {service!r} listed twice")
         else:
@@ -485,8 +540,10 @@ def _serves(check: _Checker, terr: _Territory, rec: LineDict, office: Office, wh
         for i, code in enumerate(codes):
             code_up = code.upper() if isinstance(code, str) else code
             if code_up not in territory.PROVINCES:
-                check.error(codes.line_of(i), f"unknown province {code!r} (expected one of "
-                            f"{', '.join(territory.PROVINCES)})")
+                check.error(
+                    codes.line_of(i),
+                    f"unknown province {code!r} (expected one of {', '.join(territory.PROVINCES)})",
+                )
             elif code_up not in office.serves_provinces:
                 office.serves_provinces.append(code_up)
     if "comuni" in serves:
@@ -519,16 +576,20 @@ def _hours(check: _Checker, rec: LineDict, what: str) -> list[Slot]:
             continue
         for j, day in enumerate(days):
             if day not in WEEKDAYS:
-                check.error(days.line_of(j), f"unknown day {day!r} (expected one of "
-                            f"{', '.join(WEEKDAYS)})")
+                check.error(
+                    days.line_of(j), f"unknown day {day!r} (expected one of {', '.join(WEEKDAYS)})"
+                )
             elif opens is not None and closes is not None:
                 slots.append(Slot(WEEKDAYS.index(day), opens, closes, bool(appointment), line))
     by_day = sorted(slots, key=lambda s: (s.weekday, s.opens))
     for before, after in zip(by_day, by_day[1:], strict=False):
         if before.weekday == after.weekday and after.opens < before.closes:
-            check.error(after.line, f"hours overlap on {WEEKDAYS[after.weekday]}: "
-                        f"{before.opens:%H:%M}-{before.closes:%H:%M} (line {before.line}) and "
-                        f"{after.opens:%H:%M}-{after.closes:%H:%M}")
+            check.error(
+                after.line,
+                f"hours overlap on {WEEKDAYS[after.weekday]}: "
+                f"{before.opens:%H:%M}-{before.closes:%H:%M} (line {before.line}) and "
+                f"{after.opens:%H:%M}-{after.closes:%H:%M}",
+            )
     return by_day
 
 
@@ -556,21 +617,26 @@ def _closures(check: _Checker, rec: LineDict, what: str) -> list[Closure]:
 
 def _procedure(check: _Checker, rec: LineDict, file: str, pos: int) -> Procedure:
     check.keys(rec, _PROCEDURE_KEYS, "procedure")
-    proc = Procedure(id=_record_id(check, rec, "procedure") or "", file=file, line=rec.line,
-                     position=pos)
+    proc = Procedure(
+        id=_record_id(check, rec, "procedure") or "", file=file, line=rec.line, position=pos
+    )
     what = f"procedure {proc.id!r}" if proc.id else "procedure"
     service = check.string(rec, "service", what, required=True)
     if service is not None and service not in SERVICES:
-        check.error(rec.line_of("service"), f"unknown service {service!r}"
-                    f"{_suggest(service, list(SERVICES))}")
+        check.error(
+            rec.line_of("service"),
+            f"unknown service {service!r}{_suggest(service, list(SERVICES))}",
+        )
     proc.service = service or ""
     proc.title = check.text(rec, "title", what, required=True) or {}
     proc.summary = check.text(rec, "summary", what, required=True) or {}
     proc.office_kinds = _office_kinds(check, rec, what)
     for key in ("steps", "documents"):
         items = _list_of(check, rec, key, what, required=key == "steps")
-        texts = [check.text_value(item, f"{what} {key} #{i + 1}", items.line_of(i))
-                 for i, item in enumerate(items)]
+        texts = [
+            check.text_value(item, f"{what} {key} #{i + 1}", items.line_of(i))
+            for i, item in enumerate(items)
+        ]
         setattr(proc, key, [t for t in texts if t is not None])
     check.provenance(rec, proc, what, required=True)
     return proc
@@ -581,8 +647,10 @@ def _office_kinds(check: _Checker, rec: LineDict, what: str) -> list[str]:
     kinds = _list_of(check, rec, "office_kinds", what)
     for i, kind in enumerate(kinds):
         if kind not in OFFICE_KINDS:
-            check.error(kinds.line_of(i), f"unknown office kind {kind!r}"
-                        f"{_suggest(str(kind), list(OFFICE_KINDS))}")
+            check.error(
+                kinds.line_of(i),
+                f"unknown office kind {kind!r}{_suggest(str(kind), list(OFFICE_KINDS))}",
+            )
         elif kind not in result:
             result.append(kind)
     return result
@@ -590,13 +658,17 @@ def _office_kinds(check: _Checker, rec: LineDict, what: str) -> list[str]:
 
 def _faq(check: _Checker, rec: LineDict, file: str, pos: int, service: str) -> FaqEntry:
     check.keys(rec, _FAQ_KEYS, "FAQ entry")
-    entry = FaqEntry(id=_record_id(check, rec, "FAQ entry") or "", file=file, line=rec.line,
-                     position=pos)
+    entry = FaqEntry(
+        id=_record_id(check, rec, "FAQ entry") or "", file=file, line=rec.line, position=pos
+    )
     what = f"FAQ entry {entry.id!r}" if entry.id else "FAQ entry"
     given = check.string(rec, "service", what, required=True)
     if given is not None and given != service:
-        check.error(rec.line_of("service"), f"service {given!r} in the file of {service!r}: "
-                    f"move the entry to faq/{given}.yml or correct the service")
+        check.error(
+            rec.line_of("service"),
+            f"service {given!r} in the file of {service!r}: "
+            f"move the entry to faq/{given}.yml or correct the service",
+        )
     entry.service = service
     entry.question = check.text(rec, "question", what, required=True) or {}
     entry.answer = check.text(rec, "answer", what, required=True) or {}
@@ -604,10 +676,14 @@ def _faq(check: _Checker, rec: LineDict, file: str, pos: int, service: str) -> F
     for lang, texts in (variants or {}).items():
         line = variants.line_of(lang)
         if lang not in _VARIANT_LANGUAGES:
-            check.error(line, f"unknown language {lang!r} in the variants of {what}"
-                        f"{_suggest(str(lang), list(_VARIANT_LANGUAGES))}")
+            check.error(
+                line,
+                f"unknown language {lang!r} in the variants of {what}"
+                f"{_suggest(str(lang), list(_VARIANT_LANGUAGES))}",
+            )
         elif not isinstance(texts, list) or not all(
-                isinstance(t, str) and t.strip() for t in texts):
+            isinstance(t, str) and t.strip() for t in texts
+        ):
             check.error(line, f"variants of {what} in {lang!r} must be a list of texts")
         else:
             entry.variants[lang] = [t.strip() for t in texts]
@@ -617,8 +693,10 @@ def _faq(check: _Checker, rec: LineDict, file: str, pos: int, service: str) -> F
     entry.procedure = check.string(rec, "procedure", what) or None
     for i, item in enumerate(_list_of(check, rec, "sources", what)):
         if not isinstance(item, LineDict):
-            check.error(rec.line_of("sources"), f"source #{i + 1} of {what} must be a mapping "
-                        "with url and (optional) date")
+            check.error(
+                rec.line_of("sources"),
+                f"source #{i + 1} of {what} must be a mapping with url and (optional) date",
+            )
             continue
         check.keys(item, ("url", "date"), f"source #{i + 1} of {what}")
         url = check.url(item, "url", f"source #{i + 1} of {what}")
@@ -635,14 +713,16 @@ def _faq(check: _Checker, rec: LineDict, file: str, pos: int, service: str) -> F
 
 def _help(check: _Checker, rec: LineDict, file: str, pos: int) -> SafetyHelp:
     check.keys(rec, _HELP_KEYS, "safety help")
-    item = SafetyHelp(id=_record_id(check, rec, "safety help") or "", file=file, line=rec.line,
-                      position=pos)
+    item = SafetyHelp(
+        id=_record_id(check, rec, "safety help") or "", file=file, line=rec.line, position=pos
+    )
     what = f"safety help {item.id!r}" if item.id else "safety help"
     danger = check.string(rec, "danger", what, required=True)
     known = (*DANGER_CLASSES, DANGER_GENERAL)
     if danger is not None and danger not in known:
-        check.error(rec.line_of("danger"), f"unknown danger {danger!r} (expected one of "
-                    f"{', '.join(known)})")
+        check.error(
+            rec.line_of("danger"), f"unknown danger {danger!r} (expected one of {', '.join(known)})"
+        )
     item.danger = danger or ""
     numbers = _list_of(check, rec, "numbers", what, required=True)
     item.numbers = [str(n) for n in numbers]
@@ -667,8 +747,9 @@ def _service(check: _Checker, rec: LineDict, file: str, pos: int) -> Service:
 
 def _number(check: _Checker, rec: LineDict, file: str, pos: int) -> EmergencyNumber:
     check.keys(rec, _NUMBER_KEYS, "emergency number")
-    number = EmergencyNumber(id=_record_id(check, rec, "emergency number") or "", file=file,
-                             line=rec.line, position=pos)
+    number = EmergencyNumber(
+        id=_record_id(check, rec, "emergency number") or "", file=file, line=rec.line, position=pos
+    )
     what = f"emergency number {number.id!r}"
     value = check.value(rec, "number", (str, int), what, required=True)
     number.number = str(value).strip() if value is not None else ""
@@ -699,14 +780,24 @@ def _aliases(check: _Checker, terr: _Territory, rec: LineDict, file: str) -> lis
 # --------------------------------------------------------------------------- files
 
 # Where each kind of file lives, and its one top-level key.
-_TOP_KEY = {"territory": "aliases", "services": "services", "emergency": "numbers",
-            "safety": "help", "offices": "offices", "procedures": "procedures", "faq": "faq"}
+_TOP_KEY = {
+    "territory": "aliases",
+    "services": "services",
+    "emergency": "numbers",
+    "safety": "help",
+    "offices": "offices",
+    "procedures": "procedures",
+    "faq": "faq",
+}
 
 
 def _file_kind(rel: Path) -> str | None:
     parts = rel.parts
-    if len(parts) == 1 and rel.suffix == ".yml" and rel.stem in ("territory", "services",
-                                                                  "emergency", "safety"):
+    if (
+        len(parts) == 1
+        and rel.suffix == ".yml"
+        and rel.stem in ("territory", "services", "emergency", "safety")
+    ):
         return rel.stem
     if len(parts) == 2 and rel.suffix == ".yml" and parts[0] in ("offices", "procedures"):
         return parts[0]
@@ -741,9 +832,12 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
         check = _Checker(_display(path), problems)
         kind = _file_kind(rel)
         if kind is None:
-            check.error(1, "not a knowledge file: expected territory.yml, services.yml, "
-                        "emergency.yml, safety.yml, offices/<name>.yml, procedures/<name>.yml, "
-                        "faq/<service>.yml or reference/registers.yml")
+            check.error(
+                1,
+                "not a knowledge file: expected territory.yml, services.yml, "
+                "emergency.yml, safety.yml, offices/<name>.yml, procedures/<name>.yml, "
+                "faq/<service>.yml or reference/registers.yml",
+            )
             continue
         try:
             data = load_yaml(path)
@@ -791,21 +885,31 @@ def read_knowledge(root: Path) -> tuple[Content, list[Problem]]:
     return content, sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
 
 
-def _cross_checks(root: Path, content: Content, problems: list[Problem],
-                  terr: _Territory) -> None:
+def _cross_checks(root: Path, content: Content, problems: list[Problem], terr: _Territory) -> None:
     def where(rec: Record | Alias) -> str:
         return _display(root / rec.file)
 
     seen: dict[str, Record] = {}
-    records: list[Record] = [*content.services, *content.offices, *content.procedures,
-                             *content.numbers, *content.help, *content.faq]
+    records: list[Record] = [
+        *content.services,
+        *content.offices,
+        *content.procedures,
+        *content.numbers,
+        *content.help,
+        *content.faq,
+    ]
     for rec in records:
         if not rec.id:
             continue
         first = seen.get(rec.id)
         if first is not None:
-            problems.append(Problem(where(rec), rec.line, f"duplicate id {rec.id!r} (first at "
-                                    f"{where(first)}:{first.line})"))
+            problems.append(
+                Problem(
+                    where(rec),
+                    rec.line,
+                    f"duplicate id {rec.id!r} (first at {where(first)}:{first.line})",
+                )
+            )
         else:
             seen[rec.id] = rec
     procedures = {p.id for p in content.procedures}
@@ -813,28 +917,57 @@ def _cross_checks(root: Path, content: Content, problems: list[Problem],
     with_procedure: list[FaqEntry | SafetyHelp] = [*content.faq, *content.help]
     for rec in with_procedure:
         if rec.procedure and rec.procedure not in procedures:
-            problems.append(Problem(where(rec), rec.line, f"unknown procedure {rec.procedure!r}"
-                                    f"{_suggest(rec.procedure, sorted(procedures))}"))
+            problems.append(
+                Problem(
+                    where(rec),
+                    rec.line,
+                    f"unknown procedure {rec.procedure!r}"
+                    f"{_suggest(rec.procedure, sorted(procedures))}",
+                )
+            )
     dangers: dict[str, SafetyHelp] = {}
     for item in content.help:
         for number in item.numbers:
             if number not in numbers:
-                problems.append(Problem(where(item), item.line, f"unknown emergency number "
-                                        f"{number!r}{_suggest(number, sorted(numbers))}"))
+                problems.append(
+                    Problem(
+                        where(item),
+                        item.line,
+                        f"unknown emergency number {number!r}{_suggest(number, sorted(numbers))}",
+                    )
+                )
         first_help = dangers.setdefault(item.danger, item)
         if first_help is not item:
-            problems.append(Problem(where(item), item.line, f"danger {item.danger!r} has help "
-                                    f"already (at {where(first_help)}:{first_help.line})"))
+            problems.append(
+                Problem(
+                    where(item),
+                    item.line,
+                    f"danger {item.danger!r} has help "
+                    f"already (at {where(first_help)}:{first_help.line})",
+                )
+            )
     # An alias must point at one comune only, and not at a name that is another comune's.
     claimed: dict[str, Alias] = {}
     for alias in content.aliases:
         key = territory.fold(alias.name)
         official = terr.by_fold.get(key)
         if official is not None and official.istat != alias.istat:
-            problems.append(Problem(where(alias), alias.line, f"alias {alias.name!r} is the "
-                                    f"official name of another comune ({official.name})"))
+            problems.append(
+                Problem(
+                    where(alias),
+                    alias.line,
+                    f"alias {alias.name!r} is the "
+                    f"official name of another comune ({official.name})",
+                )
+            )
         other = claimed.get(key)
         if other is not None and other.istat != alias.istat:
-            problems.append(Problem(where(alias), alias.line, f"alias {alias.name!r} also names "
-                                    f"another comune (at {where(other)}:{other.line})"))
+            problems.append(
+                Problem(
+                    where(alias),
+                    alias.line,
+                    f"alias {alias.name!r} also names "
+                    f"another comune (at {where(other)}:{other.line})",
+                )
+            )
         claimed.setdefault(key, alias)

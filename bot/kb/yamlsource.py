@@ -61,8 +61,11 @@ class LineLoader(_Base):  # type: ignore[misc,valid-type]
 
 # Same implicit types as SafeLoader, except integers and floats without the base-60 forms.
 LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (
-        "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 LineLoader.add_implicit_resolver(

@@ -338,23 +338,136 @@ def _word_votes(words: list[str], table: dict[str, frozenset[str]]) -> dict[str,
 # Nigerian Pidgin grammar that English does not have, in words English shares: "go" as the
 # future ("how i go register", "my wife go come"), "no" before a verb ("i no get"), "am" as the
 # object at the end ("renew am"), "o" closing a sentence ("morning o").
-_PRONOUNS = frozenset({"i", "we", "you", "e", "dem", "una", "he", "she", "they", "im", "wife",
-                       "husband", "pikin", "oga", "person", "pesin"})
-_AFTER_ENGLISH_GO = frozenset({"to", "there", "back", "home", "out", "in", "and", "with", "for",
-                               "every", "by", "on", "at", "now", "today", "tomorrow", "away",
-                               "into", "abroad", "ahead", "first", "alone", "too", "please"})
+_PRONOUNS = frozenset(
+    {
+        "i",
+        "we",
+        "you",
+        "e",
+        "dem",
+        "una",
+        "he",
+        "she",
+        "they",
+        "im",
+        "wife",
+        "husband",
+        "pikin",
+        "oga",
+        "person",
+        "pesin",
+    }
+)
+_AFTER_ENGLISH_GO = frozenset(
+    {
+        "to",
+        "there",
+        "back",
+        "home",
+        "out",
+        "in",
+        "and",
+        "with",
+        "for",
+        "every",
+        "by",
+        "on",
+        "at",
+        "now",
+        "today",
+        "tomorrow",
+        "away",
+        "into",
+        "abroad",
+        "ahead",
+        "first",
+        "alone",
+        "too",
+        "please",
+    }
+)
 # "i get a job", "can i get help": English "get"; "i get problem" is Pidgin "I have".
-_AFTER_ENGLISH_GET = frozenset({"a", "an", "the", "to", "it", "my", "your", "his", "her", "our",
-                                "their", "this", "that", "these", "those", "some", "any", "back",
-                                "up", "out", "in", "on", "off", "there", "here", "home",
-                                "married", "paid", "sick", "better", "worse", "lost", "ready",
-                                "used", "started", "rid", "through", "help", "me", "him", "them",
-                                "us", "into", "one", "more", "all", "from", "what", "another",
-                                "free", "information", "info", "angry", "tired", "hurt"})
-_ENGLISH_AUXILIARIES = frozenset({"can", "could", "do", "did", "will", "would", "should", "may",
-                                  "might", "to", "shall", "must", "cant", "dont", "didnt"})
-_NOT_BEFORE_FINAL_AM = frozenset({"i", "im", "nu", "eu", "ca", "sa", "si", "nici", "here",
-                                  "who", "what", "where", "how"})
+_AFTER_ENGLISH_GET = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "to",
+        "it",
+        "my",
+        "your",
+        "his",
+        "her",
+        "our",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+        "back",
+        "up",
+        "out",
+        "in",
+        "on",
+        "off",
+        "there",
+        "here",
+        "home",
+        "married",
+        "paid",
+        "sick",
+        "better",
+        "worse",
+        "lost",
+        "ready",
+        "used",
+        "started",
+        "rid",
+        "through",
+        "help",
+        "me",
+        "him",
+        "them",
+        "us",
+        "into",
+        "one",
+        "more",
+        "all",
+        "from",
+        "what",
+        "another",
+        "free",
+        "information",
+        "info",
+        "angry",
+        "tired",
+        "hurt",
+    }
+)
+_ENGLISH_AUXILIARIES = frozenset(
+    {
+        "can",
+        "could",
+        "do",
+        "did",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "to",
+        "shall",
+        "must",
+        "cant",
+        "dont",
+        "didnt",
+    }
+)
+_NOT_BEFORE_FINAL_AM = frozenset(
+    {"i", "im", "nu", "eu", "ca", "sa", "si", "nici", "here", "who", "what", "where", "how"}
+)
 
 
 def _pidgin_grammar(words: list[str]) -> bool:
@@ -384,15 +497,70 @@ def _pidgin_grammar(words: list[str]) -> bool:
 # Standard English puts an article before a singular noun: "i need doctor", "give me human",
 # "i have problem" are Pidgin or learner's English, too uncertain to switch a conversation to
 # English. Nouns people ask for here, all countable.
-_BARE_NOUN_BEFORE = frozenset({"need", "want", "find", "have", "get", "got", "me", "for", "see",
-                               "searching", "seeking", "looking", "is", "no"})
-_COUNTABLE_NOUNS = frozenset({"doctor", "lawyer", "house", "job", "room", "apartment", "flat",
-                              "mediator", "interpreter", "translator", "human", "person", "photo",
-                              "passport", "permit", "visa", "contract", "appointment", "school",
-                              "course", "teacher", "hospital", "ambulance", "problem", "card",
-                              "certificate", "bed", "place", "office", "paper", "number",
-                              "receipt", "document", "form", "nurse", "dentist", "question",
-                              "residence", "boss", "translation", "hotel", "shelter"})
+_BARE_NOUN_BEFORE = frozenset(
+    {
+        "need",
+        "want",
+        "find",
+        "have",
+        "get",
+        "got",
+        "me",
+        "for",
+        "see",
+        "searching",
+        "seeking",
+        "looking",
+        "is",
+        "no",
+    }
+)
+_COUNTABLE_NOUNS = frozenset(
+    {
+        "doctor",
+        "lawyer",
+        "house",
+        "job",
+        "room",
+        "apartment",
+        "flat",
+        "mediator",
+        "interpreter",
+        "translator",
+        "human",
+        "person",
+        "photo",
+        "passport",
+        "permit",
+        "visa",
+        "contract",
+        "appointment",
+        "school",
+        "course",
+        "teacher",
+        "hospital",
+        "ambulance",
+        "problem",
+        "card",
+        "certificate",
+        "bed",
+        "place",
+        "office",
+        "paper",
+        "number",
+        "receipt",
+        "document",
+        "form",
+        "nurse",
+        "dentist",
+        "question",
+        "residence",
+        "boss",
+        "translation",
+        "hotel",
+        "shelter",
+    }
+)
 
 
 def _bare_noun(words: list[str]) -> bool:

@@ -40,9 +40,7 @@ def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-def web_conversation(
-    sender: str, *turns: tuple[str, str, str, str | None, str | None]
-) -> Tracker:
+def web_conversation(sender: str, *turns: tuple[str, str, str, str | None, str | None]) -> Tracker:
     """What Rasa sends the action server after a web chat conversation of mediator requests.
 
     Each turn is (text, detected language, its source, the ``language`` slot after the

@@ -160,8 +160,9 @@ async def test_tier2_card_gives_the_persons_language_first_then_a_note(kb: Knowl
     )
     summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
     assert _gurmukhi(summary["title"]) and _gurmukhi(summary["summary"])
-    card_texts = [m["card"] for m in dispatcher.messages
-                  if m.get("response") == "utter_answer_card"]
+    card_texts = [
+        m["card"] for m in dispatcher.messages if m.get("response") == "utter_answer_card"
+    ]
     note = render("utter_answer_line_checklist_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
     documents = next(i for i, text in enumerate(card_texts) if "📄" in text)
     assert card_texts[documents].startswith(note + "\n")  # the note comes before the checklist
@@ -179,8 +180,11 @@ async def test_a_procedure_translated_in_full_comes_whole_in_punjabi(kb: Knowled
     )
     summary = next(m for m in dispatcher.messages if m["response"] == "utter_answer_summary")
     assert _gurmukhi(summary["title"])
-    steps = next(m["card"] for m in dispatcher.messages
-                 if m.get("response") == "utter_answer_card" and m["card"].startswith("👣"))
+    steps = next(
+        m["card"]
+        for m in dispatcher.messages
+        if m.get("response") == "utter_answer_card" and m["card"].startswith("👣")
+    )
     assert _gurmukhi(steps) and "Questura" in steps
     note = render("utter_answer_line_checklist_fallback", "pa", fallback_language="ਅੰਗਰੇਜ਼ੀ")
     assert note not in cards(dispatcher)
@@ -194,8 +198,11 @@ async def test_a_service_named_in_the_message_outranks_an_unsure_intent(
     events = await ActionAnswerService(kb).run(
         dispatcher,
         tracker(
-            "أريد أن أطلب اللجوء، أسكن في Torremaggiore", "ask_housing", entities,
-            confidence=0.6, language="ar",
+            "أريد أن أطلب اللجوء، أسكن في Torremaggiore",
+            "ask_housing",
+            entities,
+            confidence=0.6,
+            language="ar",
         ),
         {},
     )
@@ -212,7 +219,10 @@ async def test_a_sure_intent_is_what_was_asked_whatever_the_story_names(
         dispatcher,
         tracker(
             "ho il permesso di soggiorno scaduto, a chi mi rivolgo per vedere un dottore?",
-            "ask_health_care", entities, confidence=0.89, language="it",
+            "ask_health_care",
+            entities,
+            confidence=0.89,
+            language="it",
         ),
         {},
     )
@@ -233,7 +243,10 @@ async def test_care_without_papers_is_stp_care_never_the_questura(
         dispatcher,
         tracker(
             "non ho il permesso di soggiorno, sto male, dove posso andare dal medico a Lecce?",
-            intent, entities, confidence=0.95, language="it",
+            intent,
+            entities,
+            confidence=0.95,
+            language="it",
             safety={"classes": [], "undocumented": True},
         ),
         {},

@@ -45,21 +45,34 @@ async def test_an_unsure_danger_gets_the_numbers_then_the_question_beside_it(
     dispatcher = CollectingDispatcher()
     await ActionReportEmergency(kb).run(
         dispatcher,
-        tracker("...", "report_emergency", [{"entity": "city", "value": "Trani"}], ranking,
-                safety=unsure, language="it"),
+        tracker(
+            "...",
+            "report_emergency",
+            [{"entity": "city", "value": "Trani"}],
+            ranking,
+            safety=unsure,
+            language="it",
+        ),
         {},
     )
     assert responses(dispatcher)[0] == "utter_emergency_numbers_intro"
     assert responses(dispatcher)[-1] == "utter_emergency_unsure"
     buttons = dispatcher.messages[-1]["buttons"]
-    assert buttons[0] == {"title": kb.service_name("housing", "it").text,
-                          "payload": '/ask_housing{"city": "Trani"}'}
+    assert buttons[0] == {
+        "title": kb.service_name("housing", "it").text,
+        "payload": '/ask_housing{"city": "Trani"}',
+    }
     assert buttons[-1]["payload"] == "/request_mediator"
     dispatcher = CollectingDispatcher()
     await ActionReportEmergency(kb).run(
         dispatcher,
-        tracker("...", "report_emergency", ranking=ranking, safety={**unsure, "sure": True},
-                language="it"),
+        tracker(
+            "...",
+            "report_emergency",
+            ranking=ranking,
+            safety={**unsure, "sure": True},
+            language="it",
+        ),
         {},
     )
     assert responses(dispatcher)[-1] == "utter_emergency_offer_mediator"  # sure: as before
@@ -97,8 +110,10 @@ async def test_care_without_papers_is_promised_without_police(kb: KnowledgeBase)
     await ActionReportEmergency(kb).run(
         dispatcher,
         tracker(
-            "no tengo papeles y tengo un dolor fuerte en el pecho", "report_emergency",
-            language="es", safety={"classes": ["medical"], "undocumented": True},
+            "no tengo papeles y tengo un dolor fuerte en el pecho",
+            "report_emergency",
+            language="es",
+            safety={"classes": ["medical"], "undocumented": True},
             city="Lecce",
         ),
         {},
@@ -113,8 +128,12 @@ async def test_two_dangers_in_one_message_get_both_helps(kb: KnowledgeBase) -> N
     dispatcher = CollectingDispatcher()
     await ActionReportEmergency(kb).run(
         dispatcher,
-        tracker("...", "report_emergency", language="en",
-                safety={"classes": ["medical", "exploitation"]}),
+        tracker(
+            "...",
+            "report_emergency",
+            language="en",
+            safety={"classes": ["medical", "exploitation"]},
+        ),
         {},
     )
     numbers = dispatcher.messages[0]["numbers"]

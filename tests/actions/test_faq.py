@@ -41,7 +41,8 @@ def with_faq(text: str, intent: str, faq_field: dict[str, Any], **kwargs: Any):
 
 def test_policy_answers_a_sure_match_and_offers_close_ones() -> None:
     sure = ranking(
-        ("a", "citizenship", faq.ANSWER_SCORE), ("b", "citizenship", faq.SUGGEST_SCORE),
+        ("a", "citizenship", faq.ANSWER_SCORE),
+        ("b", "citizenship", faq.SUGGEST_SCORE),
         ("c", "housing", faq.SUGGEST_SCORE - 0.01),
     )
     assert faq.choose({"text": "x", "faq": sure}, None, None) == faq.FaqChoice(

@@ -25,8 +25,10 @@ def conversation(*turns: tuple[str, str, str, str | None]) -> Tracker:
     return web_conversation("web-person", *replied)
 
 
-ARABIC = [("مرحبا، أحتاج مساعدة في تصريح الإقامة", "ar", "script", "ar"),
-          ("أين مكتب الهجرة في ليتشي؟", "ar", "script", "ar")]
+ARABIC = [
+    ("مرحبا، أحتاج مساعدة في تصريح الإقامة", "ar", "script", "ar"),
+    ("أين مكتب الهجرة في ليتشي؟", "ar", "script", "ar"),
+]
 
 
 def test_one_italian_sentence_does_not_make_an_arabic_conversation_italian() -> None:
@@ -40,15 +42,21 @@ def test_an_explicit_request_for_a_language_is_the_conversation_language() -> No
 
 
 def test_a_conversation_that_went_on_in_italian_is_italian() -> None:
-    tracker = conversation(*ARABIC[:1], ("Ho bisogno di aiuto", "it", "fasttext", "it"),
-                           ("Il permesso è scaduto", "it", "fasttext", "it"),
-                           ("Voglio parlare con un mediatore", "it", "fasttext", "it"))
+    tracker = conversation(
+        *ARABIC[:1],
+        ("Ho bisogno di aiuto", "it", "fasttext", "it"),
+        ("Il permesso è scaduto", "it", "fasttext", "it"),
+        ("Voglio parlare con un mediatore", "it", "fasttext", "it"),
+    )
     assert ticket_languages(tracker) == ("it", "it")
 
 
 def test_back_to_arabic_after_one_italian_message_is_arabic() -> None:
-    tracker = conversation(*ARABIC, ("grazie mille per l'aiuto", "it", "fasttext", "it"),
-                           ("أريد التحدث مع وسيط", "ar", "script", "ar"))
+    tracker = conversation(
+        *ARABIC,
+        ("grazie mille per l'aiuto", "it", "fasttext", "it"),
+        ("أريد التحدث مع وسيط", "ar", "script", "ar"),
+    )
     assert ticket_languages(tracker) == ("ar", "ar")
 
 
@@ -67,7 +75,8 @@ def handoff(tmp_path):  # type: ignore[no-untyped-def]
 
 
 async def test_the_ticket_and_the_reply_are_in_the_conversation_language(
-        handoff: Handoff, monkeypatch: pytest.MonkeyPatch) -> None:
+    handoff: Handoff, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ActionRequestMediator, "handoff", handoff)
     tracker = conversation(*ARABIC, ("Voglio parlare con un mediatore", "it", "fasttext", "it"))
     dispatcher = CollectingDispatcher()
@@ -78,4 +87,3 @@ async def test_the_ticket_and_the_reply_are_in_the_conversation_language(
     assert (ticket.language, ticket.last_language) == ("ar", "it")
     (reply,) = dispatcher.messages
     assert reply["response"] == "utter_handoff_opened" and reply["language"] == "ar"
-

@@ -76,8 +76,7 @@ class FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
         app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self._list)
-        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media/{media}",
-                           self._media)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media/{media}", self._media)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         port = free_port()
@@ -106,16 +105,19 @@ class FakeTwilio:
         """Keep a file as if someone sent it on WhatsApp; returns its MediaUrl."""
         media_sid = f"ME{next(self._sids):032x}"
         self.media[media_sid] = (content, content_type)
-        return (f"{self.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
-                f"MM{next(self._sids):032x}/Media/{media_sid}")
+        return (
+            f"{self.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
+            f"MM{next(self._sids):032x}/Media/{media_sid}"
+        )
 
     async def _media(self, request: web.Request) -> web.Response:
         refused = self._unauthorized(request)
         if refused is not None:
             return refused
         if request.match_info["media"] not in self.media:
-            return web.json_response({"code": 20404, "message": "not found", "status": 404},
-                                     status=404)
+            return web.json_response(
+                {"code": 20404, "message": "not found", "status": 404}, status=404
+            )
         raise web.HTTPTemporaryRedirect(f"{self.cdn_url}/{request.match_info['media']}")
 
     async def _cdn(self, request: web.Request) -> web.Response:
@@ -127,7 +129,7 @@ class FakeTwilio:
         stream.enable_chunked_encoding()
         await stream.prepare(request)
         for start in range(0, len(content), 16 * 1024):
-            await stream.write(content[start:start + 16 * 1024])
+            await stream.write(content[start : start + 16 * 1024])
         await stream.write_eof()
         return stream
 
@@ -143,8 +145,9 @@ class FakeTwilio:
     def _statuses_for(self, form: dict[str, str]) -> list[tuple[str, int | None]]:
         if form["To"] in self.window_closed and not form.get("ContentSid"):
             return [("queued", None), (self.window_closed_status, 63016)]
-        return self.statuses.get(form["To"], [("queued", None), ("sent", None),
-                                              ("delivered", None)])
+        return self.statuses.get(
+            form["To"], [("queued", None), ("sent", None), ("delivered", None)]
+        )
 
     async def _post_statuses(self, url: str, sid: str, form: dict[str, str]) -> None:
         import aiohttp
@@ -199,8 +202,13 @@ class FakeTwilio:
             return refused
         wanted = {k: request.query[k] for k in ("To", "From") if k in request.query}
         listed = [
-            {"body": m.get("Body", ""), "to": m["To"], "from": m["From"], "status": "sent",
-             "date_created": format_datetime(datetime.fromtimestamp(int(at), timezone.utc))}
+            {
+                "body": m.get("Body", ""),
+                "to": m["To"],
+                "from": m["From"],
+                "status": "sent",
+                "date_created": format_datetime(datetime.fromtimestamp(int(at), timezone.utc)),
+            }
             for m, at in zip(self.messages, self.created, strict=True)
             if all(m.get(k) == v for k, v in wanted.items())
         ]
@@ -218,8 +226,10 @@ class FakeTwilio:
                 {"code": code, "message": "failed", "more_info": "", "status": status},
                 status=status,
             )
-        if "To" not in form or "From" not in form or not (
-            form.get("Body") or form.get("MediaUrl") or form.get("ContentSid")
+        if (
+            "To" not in form
+            or "From" not in form
+            or not (form.get("Body") or form.get("MediaUrl") or form.get("ContentSid"))
         ):
             return web.json_response(
                 {"code": 21604, "message": "A 'To' phone number is required.", "status": 400},
@@ -233,11 +243,19 @@ class FakeTwilio:
             self._spawn(self._post_statuses(record["StatusCallback"], sid, record))
         return web.json_response(
             {
-                "account_sid": ACCOUNT_SID, "api_version": "2010-04-01",
-                "body": record.get("Body", ""), "date_created": None, "direction": "outbound-api",
-                "error_code": None, "error_message": None, "from": record["From"],
-                "num_media": "1" if "MediaUrl" in record else "0", "num_segments": "1",
-                "sid": sid, "status": "queued", "to": record["To"],
+                "account_sid": ACCOUNT_SID,
+                "api_version": "2010-04-01",
+                "body": record.get("Body", ""),
+                "date_created": None,
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": record["From"],
+                "num_media": "1" if "MediaUrl" in record else "0",
+                "num_segments": "1",
+                "sid": sid,
+                "status": "queued",
+                "to": record["To"],
                 "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
             },
             status=201,
@@ -321,14 +339,22 @@ class FakeTelegram:
         self.calls.append((method, params))
         self.times.append(time.perf_counter())
         if method == "getMe":
-            result: Any = {"id": 123456, "is_bot": True, "first_name": "Test",
-                           "username": "test_bot"}
+            result: Any = {
+                "id": 123456,
+                "is_bot": True,
+                "first_name": "Test",
+                "username": "test_bot",
+            }
         elif method == "sendMessage":
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked_chats:
                 return web.json_response(
-                    {"ok": False, "error_code": 403,
-                     "description": "Forbidden: bot was blocked by the user"}, status=403
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status=403,
                 )
             if not str(params.get("text", "")).strip() or len(str(params["text"])) > 4096:
                 return web.json_response(
@@ -336,8 +362,10 @@ class FakeTelegram:
                     status=400,
                 )
             result = {
-                "message_id": next(self._ids), "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"}, "text": params["text"],
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params["text"],
                 "from": {"id": 123456, "is_bot": True, "first_name": "Test"},
             }
             if params.get("reply_markup"):
@@ -346,18 +374,26 @@ class FakeTelegram:
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked_chats:
                 return web.json_response(
-                    {"ok": False, "error_code": 403,
-                     "description": "Forbidden: bot was blocked by the user"}, status=403
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status=403,
                 )
             result = {"message_id": next(self._ids)}
         elif method in ("sendPhoto", "sendDocument", "sendVoice", "sendAudio"):
             file = {"file_id": f"F{next(self._ids)}", "file_unique_id": f"U{next(self._ids)}"}
-            field_name = method[len("send"):].lower()
+            field_name = method[len("send") :].lower()
             result = {
-                "message_id": next(self._ids), "date": int(time.time()),
+                "message_id": next(self._ids),
+                "date": int(time.time()),
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
-                field_name: [{**file, "width": 1, "height": 1}] if field_name == "photo"
-                else {**file, "duration": 1} if field_name in ("voice", "audio") else file,
+                field_name: [{**file, "width": 1, "height": 1}]
+                if field_name == "photo"
+                else {**file, "duration": 1}
+                if field_name in ("voice", "audio")
+                else file,
             }
             if params.get("caption"):
                 result["caption"] = params["caption"]
@@ -370,16 +406,23 @@ class FakeTelegram:
                 )
             if file_id not in self.files:
                 return web.json_response(
-                    {"ok": False, "error_code": 400,
-                     "description": "Bad Request: invalid file_id"}, status=400,
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status=400,
                 )
             content, file_path = self.files[file_id]
-            result = {"file_id": file_id, "file_unique_id": f"u{file_id}",
-                      "file_size": len(content), "file_path": file_path}
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(content),
+                "file_path": file_path,
+            }
         elif method == "getWebhookInfo":
             urls = [p.get("url", "") for m, p in self.calls if m == "setWebhook"]
-            result = {"url": urls[-1] if urls else "", "has_custom_certificate": False,
-                      "pending_update_count": 0}
+            result = {
+                "url": urls[-1] if urls else "",
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
         else:  # answerCallbackQuery, setWebhook, deleteWebhook
             result = True
         return web.json_response({"ok": True, "result": result})
@@ -397,15 +440,28 @@ _message_sids = itertools.count(1)
 _update_ids = itertools.count(500_000_000)
 
 
-def twilio_form(body: str | None = "ciao", sender: str = "whatsapp:+393331234567",
-                sid: str | None = None, **extra: str) -> dict[str, str]:
+def twilio_form(
+    body: str | None = "ciao",
+    sender: str = "whatsapp:+393331234567",
+    sid: str | None = None,
+    **extra: str,
+) -> dict[str, str]:
     """A WhatsApp inbound-message webhook's parameters, as Twilio posts them."""
     sid = sid or f"SM{next(_message_sids):032x}"
     form = {
-        "SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Amina", "SmsSid": sid,
-        "WaId": sender.split("+")[-1], "SmsStatus": "received", "To": WHATSAPP_NUMBER,
-        "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid,
-        "AccountSid": ACCOUNT_SID, "From": sender, "ApiVersion": "2010-04-01",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ProfileName": "Amina",
+        "SmsSid": sid,
+        "WaId": sender.split("+")[-1],
+        "SmsStatus": "received",
+        "To": WHATSAPP_NUMBER,
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
     }
     if body is not None:
         form["Body"] = body
@@ -425,13 +481,21 @@ def twilio_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> tu
     return urlencode(form).encode(), headers
 
 
-def status_callback_form(sid: str, status: str, to: str, sender: str = WHATSAPP_NUMBER,
-                         error_code: int | None = None) -> dict[str, str]:
+def status_callback_form(
+    sid: str, status: str, to: str, sender: str = WHATSAPP_NUMBER, error_code: int | None = None
+) -> dict[str, str]:
     """A message status callback's parameters, as Twilio posts them for WhatsApp."""
     form = {
-        "ChannelPrefix": "whatsapp", "ApiVersion": "2010-04-01", "MessageStatus": status,
-        "SmsSid": sid, "SmsStatus": status, "ChannelInstallSid": "XE" + "0" * 32,
-        "To": to, "From": sender, "MessageSid": sid, "AccountSid": ACCOUNT_SID,
+        "ChannelPrefix": "whatsapp",
+        "ApiVersion": "2010-04-01",
+        "MessageStatus": status,
+        "SmsSid": sid,
+        "SmsStatus": status,
+        "ChannelInstallSid": "XE" + "0" * 32,
+        "To": to,
+        "From": sender,
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
         "ChannelToAddress": to.removeprefix("whatsapp:"),
     }
     if error_code is not None:
@@ -439,8 +503,13 @@ def status_callback_form(sid: str, status: str, to: str, sender: str = WHATSAPP_
     return form
 
 
-def telegram_text_update(text: str, chat_id: int = 987654321, language: str | None = "it",
-                         update_id: int | None = None, chat_type: str = "private") -> dict:
+def telegram_text_update(
+    text: str,
+    chat_id: int = 987654321,
+    language: str | None = "it",
+    update_id: int | None = None,
+    chat_type: str = "private",
+) -> dict:
     """An Update carrying a text message, as the Bot API posts it."""
     user = {"id": chat_id, "is_bot": False, "first_name": "Amina"}
     if language:
@@ -448,35 +517,46 @@ def telegram_text_update(text: str, chat_id: int = 987654321, language: str | No
     return {
         "update_id": update_id or next(_update_ids),
         "message": {
-            "message_id": 17, "date": int(time.time()), "from": user,
+            "message_id": 17,
+            "date": int(time.time()),
+            "from": user,
             "chat": {"id": chat_id, "first_name": "Amina", "type": chat_type}
-            if chat_type == "private" else {"id": -1001, "title": "g", "type": chat_type},
+            if chat_type == "private"
+            else {"id": -1001, "title": "g", "type": chat_type},
             "text": text,
         },
     }
 
 
-def telegram_message_update(message_fields: dict, chat_id: int = 987654321,
-                            language: str | None = "it") -> dict:
+def telegram_message_update(
+    message_fields: dict, chat_id: int = 987654321, language: str | None = "it"
+) -> dict:
     update = telegram_text_update("", chat_id=chat_id, language=language)
     del update["message"]["text"]
     update["message"].update(message_fields)
     return update
 
 
-def telegram_callback_update(data: str, chat_id: int = 987654321,
-                             language: str | None = "it") -> dict:
+def telegram_callback_update(
+    data: str, chat_id: int = 987654321, language: str | None = "it"
+) -> dict:
     user = {"id": chat_id, "is_bot": False, "first_name": "Amina"}
     if language:
         user["language_code"] = language
     return {
         "update_id": next(_update_ids),
         "callback_query": {
-            "id": f"cb{next(_update_ids)}", "from": user, "chat_instance": "42", "data": data,
-            "message": {"message_id": 18, "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private", "first_name": "Amina"},
-                        "from": {"id": 123456, "is_bot": True, "first_name": "Test"},
-                        "text": "Pick one"},
+            "id": f"cb{next(_update_ids)}",
+            "from": user,
+            "chat_instance": "42",
+            "data": data,
+            "message": {
+                "message_id": 18,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private", "first_name": "Amina"},
+                "from": {"id": 123456, "is_bot": True, "first_name": "Test"},
+                "text": "Pick one",
+            },
         },
     }
 
@@ -500,9 +580,15 @@ class RunningStack:
                 await self.process.wait()
 
 
-async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
-                      timeout: float = 420.0, extra_env: dict[str, str] | None = None,
-                      log_path=None) -> RunningStack:
+async def start_stack(
+    root,
+    twilio: FakeTwilio,
+    telegram: FakeTelegram,
+    database_url: str,
+    timeout: float = 420.0,
+    extra_env: dict[str, str] | None = None,
+    log_path=None,
+) -> RunningStack:
     """Start `python -m app run` (Rasa + action server) on free ports; wait until it answers.
 
     ``log_path``: a file that gets both servers' output (appended), else it is discarded.
@@ -515,11 +601,17 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
     rasa_port, action_port = free_port(), free_port()
     env = dict(os.environ)
     env.update(
-        RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), DATABASE_URL=database_url,
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_WHATSAPP_NUMBER=WHATSAPP_NUMBER, TWILIO_API_BASE_URL=twilio.base_url,
-        TELEGRAM_BOT_TOKEN=BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        TELEGRAM_API_BASE_URL=telegram.base_url, PSEUDONYM_SECRET="e2e-pseudonym-key",
+        RASA_PORT=str(rasa_port),
+        ACTION_PORT=str(action_port),
+        DATABASE_URL=database_url,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_WHATSAPP_NUMBER=WHATSAPP_NUMBER,
+        TWILIO_API_BASE_URL=twilio.base_url,
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        PSEUDONYM_SECRET="e2e-pseudonym-key",
         PYTHONPATH=str(root),
     )
     env.pop("TWILIO_WEBHOOK_URL", None)
@@ -527,8 +619,14 @@ async def start_stack(root, twilio: FakeTwilio, telegram: FakeTelegram, database
     log = open(log_path, "ab") if log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app", "run", cwd=str(root), env=env,
-            stdout=log, stderr=asyncio.subprocess.STDOUT if log_path else log,
+            sys.executable,
+            "-m",
+            "app",
+            "run",
+            cwd=str(root),
+            env=env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT if log_path else log,
             start_new_session=True,
         )
     finally:

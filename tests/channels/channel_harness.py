@@ -29,8 +29,10 @@ LONG_ANSWER = " ".join(
 BUTTONS = [
     {"title": "Bari", "payload": '/inform{"city": "Bari"}'},
     {"title": "Lecce", "payload": '/inform{"city": "Lecce"}'},
-    {"title": "Somewhere with a long name",
-     "payload": '/inform{"city": "San Pietro Vernotico", "note": "over sixty-four bytes long"}'},
+    {
+        "title": "Somewhere with a long name",
+        "payload": '/inform{"city": "San Pietro Vernotico", "note": "over sixty-four bytes long"}',
+    },
 ]
 
 
@@ -82,8 +84,9 @@ async def serve(channel: InputChannel, store: ChannelStore, bot: ScriptedBot | N
     await server.before_start()
     await server.after_start()
     http = aiohttp.ClientSession()
-    served = ServedChannel(channel, bot, f"http://127.0.0.1:{port}/webhooks/{channel.name()}/",
-                           http, store)
+    served = ServedChannel(
+        channel, bot, f"http://127.0.0.1:{port}/webhooks/{channel.name()}/", http, store
+    )
 
     async def stop() -> None:
         await http.close()

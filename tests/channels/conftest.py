@@ -44,9 +44,12 @@ async def telegram_api():
 def channel_env(monkeypatch, tmp_path, twilio_api, telegram_api):
     """Environment of a deployment whose outgoing calls go to the fakes."""
     env = {
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_WHATSAPP_NUMBER": WHATSAPP_NUMBER, "TWILIO_API_BASE_URL": twilio_api.base_url,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_WHATSAPP_NUMBER": WHATSAPP_NUMBER,
+        "TWILIO_API_BASE_URL": twilio_api.base_url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "TELEGRAM_API_BASE_URL": telegram_api.base_url,
         "PSEUDONYM_SECRET": "test-pseudonym-key",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}",
@@ -83,12 +86,12 @@ async def telegram(channel_env, store):
     await stop()
 
 
-
 @pytest.fixture
 def dead_store(tmp_path):
     """A store whose database does not answer (nothing listens on the port)."""
-    store = ChannelStore(f"postgresql://root@127.0.0.1:{free_port()}/nothing",
-                         spool_dir=tmp_path / "dead-spool")
+    store = ChannelStore(
+        f"postgresql://root@127.0.0.1:{free_port()}/nothing", spool_dir=tmp_path / "dead-spool"
+    )
     yield store
     store.dispose()
 

@@ -22,15 +22,22 @@ BODIES: dict[str, bytes] = {
     "bad utf-8": b'{"sender": "me", "message": "\xff\xfe\xfa"}',
     "10,000-deep list": b"[" * 10_000 + b"]" * 10_000,
     "10,000-deep object": b'{"a": ' * 10_000 + b"1" + b"}" * 10_000,
-    "huge": json.dumps({"sender": "me", "message": "x" * HUGE_BYTES,
-                        "text": "x" * HUGE_BYTES}).encode(),
+    "huge": json.dumps(
+        {"sender": "me", "message": "x" * HUGE_BYTES, "text": "x" * HUGE_BYTES}
+    ).encode(),
 }
 
 WRONG_TYPES: dict[str, bytes] = {
-    name: json.dumps(body).encode() for name, body in {
+    name: json.dumps(body).encode()
+    for name, body in {
         "numbers": {"sender": 5, "message": 5, "text": 5, "name": 5, "languages": 5},
-        "lists": {"sender": ["me"], "message": ["hi"], "text": ["hi"], "name": ["x"],
-                  "languages": [1, 2]},
+        "lists": {
+            "sender": ["me"],
+            "message": ["hi"],
+            "text": ["hi"],
+            "name": ["x"],
+            "languages": [1, 2],
+        },
         "objects": {"sender": {}, "message": {}, "text": {}, "name": {}, "language": {}},
         "nulls": {"sender": None, "message": None, "text": None, "name": None},
         "booleans": {"sender": True, "message": False, "text": True, "name": False},

@@ -61,11 +61,19 @@ def test_pseudonyms_hide_the_address_and_differ_per_channel(dev_key):
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [("whatsapp:+393331234567", "+39"), ("whatsapp:+2348031234567", "+234"),
-     ("whatsapp:+12025550123", "+1"), ("whatsapp:+79161234567", "+7"),
-     ("whatsapp:+8801712345678", "+880"), ("whatsapp:+923001234567", "+92"),
-     ("whatsapp:+212612345678", "+212"), ("whatsapp:+380501234567", "+380"),
-     ("whatsapp:393331234567", None), ("whatsapp:+39abc", None), ("", None)],
+    [
+        ("whatsapp:+393331234567", "+39"),
+        ("whatsapp:+2348031234567", "+234"),
+        ("whatsapp:+12025550123", "+1"),
+        ("whatsapp:+79161234567", "+7"),
+        ("whatsapp:+8801712345678", "+880"),
+        ("whatsapp:+923001234567", "+92"),
+        ("whatsapp:+212612345678", "+212"),
+        ("whatsapp:+380501234567", "+380"),
+        ("whatsapp:393331234567", None),
+        ("whatsapp:+39abc", None),
+        ("", None),
+    ],
 )
 def test_calling_code(number, code):
     assert calling_code(number) == code
@@ -97,9 +105,10 @@ def test_numbered_options_round_trip():
     buttons = [{"title": "Sì", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
     assert render_numbered("Confermi?", buttons) == "Confermi?\n\n1. Sì\n2. No"
     payloads = ["/affirm", "/deny"]
-    assert [choose_numbered(r, payloads) for r in ("1", " 2. ", "2)", "٢", "۲", "0", "3", "12",
-                                                    "2 figli", "")] == [
-        "/affirm", "/deny", "/deny", "/deny", "/deny", None, None, None, None, None]
+    assert [
+        choose_numbered(r, payloads)
+        for r in ("1", " 2. ", "2)", "٢", "۲", "0", "3", "12", "2 figli", "")
+    ] == ["/affirm", "/deny", "/deny", "/deny", "/deny", None, None, None, None, None]
 
 
 def test_every_channel_message_has_the_fallback_and_the_tier1_languages():

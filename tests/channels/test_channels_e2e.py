@@ -58,9 +58,12 @@ async def test_greetings_and_permit_answers_through_whatsapp_and_telegram(tmp_pa
 
             telegram_url = stack.base_url + "/webhooks/telegram/webhook"
             async with http.post(
-                telegram_url, data=json.dumps(telegram_text_update("ciao")),
-                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                         "Content-Type": "application/json"},
+                telegram_url,
+                data=json.dumps(telegram_text_update("ciao")),
+                headers={
+                    "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                    "Content-Type": "application/json",
+                },
             ) as resp:
                 assert resp.status == 200
 
@@ -75,17 +78,23 @@ async def test_greetings_and_permit_answers_through_whatsapp_and_telegram(tmp_pa
 
         # A permit question naming the town gets that province's Questura on each channel.
         async with aiohttp.ClientSession() as http:
-            form = twilio_form("how do I renew my permesso di soggiorno? I live in Nardò",
-                               sender="whatsapp:+393339999999")
+            form = twilio_form(
+                "how do I renew my permesso di soggiorno? I live in Nardò",
+                sender="whatsapp:+393339999999",
+            )
             body, headers = twilio_signed(whatsapp_url, form)
             async with http.post(whatsapp_url, data=body, headers=headers) as resp:
                 assert resp.status == 200
-            update = telegram_text_update("come rinnovo il permesso? vivo a San Severo",
-                                          chat_id=555000111)
+            update = telegram_text_update(
+                "come rinnovo il permesso? vivo a San Severo", chat_id=555000111
+            )
             async with http.post(
-                telegram_url, data=json.dumps(update),
-                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                         "Content-Type": "application/json"},
+                telegram_url,
+                data=json.dumps(update),
+                headers={
+                    "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                    "Content-Type": "application/json",
+                },
             ) as resp:
                 assert resp.status == 200
         await eventually(
@@ -93,8 +102,9 @@ async def test_greetings_and_permit_answers_through_whatsapp_and_telegram(tmp_pa
             "Questura di Lecce",
         )
         await eventually(
-            lambda: [m["text"] for m in telegram.methods("sendMessage")
-                     if int(m["chat_id"]) == 555000111],
+            lambda: [
+                m["text"] for m in telegram.methods("sendMessage") if int(m["chat_id"]) == 555000111
+            ],
             "Questura di Foggia",
         )
     finally:

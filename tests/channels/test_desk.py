@@ -24,8 +24,14 @@ async def desk(runtime, store):
 
 def open_ticket(runtime, person=PERSON, channel="webchat", language="en", reason="request"):
     opened = runtime.handoff.request(
-        person, channel, language, reason, topic="residence_permit", comune="Lecce",
-        province="LE", transcript=[("person", "my permit expires"), ("bot", "Here is what…")],
+        person,
+        channel,
+        language,
+        reason,
+        topic="residence_permit",
+        comune="Lecce",
+        province="LE",
+        transcript=[("person", "my permit expires"), ("bot", "Here is what…")],
     )
     return opened.ticket
 
@@ -36,8 +42,7 @@ async def call(desk, method, path, body=None, mediator=None, headers=None, raw=N
     if mediator is not None:
         sent["X-Desk-Session"] = mediator
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    async with desk.http.request(method, desk.url + "api/" + path, data=data,
-                                 headers=sent) as resp:
+    async with desk.http.request(method, desk.url + "api/" + path, data=data, headers=sent) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
@@ -71,12 +76,15 @@ async def test_sign_in_registers_a_desk_only_mediator_once(desk, handoff_store):
     assert (status, data["mediator"]["id"]) == (200, mediator["id"])
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"languages": ["en"]}, "no_name"),
-    ({"name": "Sara"}, "no_languages"),
-    ({"name": "Sara", "languages": ["en", "xx"]}, "unknown_language"),
-    ({"name": "S" * 81, "languages": ["en"]}, "name_too_long"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"languages": ["en"]}, "no_name"),
+        ({"name": "Sara"}, "no_languages"),
+        ({"name": "Sara", "languages": ["en", "xx"]}, "unknown_language"),
+        ({"name": "S" * 81, "languages": ["en"]}, "name_too_long"),
+    ],
+)
 async def test_sign_in_refuses_bad_input(desk, body, code):
     status, data = await call(desk, "POST", "signin", body)
     assert (status, data["error"]) == (400, code)
@@ -90,8 +98,9 @@ async def test_without_signing_in_the_api_answers_401(desk):
 
 async def test_the_queue_shows_waiting_tickets_most_urgent_first(desk, runtime):
     first = await asyncio.to_thread(open_ticket, runtime, "web-a")
-    urgent = await asyncio.to_thread(open_ticket, runtime, "web-b", language="ar",
-                                     reason="emergency")
+    urgent = await asyncio.to_thread(
+        open_ticket, runtime, "web-b", language="ar", reason="emergency"
+    )
     me = await sign_in(desk)
 
     status, data = await call(desk, "GET", "queue", mediator=me)
@@ -104,7 +113,9 @@ async def test_the_queue_shows_waiting_tickets_most_urgent_first(desk, runtime):
     assert card["speaks"] is True and data["waiting"][0]["speaks"] is False  # Sara: en, fr
     assert card["waiting_seconds"] >= 0
     assert [(m["author"], m["text"]) for m in card["last_messages"]] == [
-        ("person", "my permit expires"), ("bot", "Here is what…")]
+        ("person", "my permit expires"),
+        ("bot", "Here is what…"),
+    ]
     assert data["held"] == []
 
 
@@ -142,10 +153,13 @@ async def test_of_two_desks_claiming_one_ticket_one_wins(desk, runtime, handoff_
     assert handoff_store.tickets.get(ticket.id).mediator_id == winner.id
 
 
-@pytest.mark.parametrize("channel, person, destination", [
-    ("webchat", "web-person1", "webchat"),
-    ("telegram", "tg-person1", "person"),
-])
+@pytest.mark.parametrize(
+    "channel, person, destination",
+    [
+        ("webchat", "web-person1", "webchat"),
+        ("telegram", "tg-person1", "person"),
+    ],
+)
 async def test_a_message_sent_twice_is_stored_and_queued_once(
     desk, runtime, handoff_store, channel, person, destination
 ):
@@ -161,8 +175,11 @@ async def test_a_message_sent_twice_is_stored_and_queued_once(
 
     said = [m for m in handoff_store.transcripts.messages(ticket.id) if m.author == "mediator"]
     assert [m.text for m in said] == ["Hello, I am Sara"]
-    relayed = [row for row, _ in handoff_store.outbox.rows(destination, person)
-               if row.payload["kind"] == "relay"]
+    relayed = [
+        row
+        for row, _ in handoff_store.outbox.rows(destination, person)
+        if row.payload["kind"] == "relay"
+    ]
     assert [row.payload["text"] for row in relayed] == ["Hello, I am Sara"]
 
 
@@ -177,13 +194,19 @@ async def test_messages_are_read_after_an_id_with_notes_and_reports_marked(
     seen = data["messages"][-1]["id"]
 
     await asyncio.to_thread(runtime.handoff.person_wrote, PERSON, "are you there?", None)
-    status, _ = await call(desk, "POST", f"tickets/{ticket.id}/notes",
-                           {"text": "asks about Lecce questura", "client_id": "n1"}, mediator=me)
+    status, _ = await call(
+        desk,
+        "POST",
+        f"tickets/{ticket.id}/notes",
+        {"text": "asks about Lecce questura", "client_id": "n1"},
+        mediator=me,
+    )
     assert status == 200
     await asyncio.to_thread(handoff_store.transcripts.system_message, ticket.id, "NOT delivered")
 
-    status, data = await call(desk, "GET", f"tickets/{ticket.id}/messages?after={seen}",
-                              mediator=me)
+    status, data = await call(
+        desk, "GET", f"tickets/{ticket.id}/messages?after={seen}", mediator=me
+    )
     assert [(m["author"], m["text"], m["private"]) for m in data["messages"]] == [
         ("person", "are you there?", False),
         ("note", "asks about Lecce questura", True),
@@ -206,15 +229,15 @@ async def test_close_asks_the_person_for_a_rating(desk, runtime, handoff_store):
     assert state == "pending"
     assert "from 1 (not at all) to 5 (very)" in last.payload["text"]
     assert [b["payload"] for b in last.payload["buttons"]] == [
-        f"/handoff_rating {n}" for n in range(1, 6)]
+        f"/handoff_rating {n}" for n in range(1, 6)
+    ]
     assert handoff_store.ratings.awaiting(PERSON).id == ticket.id
     # Closed is closed (the store answers that the mediator no longer holds it).
     status, data = await call(desk, "POST", f"tickets/{ticket.id}/close", mediator=me)
     assert status == 409 and data["error"] in ("closed", "not_yours")
 
 
-async def test_release_and_transfer_put_the_ticket_back_in_the_queue(desk, runtime,
-                                                                     handoff_store):
+async def test_release_and_transfer_put_the_ticket_back_in_the_queue(desk, runtime, handoff_store):
     ticket = await asyncio.to_thread(open_ticket, runtime)
     me = await sign_in(desk)
     await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=me)
@@ -222,11 +245,13 @@ async def test_release_and_transfer_put_the_ticket_back_in_the_queue(desk, runti
     assert status == 200 and data["ticket"]["status"] == "waiting"
 
     await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=me)
-    status, data = await call(desk, "POST", f"tickets/{ticket.id}/transfer",
-                              {"language": "xx"}, mediator=me)
+    status, data = await call(
+        desk, "POST", f"tickets/{ticket.id}/transfer", {"language": "xx"}, mediator=me
+    )
     assert (status, data["error"]) == (400, "unknown_language")
-    status, data = await call(desk, "POST", f"tickets/{ticket.id}/transfer",
-                              {"language": "ar"}, mediator=me)
+    status, data = await call(
+        desk, "POST", f"tickets/{ticket.id}/transfer", {"language": "ar"}, mediator=me
+    )
     assert status == 200
     assert (data["ticket"]["status"], data["ticket"]["language"]) == ("waiting", "ar")
     assert handoff_store.tickets.get(ticket.id).wanted_language == "ar"
@@ -237,8 +262,13 @@ async def test_only_the_holder_acts_on_a_ticket(desk, runtime):
     sara, omar = await sign_in(desk, "Sara"), await sign_in(desk, "Omar")
     await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=sara)
 
-    status, data = await call(desk, "POST", f"tickets/{ticket.id}/messages",
-                              {"text": "hi", "client_id": "x"}, mediator=omar)
+    status, data = await call(
+        desk,
+        "POST",
+        f"tickets/{ticket.id}/messages",
+        {"text": "hi", "client_id": "x"},
+        mediator=omar,
+    )
     assert (status, data["error"]) == (409, "not_yours")
     for action in ("close", "release"):
         assert (await call(desk, "POST", f"tickets/{ticket.id}/{action}", mediator=omar))[0] == 409
@@ -256,20 +286,39 @@ async def test_bad_input_gets_clear_4xx_errors(desk, runtime):
     cases = [
         (await call(desk, "POST", path, raw=b"{not json", mediator=me), 400, "bad_json"),
         (await call(desk, "POST", path, raw=b"[1, 2]", mediator=me), 400, "bad_json"),
-        (await call(desk, "POST", "signin", raw=b"{\"name\": "), 400, "bad_json"),
+        (await call(desk, "POST", "signin", raw=b'{"name": '), 400, "bad_json"),
         (await call(desk, "POST", path, {"text": "   "}, mediator=me), 400, "empty_text"),
         (await call(desk, "POST", path, {"client_id": "a"}, mediator=me), 400, "empty_text"),
-        (await call(desk, "POST", path, {"text": "x" * (MAX_TEXT_CHARS + 1)}, mediator=me),
-         400, "text_too_long"),
-        (await call(desk, "POST", path, {"text": "hi", "client_id": "a b"}, mediator=me),
-         400, "bad_client_id"),
+        (
+            await call(desk, "POST", path, {"text": "x" * (MAX_TEXT_CHARS + 1)}, mediator=me),
+            400,
+            "text_too_long",
+        ),
+        (
+            await call(desk, "POST", path, {"text": "hi", "client_id": "a b"}, mediator=me),
+            400,
+            "bad_client_id",
+        ),
         (await call(desk, "POST", "tickets/9999/claim", mediator=me), 404, "no_ticket"),
         (await call(desk, "POST", "tickets/abc/claim", mediator=me), 404, "no_ticket"),
-        (await call(desk, "POST", "tickets/9999/messages", {"text": "hi"}, mediator=me),
-         404, "no_ticket"),
+        (
+            await call(desk, "POST", "tickets/9999/messages", {"text": "hi"}, mediator=me),
+            404,
+            "no_ticket",
+        ),
         (await call(desk, "GET", f"{path}?after=x", mediator=me), 400, "bad_after"),
-        (await call(desk, "POST", path, {"text": "hi"}, mediator=me,
-                    headers={"Content-Type": "text/plain"}), 415, "json_required"),
+        (
+            await call(
+                desk,
+                "POST",
+                path,
+                {"text": "hi"},
+                mediator=me,
+                headers={"Content-Type": "text/plain"},
+            ),
+            415,
+            "json_required",
+        ),
     ]
     for (status, data), want_status, want_code in cases:
         assert (status, data["error"]) == (want_status, want_code), data
@@ -279,25 +328,28 @@ async def test_bad_input_gets_clear_4xx_errors(desk, runtime):
     assert [m.author for m in transcript] == ["person", "bot"]
 
 
-@pytest.mark.parametrize("peer, headers, token, allowed", [
-    ("127.0.0.1", {"Host": "127.0.0.1:5005"}, None, True),
-    ("::1", {"Host": "[::1]:5005"}, None, True),
-    ("::ffff:127.0.0.1", {"Host": "localhost:5005"}, None, True),
-    ("127.0.0.1", {}, None, True),
-    ("10.0.0.7", {"Host": "desk.example"}, None, False),  # no token configured: 403
-    ("10.0.0.7", {"Host": "desk.example"}, "s3cret", False),  # token missing
-    ("10.0.0.7", {"Authorization": "Bearer wrong"}, "s3cret", False),
-    ("10.0.0.7", {"Authorization": "Bearer s3cret"}, "s3cret", True),
-    ("10.0.0.7", {"authorization": "bearer s3cret"}, "s3cret", True),
-    ("10.0.0.7", {"Authorization": "Bearer s3cret"}, None, False),  # no token set: never
-    # Through a reverse proxy on this machine, every visitor would look local.
-    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, None, False),
-    ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, "s3cret", False),
-    ("127.0.0.1", {"X-Forwarded-Proto": "https"}, None, False),
-    ("127.0.0.1", {"Via": "1.1 proxy"}, None, False),
-    # A site rebound to 127.0.0.1 (DNS rebinding) is not this machine.
-    ("127.0.0.1", {"Host": "evil.example"}, None, False),
-])
+@pytest.mark.parametrize(
+    "peer, headers, token, allowed",
+    [
+        ("127.0.0.1", {"Host": "127.0.0.1:5005"}, None, True),
+        ("::1", {"Host": "[::1]:5005"}, None, True),
+        ("::ffff:127.0.0.1", {"Host": "localhost:5005"}, None, True),
+        ("127.0.0.1", {}, None, True),
+        ("10.0.0.7", {"Host": "desk.example"}, None, False),  # no token configured: 403
+        ("10.0.0.7", {"Host": "desk.example"}, "s3cret", False),  # token missing
+        ("10.0.0.7", {"Authorization": "Bearer wrong"}, "s3cret", False),
+        ("10.0.0.7", {"Authorization": "Bearer s3cret"}, "s3cret", True),
+        ("10.0.0.7", {"authorization": "bearer s3cret"}, "s3cret", True),
+        ("10.0.0.7", {"Authorization": "Bearer s3cret"}, None, False),  # no token set: never
+        # Through a reverse proxy on this machine, every visitor would look local.
+        ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, None, False),
+        ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, "s3cret", False),
+        ("127.0.0.1", {"X-Forwarded-Proto": "https"}, None, False),
+        ("127.0.0.1", {"Via": "1.1 proxy"}, None, False),
+        # A site rebound to 127.0.0.1 (DNS rebinding) is not this machine.
+        ("127.0.0.1", {"Host": "evil.example"}, None, False),
+    ],
+)
 def test_access(peer, headers, token, allowed):
     refused = access_error(peer, headers, token)
     assert (refused is None) is allowed

@@ -32,8 +32,11 @@ async def desk(runtime, store):
 @pytest.fixture
 async def public_desk(runtime, store):
     """The desk behind a proxy, with a desk token: no local try-out."""
-    settings = dataclasses.replace(get_settings(), mediator_desk_token=DESK_TOKEN,
-                                   mediator_desk_url="https://desk.example.org/webhooks/desk/")
+    settings = dataclasses.replace(
+        get_settings(),
+        mediator_desk_token=DESK_TOKEN,
+        mediator_desk_url="https://desk.example.org/webhooks/desk/",
+    )
     served, stop = await serve(MediatorDeskInput(runtime=runtime, settings=settings), store)
     yield served
     await stop()
@@ -49,15 +52,18 @@ async def test_a_header_naming_another_mediator_counts_for_nothing(desk, runtime
     # The old X-Mediator-Id header is ignored; Eve's own session cannot read Sara's ticket.
     status, data = await call(desk, "GET", path, headers={"X-Mediator-Id": str(sara_id)})
     assert (status, data["error"]) == (401, "sign_in")
-    status, data = await call(desk, "GET", path, mediator=eve,
-                              headers={"X-Mediator-Id": str(sara_id)})
+    status, data = await call(
+        desk, "GET", path, mediator=eve, headers={"X-Mediator-Id": str(sara_id)}
+    )
     assert (status, data["error"]) == (403, "not_yours")
     # Nor can she rewrite her session to name Sara: the signature no longer matches.
     payload, signature = eve.split(".")
     forged_payload = sessions._b64(
-        sessions._unb64(payload).replace(b"|" + str(
-            runtime.handoff.store.mediators.by_name("Eve").id).encode() + b"|",
-            b"|" + str(sara_id).encode() + b"|"))
+        sessions._unb64(payload).replace(
+            b"|" + str(runtime.handoff.store.mediators.by_name("Eve").id).encode() + b"|",
+            b"|" + str(sara_id).encode() + b"|",
+        )
+    )
     status, data = await call(desk, "GET", path, mediator=f"{forged_payload}.{signature}")
     assert (status, data["error"]) == (401, "sign_in")
     # A web chat session is no desk session either.
@@ -80,8 +86,9 @@ async def test_a_password_signs_in_and_a_new_one_ends_old_sessions(desk, runtime
     session = data["session"]
     assert (await call(desk, "GET", "queue", mediator=session))[0] == 200
 
-    await asyncio.to_thread(store.mediators.set_password, "Sara",
-                            hash_password("a brand new password"))
+    await asyncio.to_thread(
+        store.mediators.set_password, "Sara", hash_password("a brand new password")
+    )
     status, data = await call(desk, "GET", "queue", mediator=session)
     assert (status, data["error"]) == (401, "sign_in")
 
@@ -94,8 +101,9 @@ async def test_switched_off_mediators_lose_their_session(desk, runtime):
 
 
 async def test_the_local_try_out_never_signs_in_a_real_mediator_by_name(desk, runtime):
-    await asyncio.to_thread(runtime.handoff.store.mediators.add, "Sara", ["en"],
-                            telegram_user_id="111")
+    await asyncio.to_thread(
+        runtime.handoff.store.mediators.add, "Sara", ["en"], telegram_user_id="111"
+    )
     status, data = await call(desk, "POST", "signin", {"name": "Sara", "languages": ["en"]})
     assert (status, data["error"]) == (401, "link_required")
 
@@ -107,44 +115,58 @@ async def test_from_elsewhere_only_a_password_or_a_link_signs_in(public_desk, ru
         status, data = await call(public_desk, "POST", "signin", body, headers=FROM_ELSEWHERE)
         assert (status, data["error"]) == (401, "bad_credentials"), body
     await asyncio.to_thread(store.mediators.add, "Sara", ["en"])  # desk-only, no password yet
-    status, data = await call(public_desk, "POST", "signin", {"name": "Sara"},
-                              headers=FROM_ELSEWHERE)
+    status, data = await call(
+        public_desk, "POST", "signin", {"name": "Sara"}, headers=FROM_ELSEWHERE
+    )
     assert (status, data["error"]) == (401, "bad_credentials")
     assert [m.name for m in store.mediators.all()] == ["Sara"]
     await asyncio.to_thread(store.mediators.set_password, "Sara", hash_password(PASSWORD))
-    status, data = await call(public_desk, "POST", "signin",
-                              {"name": "Sara", "password": PASSWORD}, headers=FROM_ELSEWHERE)
+    status, data = await call(
+        public_desk,
+        "POST",
+        "signin",
+        {"name": "Sara", "password": PASSWORD},
+        headers=FROM_ELSEWHERE,
+    )
     assert status == 200
     # The desk token is still needed with a session: a session alone does not open the desk.
-    status, _ = await call(public_desk, "GET", "queue", mediator=data["session"],
-                           headers={"X-Forwarded-For": "203.0.113.9"})
+    status, _ = await call(
+        public_desk,
+        "GET",
+        "queue",
+        mediator=data["session"],
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
     assert status == 401
 
 
-async def test_a_one_time_link_reaches_the_mediator_s_chat_and_works_once(
-    public_desk, runtime
-):
+async def test_a_one_time_link_reaches_the_mediator_s_chat_and_works_once(public_desk, runtime):
     store = runtime.handoff.store
-    omar = await asyncio.to_thread(store.mediators.add, "Omar", ["ar"], telegram_user_id="4242",
-                                   ui_language="en")
-    handoff = Handoff(store, dataclasses.replace(
-        runtime.handoff.settings, mediator_desk_url="https://desk.example.org/d/"))
+    omar = await asyncio.to_thread(
+        store.mediators.add, "Omar", ["ar"], telegram_user_id="4242", ui_language="en"
+    )
+    handoff = Handoff(
+        store,
+        dataclasses.replace(
+            runtime.handoff.settings, mediator_desk_url="https://desk.example.org/d/"
+        ),
+    )
     assert await asyncio.to_thread(handoff.send_desk_link, omar, 15) == "telegram"
 
     sent = [row.payload["text"] for row, _ in store.outbox.rows("telegram", "4242")]
     assert len(sent) == 1
     code = re.search(r"https://desk\.example\.org/d/#login=([\w-]+)$", sent[0]).group(1)
-    assert sent[0] == mediator_text("desk_link", "en", minutes=15,
-                                    link=f"https://desk.example.org/d/#login={code}")
+    assert sent[0] == mediator_text(
+        "desk_link", "en", minutes=15, link=f"https://desk.example.org/d/#login={code}"
+    )
 
-    status, data = await call(public_desk, "POST", "link", {"code": code},
-                              headers=FROM_ELSEWHERE)
+    status, data = await call(public_desk, "POST", "link", {"code": code}, headers=FROM_ELSEWHERE)
     assert status == 200 and data["mediator"]["name"] == "Omar"
-    status, _ = await call(public_desk, "GET", "queue", mediator=data["session"],
-                           headers=FROM_ELSEWHERE)
+    status, _ = await call(
+        public_desk, "GET", "queue", mediator=data["session"], headers=FROM_ELSEWHERE
+    )
     assert status == 200
-    status, again = await call(public_desk, "POST", "link", {"code": code},
-                               headers=FROM_ELSEWHERE)
+    status, again = await call(public_desk, "POST", "link", {"code": code}, headers=FROM_ELSEWHERE)
     assert (status, again["error"]) == (401, "bad_link")
 
 
@@ -155,8 +177,7 @@ async def test_an_expired_link_does_not_sign_in(public_desk, runtime):
 
     code, code_hash = new_login_code()
     await asyncio.to_thread(store.mediators.set_login_code, omar.id, code_hash, 1.0)  # long gone
-    status, data = await call(public_desk, "POST", "link", {"code": code},
-                              headers=FROM_ELSEWHERE)
+    status, data = await call(public_desk, "POST", "link", {"code": code}, headers=FROM_ELSEWHERE)
     assert (status, data["error"]) == (401, "bad_link")
 
 

@@ -45,22 +45,37 @@ TOKEN = "e2e-api-token-5f1c"
 SARA = 4242  # Telegram mediator
 PERSON = "whatsapp:+393471122001"
 PERSON_TG = 731904001
-SECRETS_USED = ("3471122001", str(PERSON_TG), "Lucia Ferrante", "via Garibaldi 9",
-                "YB4471932", TOKEN)
+SECRETS_USED = (
+    "3471122001",
+    str(PERSON_TG),
+    "Lucia Ferrante",
+    "via Garibaldi 9",
+    "YB4471932",
+    TOKEN,
+)
 
 # Rasa's HTTP API routes that read a body, and the channels' JSON endpoints.
 API_ROUTES = [
-    ("POST", "/model/parse"), ("POST", "/conversations/c1/messages"),
-    ("POST", "/conversations/c1/trigger_intent"), ("POST", "/conversations/c1/execute"),
-    ("POST", "/conversations/c1/tracker/events"), ("PUT", "/conversations/c1/tracker/events"),
-    ("POST", "/conversations/c1/predict"), ("POST", "/model/predict"),
-    ("POST", "/model/train"), ("POST", "/model/test/stories"), ("POST", "/model/test/intents"),
+    ("POST", "/model/parse"),
+    ("POST", "/conversations/c1/messages"),
+    ("POST", "/conversations/c1/trigger_intent"),
+    ("POST", "/conversations/c1/execute"),
+    ("POST", "/conversations/c1/tracker/events"),
+    ("PUT", "/conversations/c1/tracker/events"),
+    ("POST", "/conversations/c1/predict"),
+    ("POST", "/model/predict"),
+    ("POST", "/model/train"),
+    ("POST", "/model/test/stories"),
+    ("POST", "/model/test/intents"),
     ("PUT", "/model"),
 ]
 CHANNEL_ROUTES = [
-    ("POST", "/webhooks/rest/webhook"), ("POST", "/webhooks/webchat/webhook"),
-    ("POST", "/webhooks/desk/api/signin"), ("POST", "/webhooks/desk/api/link"),
-    ("POST", "/webhooks/telegram/webhook"), ("POST", "/webhooks/whatsapp/webhook"),
+    ("POST", "/webhooks/rest/webhook"),
+    ("POST", "/webhooks/webchat/webhook"),
+    ("POST", "/webhooks/desk/api/signin"),
+    ("POST", "/webhooks/desk/api/link"),
+    ("POST", "/webhooks/telegram/webhook"),
+    ("POST", "/webhooks/whatsapp/webhook"),
 ]
 
 
@@ -80,8 +95,9 @@ def _cmdlines(pid: int) -> list[str]:
     while todo:
         current = todo.pop()
         try:
-            lines.append(Path(f"/proc/{current}/cmdline").read_bytes().replace(b"\0", b" ")
-                         .decode())
+            lines.append(
+                Path(f"/proc/{current}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            )
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
@@ -93,13 +109,17 @@ class Io:
     def __init__(self, http: aiohttp.ClientSession, base: str, twilio, telegram):
         self.http, self.base, self.twilio, self.telegram = http, base, twilio, telegram
 
-    async def request(self, method: str, path: str, raw: bytes = b"",
-                      headers: dict | None = None) -> tuple[int, float]:
+    async def request(
+        self, method: str, path: str, raw: bytes = b"", headers: dict | None = None
+    ) -> tuple[int, float]:
         start = time.perf_counter()
         try:
-            async with self.http.request(method, self.base + path, data=raw,
-                                         headers={"Content-Type": "application/json",
-                                                  **(headers or {})}) as resp:
+            async with self.http.request(
+                method,
+                self.base + path,
+                data=raw,
+                headers={"Content-Type": "application/json", **(headers or {})},
+            ) as resp:
                 await resp.read()
                 return resp.status, time.perf_counter() - start
         except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
@@ -112,9 +132,10 @@ class Io:
         host, port = self.base.removeprefix("http://").split(":")
         start = time.perf_counter()
         reader, writer = await asyncio.open_connection(host, int(port))
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
-                     .encode())
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode()
+        )
         await writer.drain()
         answer = await asyncio.wait_for(reader.read(4096), 5)
         writer.close()
@@ -128,9 +149,12 @@ class Io:
 
     async def telegram_update(self, update: dict) -> int:
         async with self.http.post(
-            self.base + "/webhooks/telegram/webhook", data=json.dumps(update),
-            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                     "Content-Type": "application/json"},
+            self.base + "/webhooks/telegram/webhook",
+            data=json.dumps(update),
+            headers={
+                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                "Content-Type": "application/json",
+            },
         ) as resp:
             return resp.status
 
@@ -138,8 +162,9 @@ class Io:
         return [m.get("Body", "") for m in self.twilio.messages if m["To"] == PERSON]
 
     def to_chat(self, chat_id: int) -> list[str]:
-        return [m["text"] for m in self.telegram.methods("sendMessage")
-                if int(m["chat_id"]) == chat_id]
+        return [
+            m["text"] for m in self.telegram.methods("sendMessage") if int(m["chat_id"]) == chat_id
+        ]
 
 
 async def test_issue_14_edges_on_the_running_assistant(tmp_path):
@@ -149,8 +174,9 @@ async def test_issue_14_edges_on_the_running_assistant(tmp_path):
     store = HandoffStore(url)
     store.mediators.add("Sara", ["it", "en"], telegram_user_id=str(SARA))
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
-    stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, log_path=log,
-                              extra_env={"RASA_AUTH_TOKEN": TOKEN})
+    stack = await start_stack(
+        PROJECT_ROOT, twilio, telegram, url, log_path=log, extra_env={"RASA_AUTH_TOKEN": TOKEN}
+    )
     try:
         async with aiohttp.ClientSession() as http:
             io = Io(http, stack.base_url, twilio, telegram)
@@ -172,8 +198,11 @@ async def test_issue_14_edges_on_the_running_assistant(tmp_path):
 
 
 async def closed_api(io: Io, pid: int) -> None:
-    for method, path in (("GET", "/status"), ("GET", "/conversations/c1/tracker"),
-                         ("POST", "/conversations/c1/tracker/events")):
+    for method, path in (
+        ("GET", "/status"),
+        ("GET", "/conversations/c1/tracker"),
+        ("POST", "/conversations/c1/tracker/events"),
+    ):
         assert (await io.request(method, path, b'{"event": "restart"}'))[0] == 401, path
     rest = json.dumps({"sender": "me", "message": "ciao"}).encode()
     assert (await io.request("POST", "/webhooks/rest/webhook", rest))[0] == 401
@@ -203,8 +232,11 @@ async def malformed_bodies(io: Io) -> None:
     assert failures == []
     assert (await io.request("DELETE", f"/model?token={TOKEN}"))[0] == 404  # closed
     # A 1 MB message is refused from its Content-Length, before a byte of it is read.
-    for path in (f"/webhooks/rest/webhook?token={TOKEN}", f"/model/parse?token={TOKEN}",
-                 "/webhooks/webchat/webhook"):
+    for path in (
+        f"/webhooks/rest/webhook?token={TOKEN}",
+        f"/model/parse?token={TOKEN}",
+        "/webhooks/webchat/webhook",
+    ):
         answer, seconds = await io.headers_only(path, HUGE_BYTES)
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert b'"message":"The request body is over 262144 bytes."' in answer
@@ -213,8 +245,12 @@ async def malformed_bodies(io: Io) -> None:
 
 async def rest_cannot_act_for_others(io: Io, store: HandoffStore) -> None:
     target = f"/webhooks/rest/webhook?token={TOKEN}"
-    body = {"sender": "rest-person", "message": "voglio parlare con un mediatore",
-            "input_channel": "telegram", "metadata": {"language_hint": "ar"}}
+    body = {
+        "sender": "rest-person",
+        "message": "voglio parlare con un mediatore",
+        "input_channel": "telegram",
+        "metadata": {"language_hint": "ar"},
+    }
     for _ in range(3):
         assert (await io.request("POST", target, json.dumps(body).encode()))[0] == 200
     assert store.tickets.open_for("rest-person") is None
@@ -228,36 +264,47 @@ async def delete_my_data_in_a_hand_off(io: Io, store: HandoffStore) -> None:
     opened = await eventually(io.to_person, lambda t: any("#" in x for x in t), "ticket")
     ticket = store.tickets.in_states()[0]
     assert f"#{ticket.id}" in opened[-1]
-    assert await io.telegram_update(telegram_callback_update(f"claim:{ticket.id}",
-                                                             chat_id=SARA)) == 200
-    await eventually(lambda: io.to_chat(SARA), lambda t: any(f"#{ticket.id}" in x for x in t),
-                     "claimed")
+    assert (
+        await io.telegram_update(telegram_callback_update(f"claim:{ticket.id}", chat_id=SARA))
+        == 200
+    )
+    await eventually(
+        lambda: io.to_chat(SARA), lambda t: any(f"#{ticket.id}" in x for x in t), "claimed"
+    )
     await io.whatsapp("I live in via Garibaldi 9")
-    await eventually(lambda: io.to_chat(SARA), lambda t: any("via Garibaldi" in x for x in t),
-                     "relayed")
+    await eventually(
+        lambda: io.to_chat(SARA), lambda t: any("via Garibaldi" in x for x in t), "relayed"
+    )
 
     seen = len(io.to_person())
     await io.whatsapp("delete my data")
     question = render("utter_privacy_confirm_delete", "en").split("\n")[0]
-    await eventually(lambda: io.to_person()[seen:], lambda t: any(question in x for x in t),
-                     "the bot asks to confirm, in the middle of the hand-off")
+    await eventually(
+        lambda: io.to_person()[seen:],
+        lambda t: any(question in x for x in t),
+        "the bot asks to confirm, in the middle of the hand-off",
+    )
     await io.whatsapp("yes")
     done = render("utter_privacy_deleted", "en")
-    await eventually(lambda: io.to_person()[seen:], lambda t: any(done in x for x in t),
-                     "erased")
+    await eventually(lambda: io.to_person()[seen:], lambda t: any(done in x for x in t), "erased")
     told = mediator_text("person_erased", "it", ticket=f"#{ticket.id}")
     await eventually(lambda: io.to_chat(SARA), lambda t: told in t, "mediator told")
     assert store.tickets.get(ticket.id) is None and store.tickets.open_for is not None
-    transcript_words = [row.payload["text"] for row, _ in store.outbox.rows()
-                        if "Garibaldi" in row.payload["text"]]
+    transcript_words = [
+        row.payload["text"] for row, _ in store.outbox.rows() if "Garibaldi" in row.payload["text"]
+    ]
     assert transcript_words == []
     with store.engine.connect() as conn:
-        contacts = conn.execute(sa.text("SELECT count(*) FROM channel_contacts "
-                                        "WHERE address = :a"), {"a": PERSON}).scalar_one()
-        inbox = conn.execute(sa.text("SELECT count(*) FROM channel_inbox "
-                                     "WHERE payload LIKE :a"), {"a": "%3471122001%"}).scalar_one()
-        events = conn.execute(sa.text("SELECT count(*) FROM events WHERE data LIKE :t"),
-                              {"t": "%Garibaldi%"}).scalar_one()
+        contacts = conn.execute(
+            sa.text("SELECT count(*) FROM channel_contacts WHERE address = :a"), {"a": PERSON}
+        ).scalar_one()
+        inbox = conn.execute(
+            sa.text("SELECT count(*) FROM channel_inbox WHERE payload LIKE :a"),
+            {"a": "%3471122001%"},
+        ).scalar_one()
+        events = conn.execute(
+            sa.text("SELECT count(*) FROM events WHERE data LIKE :t"), {"t": "%Garibaldi%"}
+        ).scalar_one()
     assert (contacts, inbox, events) == (0, 0, 0)
 
 
@@ -270,7 +317,8 @@ async def induced_database_error(io: Io, url: str) -> None:
         engine.dispose()
     await io.whatsapp("mi chiamo Lucia Ferrante, passaporto YB4471932")
     status = await io.telegram_update(
-        telegram_text_update("Lucia Ferrante, via Garibaldi 9", chat_id=PERSON_TG))
+        telegram_text_update("Lucia Ferrante, via Garibaldi 9", chat_id=PERSON_TG)
+    )
     # The inbox cannot take it: kept in the local spool until the database answers again
     # (channels/spool.py), so it is acknowledged; 503 only if the spool cannot write either.
     assert status == 200

@@ -66,9 +66,12 @@ class Platforms:
 
     async def telegram_update(self, update: dict) -> None:
         async with self.http.post(
-            self.base_url + "/webhooks/telegram/webhook", data=json.dumps(update),
-            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                     "Content-Type": "application/json"},
+            self.base_url + "/webhooks/telegram/webhook",
+            data=json.dumps(update),
+            headers={
+                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                "Content-Type": "application/json",
+            },
         ) as resp:
             assert resp.status == 200
 
@@ -106,8 +109,11 @@ def ticket_number(text: str) -> int:
 async def test_mediator_loop_both_ways_with_restart():
     assert model_path().exists(), "no trained model for the current inputs: run `make train`"
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
-    env = {"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP), "TWILIO_HANDOFF_TEMPLATE_SID": TEMPLATE,
-           "HANDOFF_DEFAULT_WAIT_MINUTES": "15"}
+    env = {
+        "TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP),
+        "TWILIO_HANDOFF_TEMPLATE_SID": TEMPLATE,
+        "HANDOFF_DEFAULT_WAIT_MINUTES": "15",
+    }
     with postgres_database("handoff_e2e") as url:
         store = HandoffStore(url)
         store.mediators.add("Sara", ["ar", "en", "it"], telegram_user_id=str(SARA))
@@ -123,17 +129,18 @@ async def test_mediator_loop_both_ways_with_restart():
                 # --- restart in the middle of a claimed conversation -----------------------
                 seen = len(io.to_whatsapp(PERSON_WA))
                 await io.whatsapp(PERSON_WA, "I want to talk to a mediator")
-                opened = await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has("#"),
-                                          "second ticket")
+                opened = await eventually(
+                    lambda: io.to_whatsapp(PERSON_WA)[seen:], has("#"), "second ticket"
+                )
                 second = ticket_number(opened[-1])
                 assert second != ticket
-                await io.telegram_update(telegram_callback_update(f"claim:{second}",
-                                                                  chat_id=SARA))
+                await io.telegram_update(telegram_callback_update(f"claim:{second}", chat_id=SARA))
                 await eventually(lambda: io.chat_texts(SARA), has(f"#{second}"), "claim")
                 # The person's "Sara has joined" goes out in the same relay round; under load
                 # it can still be on its way, and would then arrive after the restart.
-                await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has("Sara"),
-                                 "claim notice")
+                await eventually(
+                    lambda: io.to_whatsapp(PERSON_WA)[seen:], has("Sara"), "claim notice"
+                )
                 before_person = len(io.to_whatsapp(PERSON_WA))
                 before_sara = len(io.chat_texts(SARA))
                 await stack.stop()
@@ -143,22 +150,26 @@ async def test_mediator_loop_both_ways_with_restart():
 
                 sara = store.mediators.by_name("Sara")
                 Handoff(store).reply(second, sara, "stored while down", "desk:restart-1")
-                redelivered = telegram_text_update("sent during the restart", chat_id=SARA,
-                                                   language="it")
+                redelivered = telegram_text_update(
+                    "sent during the restart", chat_id=SARA, language="it"
+                )
                 stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, extra_env=env)
                 io.base_url = stack.base_url
                 await io.telegram_update(redelivered)
                 await io.telegram_update(redelivered)  # Telegram retrying
                 texts = await eventually(
                     lambda: io.to_whatsapp(PERSON_WA)[before_person:],
-                    lambda t: "sent during the restart" in t, "replies after the restart")
+                    lambda t: "sent during the restart" in t,
+                    "replies after the restart",
+                )
                 await asyncio.sleep(2)  # room for a wrong repeat
                 after = io.to_whatsapp(PERSON_WA)[before_person:]
                 assert after == ["stored while down", "sent during the restart"], after
                 assert len(io.chat_texts(SARA)) == before_sara  # nothing re-sent to Sara
                 await io.whatsapp(PERSON_WA, "still there?")
-                await eventually(lambda: io.chat_texts(SARA), has("still there?"),
-                                 "person after restart")
+                await eventually(
+                    lambda: io.chat_texts(SARA), has("still there?"), "person after restart"
+                )
                 assert texts
         finally:
             await stack.stop()
@@ -171,8 +182,9 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     await io.whatsapp(PERSON_WA, "I want to talk to a mediator")
     opened = await eventually(lambda: io.to_whatsapp(PERSON_WA), has("#"), "ticket opened")
     ticket = ticket_number(opened[-1])
-    assert opened[-1].startswith(render("utter_handoff_opened", "en", ticket=f"#{ticket}",
-                                        wait="15 minutes").split("(")[0])
+    assert opened[-1].startswith(
+        render("utter_handoff_opened", "en", ticket=f"#{ticket}", wait="15 minutes").split("(")[0]
+    )
     cards = await eventually(lambda: io.to_chat(GROUP), lambda c: len(c) >= 1, "group card")
     keyboard = cards[-1]["reply_markup"]["inline_keyboard"]
     assert keyboard[0][0]["callback_data"] == f"claim:{ticket}"
@@ -180,17 +192,22 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
 
     # The person writes before anyone claims: kept for the mediator, the bot stays quiet.
     await io.whatsapp(PERSON_WA, "is anyone there?")
-    await eventually(lambda: [m.text for m in store.transcripts.messages(ticket)],
-                     has("is anyone there?"),
-                     "message kept in the ticket")
+    await eventually(
+        lambda: [m.text for m in store.transcripts.messages(ticket)],
+        has("is anyone there?"),
+        "message kept in the ticket",
+    )
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
     claimed = await eventually(lambda: io.chat_texts(SARA), has(f"#{ticket}"), "claim")
     assert "is anyone there?" in claimed[-1]  # the conversation so far
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Sara"), "person told")
     # A second claim (another mediator, or the same button twice) does not take it over.
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
-    await eventually(lambda: io.telegram.methods("answerCallbackQuery"),
-                     lambda a: len(a) >= 2, "second claim answered")
+    await eventually(
+        lambda: io.telegram.methods("answerCallbackQuery"),
+        lambda a: len(a) >= 2,
+        "second claim answered",
+    )
     assert store.tickets.get(ticket).mediator_id == store.mediators.by_name("Sara").id
 
     # Both ways, in order; a webhook Twilio delivers twice is relayed once.
@@ -205,21 +222,31 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     before = len(io.to_whatsapp(PERSON_WA))
     for text in ("reply A", "reply B", "reply C"):
         await io.telegram_update(telegram_text_update(text, chat_id=SARA, language="it"))
-    got = await eventually(lambda: io.to_whatsapp(PERSON_WA)[before:],
-                           lambda t: len(t) >= 3, "relay to the person")
+    got = await eventually(
+        lambda: io.to_whatsapp(PERSON_WA)[before:], lambda t: len(t) >= 3, "relay to the person"
+    )
     assert got == ["reply A", "reply B", "reply C"]  # the bot said nothing in between
 
     # 24 hours of silence: the reply goes as the template, and arrives when the person writes.
     with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE channel_contacts SET last_inbound_at = :t "
-                             "WHERE channel = 'whatsapp' AND address = :a"),
-                     {"t": time.time() - 25 * 3600, "a": PERSON_WA})
+        conn.execute(
+            sa.text(
+                "UPDATE channel_contacts SET last_inbound_at = :t "
+                "WHERE channel = 'whatsapp' AND address = :a"
+            ),
+            {"t": time.time() - 25 * 3600, "a": PERSON_WA},
+        )
     await io.telegram_update(telegram_text_update("late reply", chat_id=SARA, language="it"))
-    await eventually(lambda: [m for m in io.twilio.messages if m.get("ContentSid") == TEMPLATE],
-                     lambda m: len(m) == 1, "template sent")
-    await eventually(lambda: io.chat_texts(SARA),
-                     has(mediator_text("delivered_as_template", "it", ticket=f"#{ticket}")),
-                     "mediator told about the template")
+    await eventually(
+        lambda: [m for m in io.twilio.messages if m.get("ContentSid") == TEMPLATE],
+        lambda m: len(m) == 1,
+        "template sent",
+    )
+    await eventually(
+        lambda: io.chat_texts(SARA),
+        has(mediator_text("delivered_as_template", "it", ticket=f"#{ticket}")),
+        "mediator told about the template",
+    )
     assert "late reply" not in io.to_whatsapp(PERSON_WA)
     await io.whatsapp(PERSON_WA, "I am back")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("late reply"), "held reply")
@@ -229,8 +256,11 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     rating_question = render("utter_handoff_closed", "en")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has(rating_question), "rating asked")
     await io.whatsapp(PERSON_WA, "5")
-    await eventually(lambda: io.to_whatsapp(PERSON_WA), has(render("utter_handoff_rated", "en")),
-                     "thanks for the rating")
+    await eventually(
+        lambda: io.to_whatsapp(PERSON_WA),
+        has(render("utter_handoff_rated", "en")),
+        "thanks for the rating",
+    )
     assert store.tickets.get(ticket).rating == 5
     await io.whatsapp(PERSON_WA, "how do I renew my permesso di soggiorno? I live in Bari")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Questura di Bari"), "bot is back")
@@ -238,21 +268,22 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
 
 
 async def telegram_person_whatsapp_mediator(io: Platforms) -> None:
-    await io.telegram_update(telegram_text_update("Мені потрібен медіатор", chat_id=PERSON_TG,
-                                                  language="uk"))
+    await io.telegram_update(
+        telegram_text_update("Мені потрібен медіатор", chat_id=PERSON_TG, language="uk")
+    )
     opened = await eventually(lambda: io.chat_texts(PERSON_TG), has("#"), "ticket opened")
     ticket = ticket_number(opened[-1])
     card = await eventually(lambda: io.to_whatsapp(MARCO), has(f"claim {ticket}"), "card")
     assert "uk" in card[-1]
     await io.whatsapp(MARCO, f"claim {ticket}")
     await eventually(lambda: io.chat_texts(PERSON_TG), has("Marco"), "person told")
-    await io.telegram_update(telegram_text_update("Доброго дня", chat_id=PERSON_TG,
-                                                  language="uk"))
+    await io.telegram_update(telegram_text_update("Доброго дня", chat_id=PERSON_TG, language="uk"))
     await eventually(lambda: io.to_whatsapp(MARCO), has(f"#{ticket} › Доброго дня"), "relay")
     await io.whatsapp(MARCO, f"#{ticket} Добрий день, я Марко")
     await eventually(lambda: io.chat_texts(PERSON_TG), has("Добрий день, я Марко"), "reply")
     await io.whatsapp(MARCO, f"close {ticket}")
-    closed = await eventually(lambda: io.to_chat(PERSON_TG),
-                              lambda m: m and m[-1].get("reply_markup"), "rating asked")
+    closed = await eventually(
+        lambda: io.to_chat(PERSON_TG), lambda m: m and m[-1].get("reply_markup"), "rating asked"
+    )
     buttons = closed[-1]["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in buttons] == ["1", "2", "3", "4", "5"]

@@ -25,8 +25,9 @@ def test_forget_erases_the_person_s_inbox_rows_and_only_theirs(store):
     assert store.forget("tg-me") is True
 
     with store.engine.connect() as conn:
-        left = {(r.channel, r.delivery_id): r.payload for r in conn.execute(
-            sa.select(channel_inbox))}
+        left = {
+            (r.channel, r.delivery_id): r.payload for r in conn.execute(sa.select(channel_inbox))
+        }
     assert set(left) == {("whatsapp", "SM2"), ("telegram", "8"), ("whatsapp", "SM3")}
     assert "my secret" not in str(left) and "telegram words" not in str(left)
 
@@ -38,12 +39,16 @@ def test_failed_rows_are_purged_like_the_others(store, monkeypatch):
     store.claim("whatsapp", "SMnew", {"from": NUMBER, "text": "in progress"})
     old = time.time() - DONE_RETENTION_SECONDS - 60
     with store.engine.begin() as conn:
-        conn.execute(sa.update(channel_inbox)
-                     .where(channel_inbox.c.delivery_id.in_(("SMdone", "SMfailed")))
-                     .values(claimed_at=old))
-        conn.execute(sa.update(channel_inbox)
-                     .where(channel_inbox.c.delivery_id == "SMfailed")
-                     .values(attempts=MAX_ATTEMPTS))  # given up: never taken over again
+        conn.execute(
+            sa.update(channel_inbox)
+            .where(channel_inbox.c.delivery_id.in_(("SMdone", "SMfailed")))
+            .values(claimed_at=old)
+        )
+        conn.execute(
+            sa.update(channel_inbox)
+            .where(channel_inbox.c.delivery_id == "SMfailed")
+            .values(attempts=MAX_ATTEMPTS)
+        )  # given up: never taken over again
 
     store.purge_done()  # the inbox's recovery loop runs it every round
 

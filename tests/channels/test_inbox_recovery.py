@@ -42,8 +42,11 @@ async def post(served, form):
 
 def state_of(store, sid: str) -> str | None:
     with store.engine.connect() as conn:
-        return conn.execute(
-            channel_inbox.select().where(channel_inbox.c.delivery_id == sid)).first().state
+        return (
+            conn.execute(channel_inbox.select().where(channel_inbox.c.delivery_id == sid))
+            .first()
+            .state
+        )
 
 
 async def until(predicate, timeout: float = 10.0) -> None:
@@ -97,8 +100,9 @@ async def test_a_failed_turn_is_retried_and_sends_nothing_twice(
         await stop()
 
 
-def leave_as_dead_instance(store, sid: str, payload: dict, sent: list[str],
-                           unsure: str | None = None, age: float = 60.0) -> None:
+def leave_as_dead_instance(
+    store, sid: str, payload: dict, sent: list[str], unsure: str | None = None, age: float = 60.0
+) -> None:
     """The rows a process killed in the middle of this delivery's turn leaves behind."""
     claimed = store.claim("whatsapp", sid, payload)
     assert claimed is not None
@@ -108,13 +112,22 @@ def leave_as_dead_instance(store, sid: str, payload: dict, sent: list[str],
     if unsure is not None:
         store.begin_reply("whatsapp", sid, len(sent), 1, digest(unsure))
     with store.engine.begin() as conn:
-        conn.execute(channel_inbox.update().where(channel_inbox.c.delivery_id == sid)
-                     .values(claimed_at=time.time() - age))
+        conn.execute(
+            channel_inbox.update()
+            .where(channel_inbox.c.delivery_id == sid)
+            .values(claimed_at=time.time() - age)
+        )
 
 
 def job(text: str, sid: str) -> dict:
-    return {"sid": sid, "from": PERSON, "order_key": PERSON, "text": text,
-            "media_types": [], "location": False}
+    return {
+        "sid": sid,
+        "from": PERSON,
+        "order_key": PERSON,
+        "text": text,
+        "media_types": [],
+        "location": False,
+    }
 
 
 async def test_a_running_instance_takes_over_what_a_dead_one_left_half_sent(
@@ -178,9 +191,7 @@ async def test_with_the_database_down_messages_wait_on_disk_and_are_answered_in_
         await stop()
 
 
-async def test_a_retry_keeps_the_option_the_first_try_chose(
-    channel_env, store, twilio_api, quick
-):
+async def test_a_retry_keeps_the_option_the_first_try_chose(channel_env, store, twilio_api, quick):
     from channel_harness import BUTTONS
 
     class ChoosesThenFails(ScriptedBot):
@@ -214,13 +225,15 @@ async def test_the_spool_keeps_whole_files_only(tmp_path):
     (tmp_path / "spool" / ".half-written.tmp").write_text("{")
     (tmp_path / "spool" / "0-whatsapp-broken.json").write_text("{")
     assert [(k.delivery_id, k.payload) for k in spool.pending("whatsapp")] == [
-        ("SM../../x", {"text": "b"})]
+        ("SM../../x", {"text": "b"})
+    ]
     assert all(p.parent == tmp_path / "spool" for p in (tmp_path / "spool").iterdir())
     for item in spool.pending("telegram"):
         spool.remove(item)
     assert spool.pending("telegram") == []
     assert json.loads(next((tmp_path / "spool").glob("*SM*.json")).read_text())["channel"] == (
-        "whatsapp")
+        "whatsapp"
+    )
 
 
 async def test_a_part_sent_just_before_the_database_failed_is_not_sent_again(
@@ -243,9 +256,13 @@ async def test_a_part_sent_just_before_the_database_failed_is_not_sent_again(
     served, stop = await serve(TelegramInput(get_settings(), store=store), store, Flaky(0))
     try:
         async with served.http.post(
-            served.url + "webhook", data=json.dumps(telegram_text_update("ciao")),
-            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                     "Content-Type": "application/json"}) as resp:
+            served.url + "webhook",
+            data=json.dumps(telegram_text_update("ciao")),
+            headers={
+                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                "Content-Type": "application/json",
+            },
+        ) as resp:
             assert resp.status == 200
         await telegram_api.wait_for("sendMessage", 3)
         await asyncio.sleep(0.3)
@@ -298,7 +315,10 @@ async def test_a_turn_that_keeps_failing_is_given_up_and_the_person_told_once(
         await asyncio.sleep(0.2)
         assert len(bot.received) > 2  # tried again and again
         assert [m["Body"] for m in twilio_api.messages] == [
-            "one", "two", channel_message("turn_failed", [None])]
+            "one",
+            "two",
+            channel_message("turn_failed", [None]),
+        ]
     finally:
         await stop()
 
@@ -310,12 +330,21 @@ async def test_a_message_that_killed_its_process_each_time_is_not_tried_again(
     from channels.store import FAILED, MAX_ATTEMPTS
     from channels.telegram import TelegramInput
 
-    update = {"update_id": 31, "chat_id": 555, "order_key": 555, "text": "boom",
-              "notice": None, "language": "fr"}
+    update = {
+        "update_id": 31,
+        "chat_id": 555,
+        "order_key": 555,
+        "text": "boom",
+        "notice": None,
+        "language": "fr",
+    }
     assert store.claim("telegram", "31", update).attempt == 1
     with store.engine.begin() as conn:  # it was taken over until its attempts ran out
-        conn.execute(channel_inbox.update().where(channel_inbox.c.delivery_id == "31")
-                     .values(attempts=MAX_ATTEMPTS, claimed_at=time.time() - 60))
+        conn.execute(
+            channel_inbox.update()
+            .where(channel_inbox.c.delivery_id == "31")
+            .values(attempts=MAX_ATTEMPTS, claimed_at=time.time() - 60)
+        )
     bot = ScriptedBot()
     served, stop = await serve(TelegramInput(get_settings(), store=store), store, bot)
     try:
@@ -323,6 +352,7 @@ async def test_a_message_that_killed_its_process_each_time_is_not_tried_again(
         await asyncio.sleep(0.2)
         assert bot.received == []
         assert [m["text"] for m in telegram_api.methods("sendMessage")] == [
-            channel_message("turn_failed", ["fr"])]
+            channel_message("turn_failed", ["fr"])
+        ]
     finally:
         await stop()

@@ -18,23 +18,27 @@ from channel_fakes import WEBHOOK_SECRET, telegram_text_update, twilio_form, twi
 
 NUMBER = "whatsapp:+393471122334"
 CHAT_ID = 731904522
-TEXTS = ("Mi chiamo Fatima Benali e abito in via Roma 12",
-         "Sono Ahmed, il mio passaporto è YB4471932")
+TEXTS = (
+    "Mi chiamo Fatima Benali e abito in via Roma 12",
+    "Sono Ahmed, il mio passaporto è YB4471932",
+)
 SECRETS = ("3471122334", str(CHAT_ID), "Fatima", "Benali", "via Roma", "Ahmed", "YB4471932")
 
 
 async def _whatsapp(served, text, sid):
-    body, headers = twilio_signed(served.url + "webhook", twilio_form(text, sender=NUMBER,
-                                                                      sid=sid))
+    body, headers = twilio_signed(served.url + "webhook", twilio_form(text, sender=NUMBER, sid=sid))
     async with served.http.post(served.url + "webhook", data=body, headers=headers) as resp:
         return resp.status
 
 
 async def _telegram(served, text):
     async with served.http.post(
-        served.url + "webhook", data=json.dumps(telegram_text_update(text, chat_id=CHAT_ID)),
-        headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                 "Content-Type": "application/json"},
+        served.url + "webhook",
+        data=json.dumps(telegram_text_update(text, chat_id=CHAT_ID)),
+        headers={
+            "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+            "Content-Type": "application/json",
+        },
     ) as resp:
         return resp.status
 

@@ -23,9 +23,9 @@ from channels.whatsapp import MAX_BODY_BYTES as WHATSAPP_MAX_BODY_BYTES
 
 
 async def _post(served, path, raw, headers=None):
-    async with served.http.post(served.url + path, data=raw,
-                                headers={"Content-Type": "application/json",
-                                         **(headers or {})}) as resp:
+    async with served.http.post(
+        served.url + path, data=raw, headers={"Content-Type": "application/json", **(headers or {})}
+    ) as resp:
         await resp.read()
         return resp.status
 
@@ -74,13 +74,18 @@ async def test_webchat(webchat, name):
 @pytest.mark.parametrize("name", ALL)
 async def test_desk(desk, runtime, name):
     ticket = await asyncio.to_thread(
-        lambda: runtime.handoff.request("web-p1", "webchat", "en", "request").ticket)
+        lambda: runtime.handoff.request("web-p1", "webchat", "en", "request").ticket
+    )
     sara = await asyncio.to_thread(runtime.handoff.store.mediators.add, "Sara", ["en"])
     await asyncio.to_thread(runtime.handoff.claim, ticket.id, sara)
     async with desk.http.post(desk.url + "api/signin", json={"name": "Sara"}) as resp:
         headers = {"X-Desk-Session": (await resp.json())["session"]}
-    for path in ("api/signin", f"api/tickets/{ticket.id}/messages",
-                 f"api/tickets/{ticket.id}/notes", f"api/tickets/{ticket.id}/transfer"):
+    for path in (
+        "api/signin",
+        f"api/tickets/{ticket.id}/messages",
+        f"api/tickets/{ticket.id}/notes",
+        f"api/tickets/{ticket.id}/transfer",
+    ):
         status = await _post(desk, path, ALL[name], headers)
         if name == "empty" and path.endswith(("messages", "notes")):
             assert status == 400, path  # no text
@@ -94,8 +99,9 @@ async def test_desk(desk, runtime, name):
 
 @pytest.mark.parametrize("name", ALL)
 async def test_telegram(telegram, name):
-    status = await _post(telegram, "webhook", ALL[name],
-                         {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+    status = await _post(
+        telegram, "webhook", ALL[name], {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    )
     if name in WRONG_TYPES:
         # A JSON object that is no Update: acknowledged and ignored, as Telegram expects.
         assert status == 200
@@ -109,8 +115,9 @@ async def test_telegram(telegram, name):
 async def test_whatsapp(whatsapp, name):
     url = whatsapp.url + "webhook"
     raw = ALL[name]
-    unsigned = await _post(whatsapp, "webhook", raw,
-                           {"Content-Type": "application/x-www-form-urlencoded"})
+    unsigned = await _post(
+        whatsapp, "webhook", raw, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     if len(raw) > WHATSAPP_MAX_BODY_BYTES:
         assert unsigned == 413
     else:
@@ -121,15 +128,26 @@ async def test_whatsapp(whatsapp, name):
 
         params = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
-        signed = await _post(whatsapp, "webhook", raw,
-                             {"Content-Type": "application/x-www-form-urlencoded",
-                              "X-Twilio-Signature": signature})
+        signed = await _post(
+            whatsapp,
+            "webhook",
+            raw,
+            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
         assert signed == 200
     await asyncio.sleep(0.05)
     assert whatsapp.bot.received == []
 
 
 def test_the_table_is_what_the_issue_lists():
-    assert {"empty", "list", "string", "number", "null", "10,000-deep list", "huge",
-            "bad utf-8"} <= set(BODIES)
+    assert {
+        "empty",
+        "list",
+        "string",
+        "number",
+        "null",
+        "10,000-deep list",
+        "huge",
+        "bad utf-8",
+    } <= set(BODIES)
     assert len(BODIES["huge"]) > HUGE_BYTES

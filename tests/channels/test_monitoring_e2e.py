@@ -42,19 +42,36 @@ NOT_UNDERSTOOD = "la pizza di mia nonna è buonissima 3331234567 trabb@example.c
 
 def bot_cli(url: str, *args: str) -> str:
     env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(PROJECT_ROOT))
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, env=env,
-                           check=True, capture_output=True, text=True, timeout=120).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
 
 
 async def test_a_day_of_traffic_shows_up_on_the_dashboard_and_in_the_export(tmp_path):
     assert model_path().exists(), "no trained model for the current inputs: run `make train`"
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     with postgres_database("monitoring_e2e") as url:
-        stack = await start_stack(PROJECT_ROOT, twilio, telegram, url,
-                                  log_path=tmp_path / "stack.log")
+        stack = await start_stack(
+            PROJECT_ROOT, twilio, telegram, url, log_path=tmp_path / "stack.log"
+        )
         try:
-            bot_cli(url, "handoff", "mediator", "add", "Marco", "--languages", "en",
-                    "--whatsapp", MEDIATOR.split(":")[1])
+            bot_cli(
+                url,
+                "handoff",
+                "mediator",
+                "add",
+                "Marco",
+                "--languages",
+                "en",
+                "--whatsapp",
+                MEDIATOR.split(":")[1],
+            )
             async with aiohttp.ClientSession() as http:
                 io = Platforms(http, twilio, telegram)
                 io.base_url = stack.base_url
@@ -74,8 +91,10 @@ async def test_a_day_of_traffic_shows_up_on_the_dashboard_and_in_the_export(tmp_
     log = (tmp_path / "stack.log").read_text(errors="replace")[-3000:]
     assert figures["people"] == 16, log
     assert figures["conversations"] == 16
-    cells = {key: {r["value"]: r["people"] for r in figures[key]["rows"]}
-             for key in ("services", "provinces", "channels", "outcomes", "languages")}
+    cells = {
+        key: {r["value"]: r["people"] for r in figures[key]["rows"]}
+        for key in ("services", "provinces", "channels", "outcomes", "languages")
+    }
     assert cells["services"] == {"residence_permit": 6}, (cells, queue)
     assert cells["provinces"] == {"FG": 6, None: 10}
     assert cells["channels"] == {"whatsapp": 11, "telegram": 5}
@@ -102,35 +121,50 @@ async def test_a_day_of_traffic_shows_up_on_the_dashboard_and_in_the_export(tmp_
     with (tmp_path / f"handoff-{month}.csv").open() as handle:
         everywhere = next(r for r in csv.DictReader(handle) if r["province"] == "all")
     assert (everywhere["tickets"], everywhere["ratings"], everywhere["mean_rating"]) == (
-        "5", "5", "4.0")
+        "5",
+        "5",
+        "4.0",
+    )
 
 
 async def scripted_day(io: Platforms) -> None:
     for n in range(6):
         person = f"whatsapp:+39333100000{n}"
         await io.whatsapp(person, PERMIT)
-        await eventually(lambda p=person: io.to_whatsapp(p), has("Questura di Foggia"),
-                         f"permit answer {n}", timeout=60)
+        await eventually(
+            lambda p=person: io.to_whatsapp(p),
+            has("Questura di Foggia"),
+            f"permit answer {n}",
+            timeout=60,
+        )
     for n in range(5):
         person = f"whatsapp:+39333200000{n}"
         await io.whatsapp(person, NOT_UNDERSTOOD)
-        await eventually(lambda p=person: io.to_whatsapp(p), lambda t: len(t) >= 1,
-                         f"fallback answer {n}", timeout=60)
+        await eventually(
+            lambda p=person: io.to_whatsapp(p),
+            lambda t: len(t) >= 1,
+            f"fallback answer {n}",
+            timeout=60,
+        )
     for n in range(5):
         chat = 770000 + n
-        await io.telegram_update(telegram_text_update("I want to talk to a mediator",
-                                                      chat_id=chat, language="en"))
-        opened = await eventually(lambda c=chat: io.chat_texts(c), has("#"), f"ticket {n}",
-                                  timeout=60)
+        await io.telegram_update(
+            telegram_text_update("I want to talk to a mediator", chat_id=chat, language="en")
+        )
+        opened = await eventually(
+            lambda c=chat: io.chat_texts(c), has("#"), f"ticket {n}", timeout=60
+        )
         ticket = ticket_number(opened[-1])
         await eventually(lambda: io.to_whatsapp(MEDIATOR), has(f"claim {ticket}"), "card")
         await io.whatsapp(MEDIATOR, f"claim {ticket}")
         await eventually(lambda c=chat: io.chat_texts(c), has("Marco"), "claimed")
         await io.whatsapp(MEDIATOR, f"close {ticket}")
-        await eventually(lambda c=chat: io.to_chat(c),
-                         lambda m: m and m[-1].get("reply_markup"), "rating asked")
+        await eventually(
+            lambda c=chat: io.to_chat(c), lambda m: m and m[-1].get("reply_markup"), "rating asked"
+        )
         before = len(io.chat_texts(chat))
         await io.telegram_update(telegram_text_update("4", chat_id=chat, language="en"))
-        await eventually(lambda c=chat, b=before: io.chat_texts(c)[b:], lambda t: len(t) >= 1,
-                         "rating thanked")
+        await eventually(
+            lambda c=chat, b=before: io.chat_texts(c)[b:], lambda t: len(t) >= 1, "rating thanked"
+        )
     await asyncio.sleep(1)  # the broker writes the last turns from its own thread

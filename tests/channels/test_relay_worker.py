@@ -23,8 +23,9 @@ async def test_a_rasa_server_runs_the_relay_and_stops_it(channel_env, telegram_a
     relay_with_every_server()  # twice: still one worker
     Sanic.test_mode = True
     app = rasa.core.run.configure_app([], enable_api=False)  # no channel at all
-    server = await app.create_server(host="127.0.0.1", port=free_port(),
-                                      return_asyncio_server=True, access_log=False)
+    server = await app.create_server(
+        host="127.0.0.1", port=free_port(), return_asyncio_server=True, access_log=False
+    )
     await server.startup()
     await server.before_start()
     await server.after_start()
@@ -33,8 +34,9 @@ async def test_a_rasa_server_runs_the_relay_and_stops_it(channel_env, telegram_a
         worker = relay._task
         assert worker is not None and not worker.done()
         # Queued by another process (the action server): the worker finds it and sends it.
-        relay.store.outbox.queue([Outgoing("test:card", "telegram", GROUP,
-                                    {"kind": "card", "text": "Ticket #1 waits"})])
+        relay.store.outbox.queue(
+            [Outgoing("test:card", "telegram", GROUP, {"kind": "card", "text": "Ticket #1 waits"})]
+        )
         (sent,) = await telegram_api.wait_for("sendMessage", 1)
         assert (int(sent["chat_id"]), sent["text"]) == (int(GROUP), "Ticket #1 waits")
     finally:
@@ -47,8 +49,9 @@ async def test_a_rasa_server_runs_the_relay_and_stops_it(channel_env, telegram_a
 
 async def test_without_a_port_the_relay_leaves_the_outbox_alone(channel_env, telegram_api):
     relay = get_runtime().relay
-    relay.store.outbox.queue([Outgoing("test:card", "telegram", GROUP,
-                                       {"kind": "card", "text": "…"})])
+    relay.store.outbox.queue(
+        [Outgoing("test:card", "telegram", GROUP, {"kind": "card", "text": "…"})]
+    )
     relay.wake()
     await relay.flush()
     assert await relay.drain() == 0

@@ -29,9 +29,12 @@ async def rest(store):
 
 async def post(served, body=None, raw=None, params=None, headers=None):
     data = raw if raw is not None else json.dumps(body).encode()
-    async with served.http.post(served.url + "webhook", data=data, params=params,
-                                headers={"Content-Type": "application/json",
-                                         **(headers or {})}) as resp:
+    async with served.http.post(
+        served.url + "webhook",
+        data=data,
+        params=params,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    ) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
@@ -51,9 +54,15 @@ async def test_a_message_is_answered_as_rasa_s_rest_channel_does(rest):
 
 
 async def test_input_channel_and_metadata_from_the_body_are_ignored(rest):
-    status, _ = await post(rest, {"sender": "me", "message": "hello",
-                                  "input_channel": "telegram",
-                                  "metadata": {"country_code": "+39", "language_hint": "ar"}})
+    status, _ = await post(
+        rest,
+        {
+            "sender": "me",
+            "message": "hello",
+            "input_channel": "telegram",
+            "metadata": {"country_code": "+39", "language_hint": "ar"},
+        },
+    )
     assert status == 200
     message = rest.bot.received[0]
     assert (message.input_channel, message.metadata) == ("rest", None)
@@ -66,16 +75,19 @@ async def test_other_channels_people_cannot_be_spoken_for(rest, sender):
     assert rest.bot.received == []
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"message": "hi"}, 400, "bad_sender"),
-    ({"sender": 5, "message": "hi"}, 400, "bad_sender"),
-    ({"sender": "", "message": "hi"}, 400, "bad_sender"),
-    ({"sender": "x" * 129, "message": "hi"}, 400, "bad_sender"),
-    ({"sender": "a\nb", "message": "hi"}, 400, "bad_sender"),
-    ({"sender": "me"}, 400, "bad_message"),
-    ({"sender": "me", "message": ["hi"]}, 400, "bad_message"),
-    ({"sender": "me", "message": "x" * 4097}, 400, "text_too_long"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"message": "hi"}, 400, "bad_sender"),
+        ({"sender": 5, "message": "hi"}, 400, "bad_sender"),
+        ({"sender": "", "message": "hi"}, 400, "bad_sender"),
+        ({"sender": "x" * 129, "message": "hi"}, 400, "bad_sender"),
+        ({"sender": "a\nb", "message": "hi"}, 400, "bad_sender"),
+        ({"sender": "me"}, 400, "bad_message"),
+        ({"sender": "me", "message": ["hi"]}, 400, "bad_message"),
+        ({"sender": "me", "message": "x" * 4097}, 400, "text_too_long"),
+    ],
+)
 async def test_bad_bodies_get_4xx(rest, body, status, code):
     got, data = await post(rest, body)
     assert (got, data["error"]) == (status, code)
@@ -109,9 +121,11 @@ async def test_a_failed_turn_is_logged_without_its_text(store, caplog):
             raise RuntimeError("the dialogue failed")
 
     caplog.set_level(logging.DEBUG)
-    served, stop = await serve(RestInput(dataclasses.replace(get_settings(),
-                                                             rasa_auth_token=None)),
-                               store, bot=FailingBot())
+    served, stop = await serve(
+        RestInput(dataclasses.replace(get_settings(), rasa_auth_token=None)),
+        store,
+        bot=FailingBot(),
+    )
     try:
         secret = "my name is Fatima and my number is +393331234567"
         status, replies = await post(served, {"sender": "me", "message": secret})

@@ -49,8 +49,10 @@ def tax_code(language: str) -> dict[str, Any]:
     """The tax code procedure's title and steps in ``language``, from knowledge/."""
     path = PROJECT_ROOT / "knowledge" / "procedures" / "tax_code.yml"
     (procedure, *_) = yaml.safe_load(path.read_text("utf-8"))["procedures"]
-    return {"title": procedure["title"][language],
-            "steps": [step[language] for step in procedure["steps"][:2]]}
+    return {
+        "title": procedure["title"][language],
+        "steps": [step[language] for step in procedure["steps"][:2]],
+    }
 
 
 def answer(language: str) -> list[tuple[str, list[dict[str, str]]]]:
@@ -58,12 +60,17 @@ def answer(language: str) -> list[tuple[str, list[dict[str, str]]]]:
     procedure = tax_code(language)
     header = f"{procedure['title']}\n{render('utter_answer_steps_header', language)}"
     steps = list_messages(header, procedure["steps"], numbered=True)
-    office = "\n".join([
-        render("utter_answer_line_office", language,
-               name="Agenzia delle Entrate — Ufficio territoriale di Lecce"),
-        render("utter_answer_line_address", language, address="Viale Gallipoli 39, Lecce"),
-        render("utter_answer_line_map", language, map_url=MAP_URL),
-    ])
+    office = "\n".join(
+        [
+            render(
+                "utter_answer_line_office",
+                language,
+                name="Agenzia delle Entrate — Ufficio territoriale di Lecce",
+            ),
+            render("utter_answer_line_address", language, address="Viale Gallipoli 39, Lecce"),
+            render("utter_answer_line_map", language, map_url=MAP_URL),
+        ]
+    )
     back = render_with_buttons("utter_handoff_opened", language, ticket="#1", wait="15")[1]
     return [*[(text, []) for text in steps], (office, back)]
 
@@ -77,7 +84,8 @@ class RightToLeftBot(ScriptedBot):
         for text, buttons in answer(language):
             if buttons:
                 await message.output_channel.send_text_with_buttons(
-                    message.sender_id, text, buttons)
+                    message.sender_id, text, buttons
+                )
             else:
                 await message.output_channel.send_text_message(message.sender_id, text)
 
@@ -92,7 +100,8 @@ def serve_page(runtime, store) -> Iterator[Callable[[Any], str]]:  # type: ignor
 
     def start(channel: Any) -> str:
         served, stop = asyncio.run_coroutine_threadsafe(
-            serve(channel, store, RightToLeftBot()), loop).result(WAIT)
+            serve(channel, store, RightToLeftBot()), loop
+        ).result(WAIT)
         stops.append(stop)
         return served.url
 
@@ -155,8 +164,9 @@ def test_arabic_urdu_persian_and_pashto_replies_read_right_to_left_in_the_web_ch
         # The box turns right to left as the person types.
         assert direction(browser, box) == "rtl"
         browser.find_element(By.ID, "send").click()
-        wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot"))
-                   >= replies_before + 2)
+        wait.until(
+            lambda _: len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot")) >= replies_before + 2
+        )
         assert direction(browser, box) == "ltr"  # empty again
         return browser.find_elements(By.CSS_SELECTOR, ".msg.bot")[replies_before:]
 
@@ -231,11 +241,17 @@ def test_the_desk_shows_an_arabic_ticket_whose_last_message_is_italian(  # type:
     item.find_element(By.CSS_SELECTOR, "button.claim").click()
     wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "#transcript .line")) >= 5)
     assert "language ar (last message it)" in browser.find_element(By.ID, "ticket-info").text
-    lines = {line.find_element(By.CSS_SELECTOR, ".text").text.split("\n")[0]:
-             direction(browser, line.find_element(By.CSS_SELECTOR, ".text"))
-             for line in browser.find_elements(By.CSS_SELECTOR, "#transcript .line.person")}
-    assert lines == {ARABIC_QUESTION: "rtl", "وأين المكتب؟": "rtl",
-                     "Voglio parlare con un mediatore": "ltr"}
+    lines = {
+        line.find_element(By.CSS_SELECTOR, ".text").text.split("\n")[0]: direction(
+            browser, line.find_element(By.CSS_SELECTOR, ".text")
+        )
+        for line in browser.find_elements(By.CSS_SELECTOR, "#transcript .line.person")
+    }
+    assert lines == {
+        ARABIC_QUESTION: "rtl",
+        "وأين المكتب؟": "rtl",
+        "Voglio parlare con un mediatore": "ltr",
+    }
     (steps, *_) = browser.find_elements(By.CSS_SELECTOR, "#transcript .line.bot .text")
     assert direction(browser, steps) == "rtl"
     first_word = tax_code("ar")["steps"][0].split()[0]

@@ -78,9 +78,16 @@ async def test_each_update_is_answered_once(telegram, telegram_api):
 
 @pytest.mark.parametrize(
     ("raw", "status"),
-    [(b"{not json", 400), (b"[1, 2]", 400), (b"", 400), (b"\xff\xfe", 400),
-     (b'{"update_id": "x"}', 200), (b'{"message": {"text": "hi"}}', 200),
-     (b'{"update_id": 1, "message": {"text": 5}}', 200), (b'{}', 200)],
+    [
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b"", 400),
+        (b"\xff\xfe", 400),
+        (b'{"update_id": "x"}', 200),
+        (b'{"message": {"text": "hi"}}', 200),
+        (b'{"update_id": 1, "message": {"text": 5}}', 200),
+        (b"{}", 200),
+    ],
 )
 async def test_malformed_updates_never_get_a_5xx(telegram, telegram_api, raw, status):
     assert await post(telegram, None, raw=raw) == status
@@ -97,15 +104,23 @@ async def test_an_oversized_body_is_refused(telegram, telegram_api):
     "update",
     [
         {"update_id": 900_000_001, "edited_message": telegram_text_update("edit")["message"]},
-        {"update_id": 900_000_002, "my_chat_member": {
-            "chat": {"id": CHAT, "type": "private", "first_name": "Amina"},
-            "from": {"id": CHAT, "is_bot": False, "first_name": "Amina"},
-            "date": 1700000000,
-            "old_chat_member": {"status": "member",
-                                "user": {"id": 1, "is_bot": True, "first_name": "Bot"}},
-            "new_chat_member": {"status": "kicked", "until_date": 0,
-                                "user": {"id": 1, "is_bot": True, "first_name": "Bot"}},
-        }},
+        {
+            "update_id": 900_000_002,
+            "my_chat_member": {
+                "chat": {"id": CHAT, "type": "private", "first_name": "Amina"},
+                "from": {"id": CHAT, "is_bot": False, "first_name": "Amina"},
+                "date": 1700000000,
+                "old_chat_member": {
+                    "status": "member",
+                    "user": {"id": 1, "is_bot": True, "first_name": "Bot"},
+                },
+                "new_chat_member": {
+                    "status": "kicked",
+                    "until_date": 0,
+                    "user": {"id": 1, "is_bot": True, "first_name": "Bot"},
+                },
+            },
+        },
         telegram_text_update("hello group", chat_type="group"),
         telegram_message_update({"new_chat_members": []}),
     ],
@@ -121,10 +136,14 @@ async def test_non_message_updates_are_acknowledged_and_ignored(telegram, telegr
     ("fields", "key"),
     [
         ({"voice": {"file_id": "v1", "file_unique_id": "u1", "duration": 3}}, "media_voice"),
-        ({"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
-         "media_attachment"),
-        ({"document": {"file_id": "d1", "file_unique_id": "u3", "file_name": "permesso.pdf"}},
-         "media_attachment"),
+        (
+            {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
+            "media_attachment",
+        ),
+        (
+            {"document": {"file_id": "d1", "file_unique_id": "u3", "file_name": "permesso.pdf"}},
+            "media_attachment",
+        ),
         ({"location": {"latitude": 41.1171, "longitude": 16.8719}}, "media_location"),
     ],
     ids=["voice", "photo", "document", "location"],
@@ -160,6 +179,7 @@ async def test_buttons_become_an_inline_keyboard_and_presses_reach_rasa(telegram
 
 async def test_long_answers_are_split_at_telegrams_limit(telegram, telegram_api):
     long_text = LONG_ANSWER + " " + LONG_ANSWER  # 8 800 characters
+
     class Long:
         received: list = []
 

@@ -25,9 +25,11 @@ def app_with(events):
 
 
 EVENTS = [
-    UserUttered("ciao", message_id="SM1"), BotUttered("one"),
+    UserUttered("ciao", message_id="SM1"),
+    BotUttered("one"),
     BotUttered("two", data={"buttons": [{"title": "Bari", "payload": "/inform"}]}),
-    UserUttered("grazie", message_id="SM2"), BotUttered("three"),
+    UserUttered("grazie", message_id="SM2"),
+    BotUttered("three"),
 ]
 
 
@@ -45,14 +47,26 @@ async def test_a_retry_resends_what_rasa_recorded_instead_of_running_it_again():
         ran.append(message)
 
     out = CollectingOutputChannel()
-    await hand_to_rasa(app_with(EVENTS), UserMessage("ciao", out, "wa-x", message_id="SM1"),
-                       on_new_message, retried=True)
+    await hand_to_rasa(
+        app_with(EVENTS),
+        UserMessage("ciao", out, "wa-x", message_id="SM1"),
+        on_new_message,
+        retried=True,
+    )
     assert ran == []
     assert [m["text"] for m in out.messages] == ["one", "two"]
     assert out.messages[1]["buttons"] == [{"title": "Bari", "payload": "/inform"}]
 
-    await hand_to_rasa(app_with(EVENTS), UserMessage("ciao", out, "wa-x", message_id="SM9"),
-                       on_new_message, retried=True)
-    await hand_to_rasa(app_with(EVENTS), UserMessage("ciao", out, "wa-x", message_id="SM1"),
-                       on_new_message, retried=False)  # a first try never looks
+    await hand_to_rasa(
+        app_with(EVENTS),
+        UserMessage("ciao", out, "wa-x", message_id="SM9"),
+        on_new_message,
+        retried=True,
+    )
+    await hand_to_rasa(
+        app_with(EVENTS),
+        UserMessage("ciao", out, "wa-x", message_id="SM1"),
+        on_new_message,
+        retried=False,
+    )  # a first try never looks
     assert [m.message_id for m in ran] == ["SM9", "SM1"]

@@ -31,18 +31,21 @@ def session_of(sender):
 async def post(webchat, body, raw=None, headers=None):
     data = raw if raw is not None else json.dumps(body).encode()
     sender = body.get("sender") if isinstance(body, dict) else None
-    sent = {"Content-Type": "application/json",
-            **(session_of(sender) if isinstance(sender, str) and headers is None else {}),
-            **(headers or {})}
+    sent = {
+        "Content-Type": "application/json",
+        **(session_of(sender) if isinstance(sender, str) and headers is None else {}),
+        **(headers or {}),
+    }
     async with webchat.http.post(webchat.url + "webhook", data=data, headers=sent) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
 async def poll(webchat, sender=PERSON, after=0, headers=None):
-    async with webchat.http.get(webchat.url + "messages",
-                                params={"sender": sender, "after": str(after)},
-                                headers=session_of(sender) if headers is None else headers
-                                ) as resp:
+    async with webchat.http.get(
+        webchat.url + "messages",
+        params={"sender": sender, "after": str(after)},
+        headers=session_of(sender) if headers is None else headers,
+    ) as resp:
         return resp.status, await resp.json(content_type=None)
 
 
@@ -98,8 +101,10 @@ async def test_a_mediator_reply_is_fetched_once(webchat, runtime, handoff_store)
     assert [(m["kind"], m["text"]) for m in data["messages"]] == [("relay", "Hello, I am Sara")]
     row_id = data["messages"][0]["id"]
     assert data["after"] == row_id
-    assert dict((r.id, state) for r, state in handoff_store.outbox.rows("webchat", PERSON))[
-        row_id] == "sent"
+    assert (
+        dict((r.id, state) for r, state in handoff_store.outbox.rows("webchat", PERSON))[row_id]
+        == "sent"
+    )
 
     # Once: the next poll, from where the page got to, has nothing new.
     status, data = await poll(webchat, after=data["after"])
@@ -127,13 +132,16 @@ async def test_after_closing_the_rating_question_comes_and_its_button_is_taken(
     assert [r["text"] for r in replies] == ["echo: hello"]
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"sender": "wa-123", "message": "hi"}, "bad_sender"),  # not a web chat person
-    ({"sender": "web-" + "x" * 40, "message": "hi"}, "bad_sender"),
-    ({"message": "hi"}, "bad_sender"),
-    ({"sender": PERSON, "message": 5}, "bad_message"),
-    ({"sender": PERSON, "message": "x" * 5000}, "text_too_long"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"sender": "wa-123", "message": "hi"}, "bad_sender"),  # not a web chat person
+        ({"sender": "web-" + "x" * 40, "message": "hi"}, "bad_sender"),
+        ({"message": "hi"}, "bad_sender"),
+        ({"sender": PERSON, "message": 5}, "bad_message"),
+        ({"sender": PERSON, "message": "x" * 5000}, "text_too_long"),
+    ],
+)
 async def test_bad_requests_get_400(webchat, body, code):
     status, data = await post(webchat, body)
     assert (status, data["error"]) == (400, code)
@@ -162,8 +170,11 @@ async def test_a_conversation_starts_with_an_unguessable_id_and_its_session(webc
         second = await resp.json()
     assert first["sender"] != second["sender"]
     assert re.fullmatch(r"web-[A-Za-z0-9_-]{32}", first["sender"])
-    status, replies = await post(webchat, {"sender": first["sender"], "message": "hello"},
-                                 headers={"X-Webchat-Session": first["session"]})
+    status, replies = await post(
+        webchat,
+        {"sender": first["sender"], "message": "hello"},
+        headers={"X-Webchat-Session": first["session"]},
+    )
     assert (status, replies[0]["text"]) == (200, "echo: hello")
 
 
@@ -177,14 +188,18 @@ async def test_knowing_an_id_is_not_enough_to_write_or_read_as_that_person(
     for headers in ({}, eve):
         status, data = await poll(webchat, PERSON, headers=headers)
         assert status in (401, 403) and "messages" not in data
-        status, data = await post(webchat, {"sender": PERSON, "message": "it's me"},
-                                  headers=headers)
+        status, data = await post(
+            webchat, {"sender": PERSON, "message": "it's me"}, headers=headers
+        )
         assert status in (401, 403)
     assert (await poll(webchat, PERSON, headers={}))[1]["error"] == "session_required"
     assert (await poll(webchat, PERSON, headers=eve))[1]["error"] == "not_your_conversation"
     # Nothing was read (still pending) and nothing joined the ticket.
-    states = [state for row, state in handoff_store.outbox.rows("webchat", PERSON)
-              if row.payload.get("kind") == "relay"]
+    states = [
+        state
+        for row, state in handoff_store.outbox.rows("webchat", PERSON)
+        if row.payload.get("kind") == "relay"
+    ]
     assert states == ["pending"]
     assert "it's me" not in [m.text for m in handoff_store.transcripts.messages(ticket.id)]
     assert webchat.bot.received == []

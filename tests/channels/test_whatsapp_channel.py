@@ -19,8 +19,7 @@ PERSON = "whatsapp:+393331234567"
 async def post(served, form, *, url=None, token=AUTH_TOKEN, headers=None):
     body, signed_headers = twilio_signed(url or served.url + "webhook", form, token)
     signed_headers.update(headers or {})
-    async with served.http.post(served.url + "webhook", data=body,
-                                headers=signed_headers) as resp:
+    async with served.http.post(served.url + "webhook", data=body, headers=signed_headers) as resp:
         return resp.status, await resp.text()
 
 
@@ -57,8 +56,7 @@ async def test_forged_requests_get_403_and_no_reply(whatsapp, twilio_api, forger
     else:
         body, headers = twilio_signed(whatsapp.url + "webhook", form)
         body = body.replace(b"Body=ciao", b"Body=send+money")
-        async with whatsapp.http.post(whatsapp.url + "webhook", data=body,
-                                      headers=headers) as resp:
+        async with whatsapp.http.post(whatsapp.url + "webhook", data=body, headers=headers) as resp:
             status = resp.status
     assert status == 403
     await asyncio.sleep(0.3)
@@ -126,8 +124,9 @@ async def test_odd_but_signed_requests_get_200_and_no_crash(whatsapp, twilio_api
 
 
 async def test_malformed_and_oversized_bodies_never_get_a_5xx(whatsapp, twilio_api):
-    async with whatsapp.http.post(whatsapp.url + "webhook", data=b"\xff\xfe%%%&&==",
-                                  headers={"X-Twilio-Signature": "x"}) as resp:
+    async with whatsapp.http.post(
+        whatsapp.url + "webhook", data=b"\xff\xfe%%%&&==", headers={"X-Twilio-Signature": "x"}
+    ) as resp:
         assert resp.status == 403
     huge = twilio_form("a" * 200_000)
     status, _ = await post(whatsapp, huge)
@@ -142,12 +141,30 @@ async def test_malformed_and_oversized_bodies_never_get_a_5xx(whatsapp, twilio_a
 @pytest.mark.parametrize(
     ("media", "key"),
     [
-        ({"NumMedia": "1", "MediaContentType0": "audio/ogg",
-          "MediaUrl0": "https://api.twilio.com/media/ME1"}, "media_voice"),
-        ({"NumMedia": "1", "MediaContentType0": "image/jpeg",
-          "MediaUrl0": "https://api.twilio.com/media/ME2"}, "media_attachment"),
-        ({"NumMedia": "1", "MediaContentType0": "application/pdf",
-          "MediaUrl0": "https://api.twilio.com/media/ME3"}, "media_attachment"),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "audio/ogg",
+                "MediaUrl0": "https://api.twilio.com/media/ME1",
+            },
+            "media_voice",
+        ),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "image/jpeg",
+                "MediaUrl0": "https://api.twilio.com/media/ME2",
+            },
+            "media_attachment",
+        ),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "application/pdf",
+                "MediaUrl0": "https://api.twilio.com/media/ME3",
+            },
+            "media_attachment",
+        ),
         ({"Latitude": "41.1171", "Longitude": "16.8719"}, "media_location"),
     ],
     ids=["voice", "image", "document", "location"],
@@ -164,11 +181,20 @@ async def test_media_get_a_polite_answer_and_nothing_reaches_rasa(whatsapp, twil
 async def test_a_photo_with_a_caption_gets_the_notice_and_the_caption_is_understood(
     whatsapp, twilio_api
 ):
-    await post(whatsapp, twilio_form("permesso scaduto", NumMedia="1",
-                                     MediaContentType0="image/png", MediaUrl0="https://x/ME4"))
+    await post(
+        whatsapp,
+        twilio_form(
+            "permesso scaduto",
+            NumMedia="1",
+            MediaContentType0="image/png",
+            MediaUrl0="https://x/ME4",
+        ),
+    )
     sent = await twilio_api.wait_for(2)
-    assert [m["Body"] for m in sent] == [channel_message("media_attachment", [None]),
-                                         "echo: permesso scaduto"]
+    assert [m["Body"] for m in sent] == [
+        channel_message("media_attachment", [None]),
+        "echo: permesso scaduto",
+    ]
 
 
 async def test_buttons_are_numbered_and_a_number_picks_one(whatsapp, twilio_api):
@@ -247,14 +273,15 @@ async def test_send_to_person_respects_the_24_hour_window(whatsapp, twilio_api):
     try:
         await port.send_to_person(person, "A mediator writes")
         assert (await twilio_api.wait_for(2))[1] == {
-            "To": PERSON, "From": WHATSAPP_NUMBER, "Body": "A mediator writes"
+            "To": PERSON,
+            "From": WHATSAPP_NUMBER,
+            "Body": "A mediator writes",
         }
 
         with whatsapp.store.engine.begin() as conn:
             from channels.store import channel_contacts
 
-            conn.execute(channel_contacts.update().values(
-                last_inbound_at=time.time() - 25 * 3600))
+            conn.execute(channel_contacts.update().values(last_inbound_at=time.time() - 25 * 3600))
         with pytest.raises(WindowClosed):
             await port.send_to_person(person, "too late")
         with pytest.raises(UnknownRecipient):
@@ -288,15 +315,15 @@ async def test_outbound_routes_by_pseudonym_and_knows_the_window(whatsapp, twili
     person = whatsapp.bot.received[0].sender_id
     port = ChannelOutbound(store=whatsapp.store)
     try:
-        await port.send_to_person(person, "Ciao, sono Sara, mediatrice",
-                                  [{"title": "Sì", "payload": "/affirm"}])
+        await port.send_to_person(
+            person, "Ciao, sono Sara, mediatrice", [{"title": "Sì", "payload": "/affirm"}]
+        )
         assert (await twilio_api.wait_for(2))[1]["Body"] == "Ciao, sono Sara, mediatrice\n\n1. Sì"
 
         with whatsapp.store.engine.begin() as conn:
             from channels.store import channel_contacts
 
-            conn.execute(channel_contacts.update().values(
-                last_inbound_at=time.time() - 24 * 3600))
+            conn.execute(channel_contacts.update().values(last_inbound_at=time.time() - 24 * 3600))
         with pytest.raises(WindowClosed):
             await port.send_to_person(person, "exactly 24 hours later")
         with pytest.raises(UnknownRecipient):
@@ -310,8 +337,9 @@ async def test_quick_successive_messages_are_answered_in_order(whatsapp, twilio_
     for word in ("uno", "due", "tre", "quattro", "cinque"):
         await post(whatsapp, twilio_form(word, sender=PERSON))
     sent = await twilio_api.wait_for(5)
-    assert [m["Body"] for m in sent] == [f"echo: {w}" for w in
-                                         ("uno", "due", "tre", "quattro", "cinque")]
+    assert [m["Body"] for m in sent] == [
+        f"echo: {w}" for w in ("uno", "due", "tre", "quattro", "cinque")
+    ]
 
 
 async def test_database_down_the_message_is_kept_on_disk_and_twilio_gets_200(

@@ -123,6 +123,4 @@ def test_first_message_gets_the_right_office_and_procedure_in_its_language(
         honest = render("utter_answer_no_office", case["language"], city=case["comune"])
         assert honest in text, f"no office is known, and the reply does not say so:\n{text}"
         return
-    assert any(name in text for name in offices), (
-        f"none of {sorted(offices)} in the reply:\n{text}"
-    )
+    assert any(name in text for name in offices), f"none of {sorted(offices)} in the reply:\n{text}"

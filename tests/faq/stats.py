@@ -7,6 +7,7 @@ names an FAQ entry of knowledge/faq/ or (as ``procedure:<id>``) a procedure of
 knowledge/procedures/, that a question is labelled with FAQ ids or with procedures but not both,
 and that each question carries a ``label_note``.
 """
+
 import collections
 import pathlib
 
@@ -54,7 +55,7 @@ def check_labels(halves):
             assert len(labels) == len(set(labels)), (q["id"], "repeated label")
             for a in labels:
                 if a.startswith(PROCEDURE):
-                    assert a[len(PROCEDURE):] in procedure_ids, (q["id"], a)
+                    assert a[len(PROCEDURE) :] in procedure_ids, (q["id"], a)
                 else:
                     assert a in faq_ids, (q["id"], a)
             assert str(q.get("label_note") or "").strip(), (q["id"], "no label_note")
@@ -77,8 +78,10 @@ def label_table(name, qs):
     groups = [(s, [q for q in qs if q["service"] == s]) for s in SERVICES]
     for label, group in [(s, g) for s, g in groups if g] + [("**all**", qs)]:
         kinds = collections.Counter(label_kind(q) for q in group)
-        print(f"| {label} | {len(group)} | {kinds['faq'] + kinds['procedure']} | "
-              f"{kinds['faq']} | {kinds['procedure']} | {kinds['none']} |")
+        print(
+            f"| {label} | {len(group)} | {kinds['faq'] + kinds['procedure']} | "
+            f"{kinds['faq']} | {kinds['procedure']} | {kinds['none']} |"
+        )
 
 
 def main():
@@ -96,10 +99,12 @@ def main():
     rows += [("lang " + lang, lambda q, lang=lang: q["lang"] == lang) for lang in langs]
     rows += [("service " + s, lambda q, s=s: q["service"] == s) for s in SERVICES]
     rows += [("kind " + k, lambda q, k=k: q["kind"] == k) for k in KINDS]
-    rows += [("answerable (non-empty label)", lambda q: label_kind(q) != "none"),
-             ("labelled with FAQ entries", lambda q: label_kind(q) == "faq"),
-             ("labelled with a procedure", lambda q: label_kind(q) == "procedure"),
-             ("no answer in the knowledge base", lambda q: label_kind(q) == "none")]
+    rows += [
+        ("answerable (non-empty label)", lambda q: label_kind(q) != "none"),
+        ("labelled with FAQ entries", lambda q: label_kind(q) == "faq"),
+        ("labelled with a procedure", lambda q: label_kind(q) == "procedure"),
+        ("no answer in the knowledge base", lambda q: label_kind(q) == "none"),
+    ]
     table(halves, rows)
     for name, qs in halves.items():
         print()

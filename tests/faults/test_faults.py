@@ -33,8 +33,13 @@ from tests.faults.conftest import TALLIES
 from tests.faults.proxy import TcpProxy
 from tests.faults.traffic import Person, Tally, Traffic
 
-pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis,
-              pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.asyncio(loop_scope="module"),
+]
 
 OUTAGE_SECONDS = 20.0
 SETTLE_SECONDS = 90.0  # after a fault, how long every accepted message has to be answered
@@ -45,8 +50,15 @@ POSTGRES_PORT = 5432
 class World:
     """The stack under test, the proxies in front of its servers, and the traffic."""
 
-    def __init__(self, tmp: Path, database_url: str, postgres: TcpProxy, redis: TcpProxy,
-                 twilio: FakeTwilio, telegram: FakeTelegram) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        database_url: str,
+        postgres: TcpProxy,
+        redis: TcpProxy,
+        twilio: FakeTwilio,
+        telegram: FakeTelegram,
+    ) -> None:
         self.tmp = tmp
         self.database_url = database_url
         self.postgres, self.redis = postgres, redis
@@ -56,9 +68,13 @@ class World:
 
     async def start(self) -> None:
         self.stack = await start_stack(
-            PROJECT_ROOT, self.twilio, self.telegram, self.database_url,
+            PROJECT_ROOT,
+            self.twilio,
+            self.telegram,
+            self.database_url,
             extra_env={"REDIS_URL": f"redis://127.0.0.1:{self.redis.port}/3"},
-            log_path=self.tmp / "bot-run.log")
+            log_path=self.tmp / "bot-run.log",
+        )
         if self.traffic is None:
             self.traffic = Traffic(self.stack.base_url, self.twilio, self.telegram)
         self.traffic.base_url = self.stack.base_url
@@ -121,8 +137,9 @@ def check(tally: Tally, world: World) -> None:
     assert (tally.lost, tally.duplicated) == (0, 0), (tally.details, world.log()[-4000:])
 
 
-async def outage(world: World, proxy: TcpProxy, in_flight: list[Person],
-                 people: list[Person]) -> None:
+async def outage(
+    world: World, proxy: TcpProxy, in_flight: list[Person], people: list[Person]
+) -> None:
     """Cut ``proxy`` once the answers to ``in_flight`` are going out, for OUTAGE_SECONDS;
     meanwhile ``people`` write, spread over the outage."""
     traffic = world.traffic
@@ -138,8 +155,9 @@ async def outage(world: World, proxy: TcpProxy, in_flight: list[Person],
         waves = 4
         for wave in range(waves):
             await traffic.write_all(people[wave::waves])
-            await asyncio.sleep(max(0.0, started + OUTAGE_SECONDS * (wave + 1) / waves
-                                    - time.monotonic()))
+            await asyncio.sleep(
+                max(0.0, started + OUTAGE_SECONDS * (wave + 1) / waves - time.monotonic())
+            )
     finally:
         await proxy.restore()
 
@@ -150,8 +168,7 @@ async def test_redis_cut_for_20_seconds(world: World) -> None:
     in_flight = traffic.people("whatsapp", 4) + traffic.people("telegram", 2)
     people = traffic.people("whatsapp", 12) + traffic.people("telegram", 8)
     await outage(world, world.redis, in_flight, people)
-    check(record(await traffic.tally("Redis cut 20 s", in_flight + people, SETTLE_SECONDS)),
-          world)
+    check(record(await traffic.tally("Redis cut 20 s", in_flight + people, SETTLE_SECONDS)), world)
 
 
 async def test_database_cut_for_20_seconds(world: World) -> None:
@@ -160,8 +177,10 @@ async def test_database_cut_for_20_seconds(world: World) -> None:
     in_flight = traffic.people("whatsapp", 4) + traffic.people("telegram", 2)
     people = traffic.people("whatsapp", 12) + traffic.people("telegram", 8)
     await outage(world, world.postgres, in_flight, people)
-    check(record(await traffic.tally("PostgreSQL cut 20 s", in_flight + people,
-                                     SETTLE_SECONDS)), world)
+    check(
+        record(await traffic.tally("PostgreSQL cut 20 s", in_flight + people, SETTLE_SECONDS)),
+        world,
+    )
 
 
 async def test_action_server_killed_mid_traffic(world: World) -> None:
@@ -193,6 +212,9 @@ async def test_sigkill_with_20_whatsapp_messages_in_flight(world: World) -> None
     at_kill = traffic.received(people)
     world.stack = None
     await world.start()
-    tally = record(await traffic.tally(
-        f"SIGKILL with {at_kill} of {expected} reply parts sent", people, SETTLE_SECONDS))
+    tally = record(
+        await traffic.tally(
+            f"SIGKILL with {at_kill} of {expected} reply parts sent", people, SETTLE_SECONDS
+        )
+    )
     check(tally, world)

@@ -63,8 +63,10 @@ class Tally:
     details: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{self.scenario}: sent {self.sent}, accepted {self.accepted}, "
-                f"answered {self.answered}, lost {self.lost}, duplicated {self.duplicated}")
+        return (
+            f"{self.scenario}: sent {self.sent}, accepted {self.accepted}, "
+            f"answered {self.answered}, lost {self.lost}, duplicated {self.duplicated}"
+        )
 
 
 class Traffic:
@@ -91,14 +93,18 @@ class Traffic:
         if person.channel == "whatsapp":
             url = self.base_url + "/webhooks/whatsapp/webhook"
             body, headers = twilio_signed(
-                url, twilio_form(text, sender=person.address, sid="SM" + secrets.token_hex(16)))
+                url, twilio_form(text, sender=person.address, sid="SM" + secrets.token_hex(16))
+            )
             person.status = await _post(http, url, body, headers)
             return
         url = self.base_url + "/webhooks/telegram/webhook"
-        update = telegram_text_update(text, chat_id=int(person.address),
-                                      update_id=secrets.randbelow(2**31))
-        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                   "Content-Type": "application/json"}
+        update = telegram_text_update(
+            text, chat_id=int(person.address), update_id=secrets.randbelow(2**31)
+        )
+        headers = {
+            "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+            "Content-Type": "application/json",
+        }
         for delay in (*TELEGRAM_REDELIVERY_SECONDS, None):
             person.status = await _post(http, url, json.dumps(update).encode(), headers)
             if person.accepted or delay is None:
@@ -114,8 +120,11 @@ class Traffic:
     def replies(self, person: Person) -> list[str]:
         if person.channel == "whatsapp":
             return [m.get("Body", "") for m in self.twilio.messages if m["To"] == person.address]
-        return [str(m.get("text", "")) for m in self.telegram.methods("sendMessage")
-                if str(m.get("chat_id")) == person.address]
+        return [
+            str(m.get("text", ""))
+            for m in self.telegram.methods("sendMessage")
+            if str(m.get("chat_id")) == person.address
+        ]
 
     async def learn_expected(self, channel: str, timeout: float = 90.0) -> list[str]:
         """Send the text from a control person in calm conditions; remember the answer."""
@@ -151,7 +160,8 @@ class Traffic:
         deadline = time.monotonic() + timeout
         accepted = [p for p in people if p.accepted]
         while time.monotonic() < deadline and any(
-                len(self.replies(p)) < len(self.expected[p.channel]) for p in accepted):
+            len(self.replies(p)) < len(self.expected[p.channel]) for p in accepted
+        ):
             await asyncio.sleep(0.2)
         await asyncio.sleep(3.0)
         result = Tally(scenario, sent=len(people), accepted=len(accepted))
@@ -163,8 +173,9 @@ class Traffic:
             repeated = [text for text, n in Counter(got).items() if n > 1]
             if repeated or len(got) > len(want):
                 result.duplicated += 1
-                result.details.append(f"{person.address}: {len(got)} parts of {len(want)}, "
-                                      f"{len(repeated)} repeated")
+                result.details.append(
+                    f"{person.address}: {len(got)} parts of {len(want)}, {len(repeated)} repeated"
+                )
             elif len(got) < len(want):
                 result.lost += 1
                 result.details.append(f"{person.address}: {len(got)} parts of {len(want)}")
@@ -175,8 +186,9 @@ class Traffic:
 
 async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dict) -> int | None:
     try:
-        async with http.post(url, data=body, headers=headers,
-                             timeout=aiohttp.ClientTimeout(total=15)) as resp:
+        async with http.post(
+            url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=15)
+        ) as resp:
             await resp.read()
             return resp.status
     except (aiohttp.ClientError, asyncio.TimeoutError):

@@ -55,21 +55,27 @@ def empty_postgres(url: str) -> None:
 
 def settings_for(url: str, **changes: Any) -> Settings:
     """The process settings with this database and, unless given, no mediators' group."""
-    values: dict[str, Any] = dict(database_url=url, telegram_mediator_chat_id=None,
-                                  mediator_group_language="it", handoff_reminder_minutes=10,
-                                  handoff_default_wait_minutes=15)
+    values: dict[str, Any] = dict(
+        database_url=url,
+        telegram_mediator_chat_id=None,
+        mediator_group_language="it",
+        handoff_reminder_minutes=10,
+        handoff_default_wait_minutes=15,
+    )
     values.update(changes)
     return replace(get_settings(), **values)
 
 
-def rows(store: HandoffStore, destination: str | None = None,
-         address: str | None = None) -> list[OutboxRow]:
+def rows(
+    store: HandoffStore, destination: str | None = None, address: str | None = None
+) -> list[OutboxRow]:
     """Every queued row (any state) for this destination/address, in order."""
     return [row for row, _ in store.outbox.rows(destination, address)]
 
 
-def texts(store: HandoffStore, destination: str | None = None,
-          address: str | None = None) -> list[str]:
+def texts(
+    store: HandoffStore, destination: str | None = None, address: str | None = None
+) -> list[str]:
     return [row.payload["text"] for row in rows(store, destination, address)]
 
 

@@ -1,4 +1,4 @@
-""""Delete my data" reaches the bot during a hand-off (``handoff/gate.py``).
+""" "Delete my data" reaches the bot during a hand-off (``handoff/gate.py``).
 
 The gate asks Rasa's NLU what a message in a hand-off is; here a stand-in agent answers, with a
 tracker whose last action is what the test says.
@@ -41,8 +41,12 @@ class Agent:
 
 
 def app_with(intent: str, last_action: str = "action_request_mediator") -> SimpleNamespace:
-    events = [UserUttered("hi"), ActionExecuted(last_action), BotUttered("…"),
-              ActionExecuted("action_listen")]
+    events = [
+        UserUttered("hi"),
+        ActionExecuted(last_action),
+        BotUttered("…"),
+        ActionExecuted("action_listen"),
+    ]
     return SimpleNamespace(ctx=SimpleNamespace(agent=Agent(intent, events)))
 
 
@@ -63,8 +67,7 @@ def _person_lines(runtime):
 
 async def test_delete_my_data_goes_to_the_bot_not_to_the_ticket(runtime):
     app = app_with("delete_my_data")
-    assert await intercept(app, PERSON, "webchat", "delete my data", "k1",
-                           runtime=runtime) is False
+    assert await intercept(app, PERSON, "webchat", "delete my data", "k1", runtime=runtime) is False
     assert _person_lines(runtime) == []
 
 

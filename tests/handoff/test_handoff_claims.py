@@ -21,8 +21,9 @@ def test_claim_winner_and_loser(lite: Handoff) -> None:
     store = handoff.store
     amina = store.mediators.add("Amina", ["ar"], telegram_user_id="111", ui_language="en")
     karim = store.mediators.add("Karim", ["ar"], whatsapp="whatsapp:+393330000003")
-    ticket = handoff.request("p1", "telegram", "ar",
-                             transcript=[("person", "مرحبا، أحتاج مساعدة")]).ticket
+    ticket = handoff.request(
+        "p1", "telegram", "ar", transcript=[("person", "مرحبا، أحتاج مساعدة")]
+    ).ticket
 
     change = handoff.claim(ticket.id, amina)
 
@@ -52,11 +53,13 @@ def test_claim_winner_and_loser(lite: Handoff) -> None:
     assert closed.value.code == "closed"
     # The person was told about the claim once.
     assert [r.payload["text"] for r in rows(store, "person", "p1")].count(
-        render("utter_handoff_claimed", "ar", name="Amina")) == 1
+        render("utter_handoff_claimed", "ar", name="Amina")
+    ) == 1
 
 
 def test_simultaneous_claims_have_exactly_one_winner(
-        db_url: str, make_store: Callable[[str], HandoffStore]) -> None:
+    db_url: str, make_store: Callable[[str], HandoffStore]
+) -> None:
     """Two processes (a store each) press Claim at the same instant, ROUNDS times."""
     first, second = make_store(db_url), make_store(db_url)
     amina = first.mediators.add("Amina", ["ar"], telegram_user_id="111")
@@ -66,8 +69,10 @@ def test_simultaneous_claims_have_exactly_one_winner(
     tickets = [service_a.request(f"p{i}", "telegram", "ar").ticket for i in range(ROUNDS)]
 
     for ticket in tickets:
-        results = together(lambda t=ticket: service_a.claim(t.id, amina),
-                           lambda t=ticket: service_b.claim(t.id, karim))
+        results = together(
+            lambda t=ticket: service_a.claim(t.id, amina),
+            lambda t=ticket: service_b.claim(t.id, karim),
+        )
 
         winners = [value for kind, value in results if kind == "ok"]
         losers = [value for kind, value in results if kind == "error"]
@@ -80,7 +85,9 @@ def test_simultaneous_claims_have_exactly_one_winner(
         assert stored.status == CLAIMED and stored.mediator_id == winner
         assert [kind for kind, _, _ in first.tickets.events(ticket.id)].count("claimed") == 1
         # Only the winner's claim told the person.
-        claimed_notices = [r for r in rows(first, "person", ticket.person)
-                           if r.payload["text"].startswith(
-                               render("utter_handoff_claimed", "ar", name="")[:10])]
+        claimed_notices = [
+            r
+            for r in rows(first, "person", ticket.person)
+            if r.payload["text"].startswith(render("utter_handoff_claimed", "ar", name="")[:10])
+        ]
         assert len(claimed_notices) == 1

@@ -46,7 +46,7 @@ def test_link_goes_to_the_mediator_s_own_chat(database, capsys):
     database.mediators.add("Sara", ["en"])
     assert main(["handoff", "mediator", "link", "Omar", "--minutes", "10"]) == 0
     assert "queued to their telegram chat" in capsys.readouterr().out
-    (row, state), = database.outbox.rows("telegram", "4242")
+    ((row, state),) = database.outbox.rows("telegram", "4242")
     assert state == "pending"
     assert "https://desk.example.org/webhooks/desk/#login=" in row.payload["text"]
     assert main(["handoff", "mediator", "link", "Sara"]) == 1  # desk-only: no chat

@@ -33,8 +33,9 @@ def test_close_asks_for_a_rating_in_the_person_language(lite: Handoff, language:
     question = rows(store, "person", "p1")[-1].payload
     assert question["text"] == render("utter_handoff_closed", language)
     assert question["text"] != render("utter_handoff_closed", "en")  # translated
-    assert [b["payload"] for b in question["buttons"]] == [f"{RATING_PAYLOAD} {n}"
-                                                          for n in range(1, 6)]
+    assert [b["payload"] for b in question["buttons"]] == [
+        f"{RATING_PAYLOAD} {n}" for n in range(1, 6)
+    ]
     assert store.ratings.awaiting("p1").id == ticket.id
     assert store.tickets.open_for("p1") is None  # the bot answers again
 
@@ -54,7 +55,8 @@ def test_rating_is_recorded_once(handoff: Handoff) -> None:
     assert store.ratings.awaiting("p1") is None
     assert rows(store, "person", "p1")[-1].payload["text"] == render("utter_handoff_rated", "ar")
     assert mediator_text("person_rated", "en", ticket=f"#{ticket.id}", rating=4) in [
-        r.payload["text"] for r in rows(store, "telegram", "111")]
+        r.payload["text"] for r in rows(store, "telegram", "111")
+    ]
     # A second rating (a double tap) changes nothing and sends nothing.
     before = rows(store)
     assert handoff.rate("p1", 1) is None
@@ -82,8 +84,7 @@ def test_skip_rating_when_the_person_writes_something_else(lite: Handoff) -> Non
     assert lite.store.tickets.get(ticket.id).rating is None
 
 
-def test_cancel_by_the_person_closes_without_rating_and_tells_the_holder(
-        lite: Handoff) -> None:
+def test_cancel_by_the_person_closes_without_rating_and_tells_the_holder(lite: Handoff) -> None:
     handoff = lite
     store = handoff.store
     amina = store.mediators.add("Amina", ["ar"], telegram_user_id="111", ui_language="en")
@@ -96,10 +97,12 @@ def test_cancel_by_the_person_closes_without_rating_and_tells_the_holder(
     closed = store.tickets.get(ticket.id)
     assert closed.status == CLOSED and not closed.awaiting_rating
     assert store.ratings.awaiting("p1") is None
-    assert rows(store, "person", "p1")[-1].payload["text"] == render("utter_handoff_cancelled",
-                                                                     "ar")
+    assert rows(store, "person", "p1")[-1].payload["text"] == render(
+        "utter_handoff_cancelled", "ar"
+    )
     assert rows(store, "telegram", "111")[-1].payload["text"] == mediator_text(
-        "person_cancelled", "en", ticket=f"#{ticket.id}")
+        "person_cancelled", "en", ticket=f"#{ticket.id}"
+    )
     assert "cancelled" in [kind for kind, _, _ in store.tickets.events(ticket.id)]
     # The mediator can no longer write to it; nothing more to cancel.
     with pytest.raises(HandoffError) as refused:
@@ -121,7 +124,8 @@ def test_cancel_while_waiting_tells_no_mediator(lite: Handoff) -> None:
     assert lite.store.tickets.get(ticket.id).status == CLOSED
     assert rows(lite.store, "telegram") == mediator_rows
     assert [r.payload["text"] for r in rows(lite.store, "person", "p1")] == [
-        render("utter_handoff_cancelled", "ar")]
+        render("utter_handoff_cancelled", "ar")
+    ]
 
 
 def test_reopen_after_close(lite: Handoff) -> None:
@@ -139,4 +143,5 @@ def test_reopen_after_close(lite: Handoff) -> None:
     lite.close(ticket.id, amina)
     lite.request("p1", "whatsapp", "ar")
     assert command(lite, amina, f"reopen {ticket.id}") == mediator_text(
-        "person_has_open_ticket", "en", ticket=f"#{ticket.id}")
+        "person_has_open_ticket", "en", ticket=f"#{ticket.id}"
+    )

@@ -25,7 +25,9 @@ def test_valid_hours() -> None:
     assert parse_hours("Mon-Fri 09:00-17:00") == parse_hours("mon-fri 09:00 - 17:00")
     assert parse_hours("") == () and parse_hours("  ") == ()
     assert parse_hours("tue 08:00-12:00, tue 15:00-18:00") == (
-        Shift(1, dt.time(8), dt.time(12)), Shift(1, dt.time(15), dt.time(18)))
+        Shift(1, dt.time(8), dt.time(12)),
+        Shift(1, dt.time(15), dt.time(18)),
+    )
 
 
 def test_day_ranges_wrap_around_the_week() -> None:
@@ -37,16 +39,19 @@ def test_day_ranges_wrap_around_the_week() -> None:
     assert not on_duty("fri-mon 10:00-12:00", rome(2026, 12, 1, 11, 0))  # a Tuesday
 
 
-@pytest.mark.parametrize("text, part", [
-    ("monday 09:00-17:00", "monday 09:00-17:00"),
-    ("mon-fri 9-17", "mon-fri 9-17"),
-    ("mon-fri 09:00-17:00; sat 09:00-13:00", "mon-fri 09:00-17:00; sat 09:00-13:00"),
-    ("mon-fri 09:00-17:00, xyz 09:00-13:00", "xyz 09:00-13:00"),
-    ("mon-xyz 09:00-17:00", "mon-xyz 09:00-17:00"),
-    ("mon 09:00", "mon 09:00"),
-    ("mon 25:00-26:00", "mon 25:00-26:00"),
-    ("mon 09:75-10:00", "mon 09:75-10:00"),
-])
+@pytest.mark.parametrize(
+    "text, part",
+    [
+        ("monday 09:00-17:00", "monday 09:00-17:00"),
+        ("mon-fri 9-17", "mon-fri 9-17"),
+        ("mon-fri 09:00-17:00; sat 09:00-13:00", "mon-fri 09:00-17:00; sat 09:00-13:00"),
+        ("mon-fri 09:00-17:00, xyz 09:00-13:00", "xyz 09:00-13:00"),
+        ("mon-xyz 09:00-17:00", "mon-xyz 09:00-17:00"),
+        ("mon 09:00", "mon 09:00"),
+        ("mon 25:00-26:00", "mon 25:00-26:00"),
+        ("mon 09:75-10:00", "mon 09:75-10:00"),
+    ],
+)
 def test_unreadable_hours_name_the_part(text: str, part: str) -> None:
     with pytest.raises(ValueError) as error:
         parse_hours(text)

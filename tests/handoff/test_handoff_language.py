@@ -11,7 +11,8 @@ from tests.handoff.helpers import Clock, rows, settings_for
 
 
 def test_the_ticket_keeps_the_conversation_language_and_notes_the_last_message(
-        lite: Handoff) -> None:
+    lite: Handoff,
+) -> None:
     ticket = lite.request("p1", "webchat", "ar", last_language="it").ticket
 
     stored = lite.store.tickets.get(ticket.id)
@@ -23,14 +24,22 @@ def test_the_ticket_keeps_the_conversation_language_and_notes_the_last_message(
 
 
 def test_cards_go_to_speakers_of_the_conversation_language_and_show_both(
-        lite_store: HandoffStore, sqlite_url: str) -> None:
+    lite_store: HandoffStore, sqlite_url: str
+) -> None:
     lite_store.mediators.add("Karim", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
     lite_store.mediators.add("Marco", ["it"], whatsapp="whatsapp:+393330000002", ui_language="it")
-    handoff = Handoff(lite_store, settings_for(sqlite_url, telegram_mediator_chat_id="-100777",
-                                               mediator_group_language="it"))
+    handoff = Handoff(
+        lite_store,
+        settings_for(sqlite_url, telegram_mediator_chat_id="-100777", mediator_group_language="it"),
+    )
 
-    handoff.request("p1", "webchat", "ar", last_language="it",
-                    transcript=[("person", "مرحبا"), ("person", "Voglio parlare con un mediatore")])
+    handoff.request(
+        "p1",
+        "webchat",
+        "ar",
+        last_language="it",
+        transcript=[("person", "مرحبا"), ("person", "Voglio parlare con un mediatore")],
+    )
 
     cards = {r.address: r.payload["text"] for r in rows(lite_store) if r.payload["kind"] == "card"}
     assert set(cards) == {"-100777", "whatsapp:+393330000001"}  # Karim, not Marco
@@ -47,11 +56,18 @@ def test_a_card_shows_one_language_when_the_last_message_agrees(lite: Handoff) -
     assert "Language: ar ·" in card.payload["text"] and "last message" not in card.payload["text"]
 
 
-def test_the_expected_wait_is_that_of_the_conversation_language(lite: Handoff,
-                                                                   clock: Clock) -> None:
+def test_the_expected_wait_is_that_of_the_conversation_language(
+    lite: Handoff, clock: Clock
+) -> None:
     amina = lite.store.mediators.add("Amina", ["ar", "it"], telegram_user_id="111")
-    for person, language, minutes in (("a1", "ar", 50), ("a2", "ar", 50), ("a3", "ar", 50),
-                                      ("i1", "it", 5), ("i2", "it", 5), ("i3", "it", 5)):
+    for person, language, minutes in (
+        ("a1", "ar", 50),
+        ("a2", "ar", 50),
+        ("a3", "ar", 50),
+        ("i1", "it", 5),
+        ("i2", "it", 5),
+        ("i3", "it", 5),
+    ):
         ticket = lite.request(person, "whatsapp", language).ticket
         clock.advance(minutes * 60)
         lite.claim(ticket.id, amina)

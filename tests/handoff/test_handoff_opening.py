@@ -17,8 +17,9 @@ FRIDAY_0930_ROME = dt.datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 
 def test_out_of_hours_says_when_the_next_mediator_starts(lite: Handoff) -> None:
     lite.store.mediators.add("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
-    lite.store.mediators.add("Karim", ["ar"], telegram_user_id="222",
-                            hours="mon 08:00-12:00, sat 10:00-12:00")
+    lite.store.mediators.add(
+        "Karim", ["ar"], telegram_user_id="222", hours="mon 08:00-12:00, sat 10:00-12:00"
+    )
     lite.store.mediators.add("Marco", ["it"], telegram_user_id="333", hours="")  # always, no ar
 
     opened = lite.request("p1", "whatsapp", "ar", now=FRIDAY_1730_ROME)
@@ -44,8 +45,9 @@ def test_out_of_hours_uses_rome_time_not_utc(lite: Handoff) -> None:
 
 
 def test_within_hours_gives_the_wait_in_the_person_language(lite: Handoff) -> None:
-    lite.store.mediators.add("Amina", ["ar", "it", "uk"], telegram_user_id="111",
-                            hours="mon-fri 09:00-17:00")
+    lite.store.mediators.add(
+        "Amina", ["ar", "it", "uk"], telegram_user_id="111", hours="mon-fri 09:00-17:00"
+    )
 
     italian = lite.request("p1", "whatsapp", "it", now=FRIDAY_0930_ROME)
     arabic = lite.request("p2", "whatsapp", "ar", now=FRIDAY_0930_ROME)
@@ -61,10 +63,14 @@ def test_within_hours_gives_the_wait_in_the_person_language(lite: Handoff) -> No
 def test_nobody_speaks_the_language_but_someone_works_now(lite: Handoff) -> None:
     lite.store.mediators.add("Amina", ["ar"], telegram_user_id="111", hours="mon-fri 09:00-17:00")
 
-    assert lite.request("p1", "whatsapp", "bn", now=FRIDAY_0930_ROME).response == \
-        "utter_handoff_opened"
-    assert lite.request("p2", "whatsapp", "pa", now=FRIDAY_1730_ROME).response == \
-        "utter_handoff_opened_later"
+    assert (
+        lite.request("p1", "whatsapp", "bn", now=FRIDAY_0930_ROME).response
+        == "utter_handoff_opened"
+    )
+    assert (
+        lite.request("p2", "whatsapp", "pa", now=FRIDAY_1730_ROME).response
+        == "utter_handoff_opened_later"
+    )
 
 
 def test_the_wait_follows_recent_claims(lite: Handoff, clock: Clock) -> None:

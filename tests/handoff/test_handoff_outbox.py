@@ -12,9 +12,11 @@ from tests.handoff.helpers import Clock, rows, states
 
 def _queue(store: HandoffStore, *items: tuple[str, str, str]) -> list[int]:
     """Queue (destination, address, text) rows; return their ids."""
-    store.outbox.queue(Outgoing(f"k-{destination}-{address}-{text}", destination, address,
-                         {"text": text}) for destination, address, text in items)
-    return [row.id for row in rows(store)][-len(items):]
+    store.outbox.queue(
+        Outgoing(f"k-{destination}-{address}-{text}", destination, address, {"text": text})
+        for destination, address, text in items
+    )
+    return [row.id for row in rows(store)][-len(items) :]
 
 
 def _taken(store: HandoffStore, **kwargs) -> list[str]:
@@ -22,8 +24,15 @@ def _taken(store: HandoffStore, **kwargs) -> list[str]:
 
 
 def test_rows_go_in_order_one_in_flight_per_address(store: HandoffStore) -> None:
-    _queue(store, ("person", "A", "a1"), ("person", "B", "b1"), ("person", "A", "a2"),
-           ("telegram", "A", "ta1"), ("person", "C", "c1"), ("person", "A", "a3"))
+    _queue(
+        store,
+        ("person", "A", "a1"),
+        ("person", "B", "b1"),
+        ("person", "A", "a2"),
+        ("telegram", "A", "ta1"),
+        ("person", "C", "c1"),
+        ("person", "A", "a3"),
+    )
 
     first = store.outbox.take_due()
 
@@ -43,8 +52,13 @@ def test_rows_go_in_order_one_in_flight_per_address(store: HandoffStore) -> None
 
 
 def test_take_due_by_destination_and_limit(lite_store: HandoffStore) -> None:
-    _queue(lite_store, ("webchat", "w", "w1"), ("person", "A", "a1"), ("person", "B", "b1"),
-           ("whatsapp", "m", "m1"))
+    _queue(
+        lite_store,
+        ("webchat", "w", "w1"),
+        ("person", "A", "a1"),
+        ("person", "B", "b1"),
+        ("whatsapp", "m", "m1"),
+    )
 
     assert _taken(lite_store, limit=1, destinations=("person", "whatsapp")) == ["a1"]
     assert _taken(lite_store, destinations=("person", "whatsapp")) == ["b1", "m1"]
@@ -60,7 +74,8 @@ def test_the_same_key_is_queued_once(lite_store: HandoffStore) -> None:
 
 
 def test_a_row_left_sending_by_a_dead_process_is_taken_again_after_the_lease(
-        store: HandoffStore, clock: Clock) -> None:
+    store: HandoffStore, clock: Clock
+) -> None:
     _queue(store, ("person", "A", "a1"), ("person", "A", "a2"))
     (taken,) = store.outbox.take_due()  # ... and the process dies before mark_sent
 
@@ -85,8 +100,9 @@ def test_lease_constant_is_what_take_due_uses(lite_store: HandoffStore, monkeypa
     assert _taken(lite_store) == ["a1"]
 
 
-def test_retry_later_delays_the_row_and_what_follows_it(lite_store: HandoffStore,
-                                                        clock: Clock) -> None:
+def test_retry_later_delays_the_row_and_what_follows_it(
+    lite_store: HandoffStore, clock: Clock
+) -> None:
     store = lite_store
     _queue(store, ("person", "A", "a1"), ("person", "A", "a2"), ("person", "B", "b1"))
     a1, b1 = store.outbox.take_due()

@@ -1,4 +1,4 @@
-""""Delete my data": a person's tickets, transcript, events and queued messages go; others stay."""
+""" "Delete my data": a person's tickets, transcript, events and queued messages go; others stay."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ def test_forget_person_erases_only_that_person(handoff: Handoff) -> None:
     kept = _everything_of(handoff, "p2", "words of p2")
     handoff.close(gone, amina)  # an old, closed ticket of p1's too
     handoff.request("p1", "whatsapp", "ar")
-    kept_counts = {table.name: count(store, table, table.c.ticket_id == kept)
-                   for table in (schema.messages, schema.events, schema.outbox)}
+    kept_counts = {
+        table.name: count(store, table, table.c.ticket_id == kept)
+        for table in (schema.messages, schema.events, schema.outbox)
+    }
     assert all(kept_counts.values()), kept_counts
 
     assert store.tickets.erase_person("p1") == 2
@@ -42,13 +44,18 @@ def test_forget_person_erases_only_that_person(handoff: Handoff) -> None:
         assert count(store, table, table.c.ticket_id == gone) == 0, table.name
     assert rows(store, None, "p1") == []
     # Nothing queued anywhere still speaks of p1's ticket or words.
-    leftovers = [r.payload["text"] for r in rows(store)
-                 if f"#{gone}" in r.payload["text"] or "p1" in r.payload["text"]]
+    leftovers = [
+        r.payload["text"]
+        for r in rows(store)
+        if f"#{gone}" in r.payload["text"] or "p1" in r.payload["text"]
+    ]
     assert leftovers == []
     # p2 and the mediator are untouched.
     assert store.tickets.get(kept).person == "p2"
-    assert {table.name: count(store, table, table.c.ticket_id == kept)
-            for table in (schema.messages, schema.events, schema.outbox)} == kept_counts
+    assert {
+        table.name: count(store, table, table.c.ticket_id == kept)
+        for table in (schema.messages, schema.events, schema.outbox)
+    } == kept_counts
     assert rows(store, "person", "p2") != []
     assert store.mediators.by_name("Amina") == amina
     assert store.tickets.erase_person("p1") == 0
@@ -66,10 +73,12 @@ def test_erase_in_a_hand_off_closes_tells_the_mediator_and_erases(handoff: Hando
         assert count(store, table, table.c.ticket_id == gone) == 0, table.name
     # The mediator who held it is told, in their language, by number only, and the notice
     # belongs to no ticket row (the erasure would have taken it).
-    told = [r for r in rows(store, "telegram", amina.telegram_user_id)
-            if r.key == f"t{gone}:erased:m"]
+    told = [
+        r for r in rows(store, "telegram", amina.telegram_user_id) if r.key == f"t{gone}:erased:m"
+    ]
     assert [r.payload["text"] for r in told] == [
-        mediator_text("person_erased", amina.ui_language, ticket=f"#{gone}")]
+        mediator_text("person_erased", amina.ui_language, ticket=f"#{gone}")
+    ]
     assert told[0].ticket_id is None
     assert not [r for r in rows(store) if "secret of p1" in r.payload["text"]]
     assert handoff.erase("p1") == 0  # nothing left; nobody told twice
@@ -87,7 +96,8 @@ def test_erase_of_a_waiting_ticket_marks_its_card_closed_in_the_group(
 
     assert store.tickets.get(ticket.id) is None
     assert texts(store, "telegram", "-100777")[-1] == mediator_text(
-        "card_closed", "it", ticket=f"#{ticket.id}")
+        "card_closed", "it", ticket=f"#{ticket.id}"
+    )
     assert texts(store, "telegram", "111") == []  # nobody held it
 
 

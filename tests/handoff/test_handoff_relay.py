@@ -16,8 +16,11 @@ def _setup(handoff: Handoff):
 
 
 def _to_mediators(store) -> list:
-    return [r for r in rows(store) if r.destination in ("telegram", "whatsapp")
-            and r.payload["kind"] != "card"]
+    return [
+        r
+        for r in rows(store)
+        if r.destination in ("telegram", "whatsapp") and r.payload["kind"] != "card"
+    ]
 
 
 def test_person_message_while_waiting_is_kept_not_relayed(lite: Handoff) -> None:
@@ -71,7 +74,8 @@ def test_holder_on_telegram_gets_person_messages_privately(lite: Handoff) -> Non
 
     new = [r for r in rows(store) if r.id not in before]
     assert [(r.destination, r.address, r.payload["text"]) for r in new] == [
-        ("telegram", "111", f"#{ticket.id} › شكراً")]
+        ("telegram", "111", f"#{ticket.id} › شكراً")
+    ]
 
 
 def test_mediator_reply_goes_to_the_person_once_and_notes_never(handoff: Handoff) -> None:
@@ -86,7 +90,8 @@ def test_mediator_reply_goes_to_the_person_once_and_notes_never(handoff: Handoff
     assert not reply.duplicate and repeat.duplicate
     new = [r for r in rows(store) if r.id not in before]
     assert [(r.destination, r.address, r.payload["text"]) for r in new] == [
-        ("person", "p1", "مرحبا، أنا أمينة")]
+        ("person", "p1", "مرحبا، أنا أمينة")
+    ]
     assert new[0].payload["ticket_id"] == ticket.id
     assert not any("lawyer" in r.payload["text"] for r in rows(store))
     transcript = [(m.author, m.text) for m in store.transcripts.messages(ticket.id)]
@@ -113,8 +118,10 @@ def test_only_the_holder_can_write_to_the_person(lite: Handoff) -> None:
 
     from handoff.records import HandoffError
 
-    for send in (lambda: handoff.reply(ticket.id, karim, "hello", None),
-                 lambda: handoff.note(ticket.id, karim, "hello", None)):
+    for send in (
+        lambda: handoff.reply(ticket.id, karim, "hello", None),
+        lambda: handoff.note(ticket.id, karim, "hello", None),
+    ):
         try:
             send()
         except HandoffError as exc:

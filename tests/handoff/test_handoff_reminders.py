@@ -17,7 +17,8 @@ def _reminders(store: HandoffStore, person: str) -> list[str]:
 
 
 def test_reminder_once_per_interval_from_two_processes(
-        db_url: str, make_store: Callable[[str], HandoffStore], clock: Clock) -> None:
+    db_url: str, make_store: Callable[[str], HandoffStore], clock: Clock
+) -> None:
     first, second = make_store(db_url), make_store(db_url)
     first.mediators.add("Amina", ["ar"], whatsapp="whatsapp:+393330000001", ui_language="en")
     a, b = Handoff(first, settings_for(db_url)), Handoff(second, settings_for(db_url))

@@ -40,16 +40,25 @@ def _assert_migration_matches_schema(engine: sa.engine.Engine) -> None:
     migrate(engine)
     assert current_revision(engine) == HEAD
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": schema.VERSION_TABLE,
-                                                         "compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"version_table": schema.VERSION_TABLE, "compare_type": True}
+        )
         diff = compare_metadata(context, schema.metadata)
         tables = set(sa.inspect(conn).get_table_names())
         indexes = {ix["name"]: ix for ix in sa.inspect(conn).get_indexes("handoff_tickets")}
     assert diff == []
-    assert tables == {"handoff_alembic_version", "handoff_mediators", "handoff_tickets",
-                      "handoff_events", "handoff_messages", "handoff_outbox", "handoff_media",
-                      "handoff_media_links", "handoff_delivery_status",
-                      "handoff_whatsapp_windows"}
+    assert tables == {
+        "handoff_alembic_version",
+        "handoff_mediators",
+        "handoff_tickets",
+        "handoff_events",
+        "handoff_messages",
+        "handoff_outbox",
+        "handoff_media",
+        "handoff_media_links",
+        "handoff_delivery_status",
+        "handoff_whatsapp_windows",
+    }
     # The partial unique index that keeps one open ticket per person is really there.
     assert indexes["ix_handoff_tickets_one_open_per_person"]["unique"]
     # Migrating again is a no-op.
@@ -59,8 +68,9 @@ def _assert_migration_matches_schema(engine: sa.engine.Engine) -> None:
 
 def _one_open_ticket_per_person(engine: sa.engine.Engine) -> None:
     """The index is partial: a second open ticket is refused, a closed one is not."""
-    row = dict(person="p", channel="telegram", language="ar", reason="request", priority=0,
-               opened_at=1.0)
+    row = dict(
+        person="p", channel="telegram", language="ar", reason="request", priority=0, opened_at=1.0
+    )
     with engine.begin() as conn:
         conn.execute(sa.insert(schema.tickets).values(status="closed", **row))
         conn.execute(sa.insert(schema.tickets).values(status="closed", **row))

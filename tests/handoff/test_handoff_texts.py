@@ -37,34 +37,44 @@ def test_shipped_catalogue_is_valid_and_italian_is_complete() -> None:
 
 
 def test_texts_are_filled_in_the_mediator_language() -> None:
-    assert texts.mediator_text("claimed_by_other", "it", ticket="#7", name="Amina") == \
-        "Il ticket #7 è già stato preso da Amina."
-    assert texts.mediator_text("claimed_by_other", "en", ticket="#7", name="Amina") == \
-        "Ticket #7 was already claimed by Amina."
+    assert (
+        texts.mediator_text("claimed_by_other", "it", ticket="#7", name="Amina")
+        == "Il ticket #7 è già stato preso da Amina."
+    )
+    assert (
+        texts.mediator_text("claimed_by_other", "en", ticket="#7", name="Amina")
+        == "Ticket #7 was already claimed by Amina."
+    )
     # A language without a catalogue reads English.
-    assert texts.mediator_text("already_yours", "ar", ticket="#7") == \
-        "You already hold ticket #7."
+    assert texts.mediator_text("already_yours", "ar", ticket="#7") == "You already hold ticket #7."
 
 
 def test_placeholder_mismatch_is_reported_with_file_and_line(copy: Path) -> None:
     italian = copy / "it.yml"
-    italian.write_text(italian.read_text(encoding="utf-8").replace(
-        "Il ticket {ticket} è già stato preso da {name}.",
-        "Il ticket {ticket} è già stato preso da {nome}."), encoding="utf-8")
+    italian.write_text(
+        italian.read_text(encoding="utf-8").replace(
+            "Il ticket {ticket} è già stato preso da {name}.",
+            "Il ticket {ticket} è già stato preso da {nome}.",
+        ),
+        encoding="utf-8",
+    )
 
     problems = texts.validate()
 
     line = _line(italian, "claimed_by_other:")
-    assert problems == [f"locales/mediators/it.yml:{line}: claimed_by_other: "
-                        "placeholders differ from the English source"]
+    assert problems == [
+        f"locales/mediators/it.yml:{line}: claimed_by_other: "
+        "placeholders differ from the English source"
+    ]
     with pytest.raises(ValueError, match="claimed_by_other"):
         texts.catalogue()
 
 
 def test_a_key_missing_from_the_source_is_reported(copy: Path) -> None:
     italian = copy / "it.yml"
-    italian.write_text(italian.read_text(encoding="utf-8")
-                       + '  extra_key: "Solo in italiano"\n', encoding="utf-8")
+    italian.write_text(
+        italian.read_text(encoding="utf-8") + '  extra_key: "Solo in italiano"\n', encoding="utf-8"
+    )
 
     problems = texts.validate()
 

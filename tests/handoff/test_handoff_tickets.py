@@ -14,15 +14,24 @@ from handoff.store import HandoffStore
 from handoff.texts import mediator_text
 from tests.handoff.helpers import count, rows, settings_for, together
 
-TRANSCRIPT = [("person", "il permesso è scaduto che devo fare"),
-              ("bot", "Puoi rinnovarlo in Questura."),
-              ("person", "voglio parlare con una persona")]
+TRANSCRIPT = [
+    ("person", "il permesso è scaduto che devo fare"),
+    ("bot", "Puoi rinnovarlo in Questura."),
+    ("person", "voglio parlare con una persona"),
+]
 
 
 def test_opening_gives_a_waiting_ticket_with_the_transcript(lite: Handoff) -> None:
     handoff = lite
-    opened = handoff.request("p1", "whatsapp", "it", topic="ask_residence_permit",
-                             comune="Bari", province="BA", transcript=TRANSCRIPT)
+    opened = handoff.request(
+        "p1",
+        "whatsapp",
+        "it",
+        topic="ask_residence_permit",
+        comune="Bari",
+        province="BA",
+        transcript=TRANSCRIPT,
+    )
 
     ticket = opened.ticket
     assert opened.created
@@ -37,7 +46,8 @@ def test_opening_gives_a_waiting_ticket_with_the_transcript(lite: Handoff) -> No
 
 
 def test_second_request_returns_the_open_ticket_and_emergency_raises_priority(
-        handoff: Handoff) -> None:
+    handoff: Handoff,
+) -> None:
     first = handoff.request("p1", "telegram", "ar", transcript=TRANSCRIPT)
     again = handoff.request("p1", "telegram", "ar", transcript=[("person", "hello?")])
 
@@ -65,21 +75,28 @@ def test_second_request_returns_the_open_ticket_and_emergency_raises_priority(
 
 
 def test_cards_go_to_the_group_and_to_whatsapp_mediators_of_the_language(
-        lite_store: HandoffStore, sqlite_url: str) -> None:
+    lite_store: HandoffStore, sqlite_url: str
+) -> None:
     store = lite_store
-    amina = store.mediators.add("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001",
-                               ui_language="en")
+    amina = store.mediators.add(
+        "Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001", ui_language="en"
+    )
     store.mediators.add("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
     store.mediators.add("Karim", ["ar"], telegram_user_id="111")  # reads the group
-    handoff = Handoff(store, settings_for(sqlite_url, telegram_mediator_chat_id="-100777",
-                                          mediator_group_language="it"))
+    handoff = Handoff(
+        store,
+        settings_for(sqlite_url, telegram_mediator_chat_id="-100777", mediator_group_language="it"),
+    )
 
-    ticket = handoff.request("p1", "whatsapp", "ar", topic="ask_health_care", comune="Foggia",
-                             transcript=TRANSCRIPT).ticket
+    ticket = handoff.request(
+        "p1", "whatsapp", "ar", topic="ask_health_care", comune="Foggia", transcript=TRANSCRIPT
+    ).ticket
 
     cards = [r for r in rows(store) if r.payload.get("kind") == "card"]
     assert sorted((r.destination, r.address) for r in cards) == [
-        ("telegram", "-100777"), ("whatsapp", "whatsapp:+393330000001")]
+        ("telegram", "-100777"),
+        ("whatsapp", "whatsapp:+393330000001"),
+    ]
     group = next(r for r in cards if r.destination == "telegram")
     whatsapp = next(r for r in cards if r.destination == "whatsapp")
     for card in (group, whatsapp):
@@ -111,8 +128,7 @@ def test_without_a_group_telegram_mediators_get_the_card_privately(lite: Handoff
     assert [(r.destination, r.address) for r in rows(store)] == [("telegram", "111")]
 
 
-def test_when_nobody_speaks_the_language_every_active_mediator_gets_the_card(
-        lite: Handoff) -> None:
+def test_when_nobody_speaks_the_language_every_active_mediator_gets_the_card(lite: Handoff) -> None:
     store = lite.store
     store.mediators.add("Amina", ["ar", "fr"], whatsapp="whatsapp:+393330000001")
     store.mediators.add("Olena", ["uk", "ru"], whatsapp="whatsapp:+393330000002")
@@ -123,8 +139,11 @@ def test_when_nobody_speaks_the_language_every_active_mediator_gets_the_card(
     ticket = lite.request("p1", "whatsapp", "bn").ticket
 
     cards = rows(store)
-    assert sorted(r.address for r in cards) == ["111", "whatsapp:+393330000001",
-                                                "whatsapp:+393330000002"]
+    assert sorted(r.address for r in cards) == [
+        "111",
+        "whatsapp:+393330000001",
+        "whatsapp:+393330000002",
+    ]
     assert all(r.payload["kind"] == "card" and r.ticket_id == ticket.id for r in cards)
 
 
@@ -140,7 +159,8 @@ def test_cards_say_why_the_ticket_opened(lite: Handoff, reason: str) -> None:
 
 
 def test_two_simultaneous_requests_of_one_person_open_one_ticket(
-        db_url: str, make_store: Callable[[str], HandoffStore]) -> None:
+    db_url: str, make_store: Callable[[str], HandoffStore]
+) -> None:
     """A double tap reaching two processes: one ticket; the mediators learn of the emergency."""
     first, second = make_store(db_url), make_store(db_url)
     first.mediators.add("Amina", ["ar"], whatsapp="whatsapp:+393330000001")
@@ -148,8 +168,10 @@ def test_two_simultaneous_requests_of_one_person_open_one_ticket(
 
     for round_ in range(5):
         person = f"p{round_}"
-        results = together(lambda p=person: a.request(p, "whatsapp", "ar"),
-                           lambda p=person: b.request(p, "whatsapp", "ar", "emergency"))
+        results = together(
+            lambda p=person: a.request(p, "whatsapp", "ar"),
+            lambda p=person: b.request(p, "whatsapp", "ar", "emergency"),
+        )
 
         assert all(kind == "ok" for kind, _ in results), results
         opened = [value for _, value in results]

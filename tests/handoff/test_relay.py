@@ -92,10 +92,12 @@ class World:
         self.contacts.record_inbound(person, "telegram", str(chat_id))
         return person
 
-    def telegram_mediator(self, name: str = "Amina", user_id: int = MEDIATOR_CHAT,
-                          ui_language: str = "en") -> Mediator:
-        return self.store.mediators.add(name, ["en"], telegram_user_id=str(user_id),
-                                       ui_language=ui_language)
+    def telegram_mediator(
+        self, name: str = "Amina", user_id: int = MEDIATOR_CHAT, ui_language: str = "en"
+    ) -> Mediator:
+        return self.store.mediators.add(
+            name, ["en"], telegram_user_id=str(user_id), ui_language=ui_language
+        )
 
     def claimed_ticket(self, person: str, channel: str, mediator: Mediator) -> Ticket:
         ticket = self.handoff.request(person, channel, "en").ticket
@@ -104,16 +106,21 @@ class World:
     def close_window(self, person: str, hours: float = 25.0) -> None:
         """The person last wrote ``hours`` ago."""
         with self.contacts.engine.begin() as conn:
-            conn.execute(sa.update(channel_contacts)
-                         .where(channel_contacts.c.pseudonym == person)
-                         .values(last_inbound_at=time.time() - hours * 3600))
+            conn.execute(
+                sa.update(channel_contacts)
+                .where(channel_contacts.c.pseudonym == person)
+                .values(last_inbound_at=time.time() - hours * 3600)
+            )
 
     # another process on the same database
 
     def new_relay(self) -> Relay:
         store = HandoffStore(self.url)
-        relay = Relay(Handoff(store, self.settings), ChannelOutbound(self.settings, self.contacts),
-                      self.settings)
+        relay = Relay(
+            Handoff(store, self.settings),
+            ChannelOutbound(self.settings, self.contacts),
+            self.settings,
+        )
         self._extra.append((store, relay))
         return relay
 
@@ -126,13 +133,17 @@ class World:
         return [m.get("Body", "") for m in self.to_whatsapp(address)]
 
     def telegram_texts(self, chat_id: int | str) -> list[str]:
-        return [str(p["text"]) for p in self.telegram.methods("sendMessage")
-                if int(p["chat_id"]) == int(chat_id)]
+        return [
+            str(p["text"])
+            for p in self.telegram.methods("sendMessage")
+            if int(p["chat_id"]) == int(chat_id)
+        ]
 
     # the outbox
 
-    def outbox(self, destination: str | None = None, address: str | None = None,
-               kind: str | None = None) -> list[dict]:
+    def outbox(
+        self, destination: str | None = None, address: str | None = None, kind: str | None = None
+    ) -> list[dict]:
         query = sa.select(t.outbox).order_by(t.outbox.c.id)
         if destination:
             query = query.where(t.outbox.c.destination == destination)
@@ -159,11 +170,15 @@ class World:
             now = outbox_module.time.time()
             with self.store.engine.connect() as conn:
                 busy = conn.execute(
-                    sa.select(sa.func.count()).select_from(t.outbox).where(
+                    sa.select(sa.func.count())
+                    .select_from(t.outbox)
+                    .where(
                         t.outbox.c.destination.in_(SENT_BY_RELAY),
-                        sa.or_(t.outbox.c.state == "sending",
-                               sa.and_(t.outbox.c.state == "pending",
-                                       t.outbox.c.due_at <= now)))
+                        sa.or_(
+                            t.outbox.c.state == "sending",
+                            sa.and_(t.outbox.c.state == "pending", t.outbox.c.due_at <= now),
+                        ),
+                    )
                 ).scalar_one()
             if not busy:
                 return
@@ -176,11 +191,15 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
     twilio = await FakeTwilio().start()
     telegram = await FakeTelegram().start()
     env = {
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_WHATSAPP_NUMBER": WHATSAPP_NUMBER, "TWILIO_API_BASE_URL": twilio.base_url,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_WHATSAPP_NUMBER": WHATSAPP_NUMBER,
+        "TWILIO_API_BASE_URL": twilio.base_url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "TELEGRAM_MEDIATOR_CHAT_ID": GROUP_CHAT, "MEDIATOR_GROUP_LANGUAGE": "it",
+        "TELEGRAM_MEDIATOR_CHAT_ID": GROUP_CHAT,
+        "MEDIATOR_GROUP_LANGUAGE": "it",
         "PSEUDONYM_SECRET": "relay-test-pseudonym-key",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",
     }
@@ -195,8 +214,16 @@ async def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterato
     store = HandoffStore(url)
     contacts = ChannelStore(url)
     handoff = Handoff(store, settings)
-    world = World(twilio, telegram, url, settings, store, contacts, handoff,
-                  Relay(handoff, ChannelOutbound(settings, contacts), settings))
+    world = World(
+        twilio,
+        telegram,
+        url,
+        settings,
+        store,
+        contacts,
+        handoff,
+        Relay(handoff, ChannelOutbound(settings, contacts), settings),
+    )
     try:
         yield world
     finally:
@@ -237,7 +264,8 @@ def use_template(world: World, sid: str | None) -> None:
 
 
 async def test_replies_reach_whatsapp_person_in_order_once_and_person_reaches_mediator(
-        world: World) -> None:
+    world: World,
+) -> None:
     amina = world.telegram_mediator()
     person = world.whatsapp_person()
     ticket = world.claimed_ticket(person, "whatsapp", amina)
@@ -263,8 +291,9 @@ async def test_replies_reach_whatsapp_person_in_order_once_and_person_reaches_me
     await world.settle()
 
     relayed = [x for x in world.telegram_texts(MEDIATOR_CHAT) if " › " in x]
-    assert relayed == [mediator_text("person_says", "en", ticket=ticket.label, text=x)
-                       for x in said]
+    assert relayed == [
+        mediator_text("person_says", "en", ticket=ticket.label, text=x) for x in said
+    ]
     # In the mediator's private chat, not the group; and not back to the person.
     assert not [x for x in world.telegram_texts(GROUP_CHAT) if " › " in x]
     assert world.bodies_to(PERSON_WA) == [claimed, *replies]
@@ -280,14 +309,16 @@ async def test_ticket_card_reaches_mediators_group_with_claim_button(world: Worl
 
     await world.settle()
 
-    cards = [p for p in world.telegram.methods("sendMessage")
-             if int(p["chat_id"]) == int(GROUP_CHAT)]
+    cards = [
+        p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == int(GROUP_CHAT)
+    ]
     assert len(cards) == 1
     (card,) = cards
     assert ticket.label in str(card["text"])
     keyboard = card["reply_markup"]["inline_keyboard"]
     assert [[button["callback_data"] for button in row] for row in keyboard] == [
-        [f"claim:{ticket.id}"]]
+        [f"claim:{ticket.id}"]
+    ]
     assert keyboard[0][0]["text"] == mediator_text("button_claim", "it", ticket=ticket.label)
     # With a group, a Telegram mediator gets no private copy of the card; the person nothing.
     assert world.telegram_texts(int(amina.telegram_user_id)) == []
@@ -299,7 +330,8 @@ async def test_ticket_card_reaches_mediators_group_with_claim_button(world: Worl
 
 
 async def test_late_reply_goes_as_template_then_held_replies_follow_when_person_writes(
-        world: World) -> None:
+    world: World,
+) -> None:
     use_template(world, TEMPLATE_SID)
     amina = world.telegram_mediator(ui_language="en")
     person = world.whatsapp_person()
@@ -331,12 +363,13 @@ async def test_late_reply_goes_as_template_then_held_replies_follow_when_person_
     world.handoff.person_wrote(person, "Eccomi", "whatsapp:SMback")
     await world.settle()
 
-    after = world.to_whatsapp(PERSON_WA)[before + 1:]
+    after = world.to_whatsapp(PERSON_WA)[before + 1 :]
     assert [m.get("Body") for m in after] == ["Sei ancora lì?", "Ti scrivo domani."]
     assert not any("ContentSid" in m for m in after)
     assert [r["state"] for r in world.outbox("person", person, kind="relay")] == ["sent", "sent"]
     assert mediator_text("person_says", "en", ticket=ticket.label, text="Eccomi") in (
-        world.telegram_texts(MEDIATOR_CHAT))
+        world.telegram_texts(MEDIATOR_CHAT)
+    )
     assert await drain(world.relay) == 0
     assert len(world.to_whatsapp(PERSON_WA)) == before + 3
 
@@ -364,7 +397,8 @@ async def test_late_reply_without_template_fails_and_mediator_is_told(world: Wor
 
 
 async def test_mediator_is_told_even_when_a_notice_already_triggered_the_template(
-        world: World) -> None:
+    world: World,
+) -> None:
     """The ticket waited over 24 hours: the "mediator joined" notice is what meets the closed
     window and sends the template; the mediator's first reply is then held, and they are told."""
     use_template(world, TEMPLATE_SID)
@@ -391,7 +425,9 @@ async def test_mediator_is_told_even_when_a_notice_already_triggered_the_templat
     await world.settle()
     assert world.bodies_to(PERSON_WA)[1:] == [
         render("utter_handoff_claimed", "en", name="Amina"),
-        "Buongiorno, sono Amina.", "Mi scrivi quando puoi?"]
+        "Buongiorno, sono Amina.",
+        "Mi scrivi quando puoi?",
+    ]
 
 
 async def test_template_refused_for_a_moment_is_retried_not_given_up(world: World) -> None:
@@ -417,8 +453,12 @@ async def test_template_refused_for_a_moment_is_retried_not_given_up(world: Worl
     await world.settle()
     new = world.to_whatsapp(PERSON_WA)[before:]
     assert [m.get("ContentSid") for m in new] == [TEMPLATE_SID]
-    assert world.telegram_texts(MEDIATOR_CHAT).count(
-        mediator_text("delivered_as_template", "en", ticket=ticket.label)) == 1
+    assert (
+        world.telegram_texts(MEDIATOR_CHAT).count(
+            mediator_text("delivered_as_template", "en", ticket=ticket.label)
+        )
+        == 1
+    )
     assert not [x for x in world.telegram_texts(MEDIATOR_CHAT) if "NOT delivered" in x]
     (row,) = world.outbox("person", person, kind="relay")
     assert row["state"] == "held"
@@ -463,7 +503,8 @@ class FrozenClock:
 
 
 async def test_twilio_503_is_retried_later_then_delivered_once(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     amina = world.telegram_mediator(ui_language="en")
     person = world.whatsapp_person()
     ticket = world.claimed_ticket(person, "whatsapp", amina)
@@ -500,7 +541,8 @@ async def test_twilio_503_is_retried_later_then_delivered_once(
 
 
 async def test_row_abandoned_while_sending_is_delivered_once_after_the_lease(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     amina = world.telegram_mediator()
     person = world.whatsapp_person()
     ticket = world.claimed_ticket(person, "whatsapp", amina)
@@ -544,27 +586,31 @@ async def test_gate_relays_cancels_and_takes_the_rating(world: World) -> None:
     await world.settle()
 
     text = "Mi serve aiuto con il permesso"
-    assert await intercept(None, person, "telegram", text, "telegram:1001",
-                           runtime=runtime) is True
+    assert await intercept(None, person, "telegram", text, "telegram:1001", runtime=runtime) is True
     await world.settle()
     says = mediator_text("person_says", "en", ticket=ticket.label, text=text)
     assert world.telegram_texts(MEDIATOR_CHAT).count(says) == 1
 
     # The platform delivers the same message again: taken, not relayed twice.
-    assert await intercept(None, person, "telegram", text, "telegram:1001",
-                           runtime=runtime) is True
+    assert await intercept(None, person, "telegram", text, "telegram:1001", runtime=runtime) is True
     await world.settle()
     assert world.telegram_texts(MEDIATOR_CHAT).count(says) == 1
-    assert [m.text for m in world.store.transcripts.messages(ticket.id)
-            if m.author == "person"].count(text) == 1
+    assert [
+        m.text for m in world.store.transcripts.messages(ticket.id) if m.author == "person"
+    ].count(text) == 1
 
     # "Back to the assistant": the ticket closes and the mediator is told.
-    assert await intercept(None, person, "telegram", "/handoff_cancel", "telegram:1002",
-                           runtime=runtime) is True
+    assert (
+        await intercept(
+            None, person, "telegram", "/handoff_cancel", "telegram:1002", runtime=runtime
+        )
+        is True
+    )
     await world.settle()
     assert world.store.tickets.get(ticket.id).status == CLOSED
     assert mediator_text("person_cancelled", "en", ticket=ticket.label) in (
-        world.telegram_texts(MEDIATOR_CHAT))
+        world.telegram_texts(MEDIATOR_CHAT)
+    )
     assert render("utter_handoff_cancelled", "en") in world.telegram_texts(PERSON_TG)
 
     # A second ticket, closed by the mediator: the next "4" is the rating.
@@ -572,17 +618,21 @@ async def test_gate_relays_cancels_and_takes_the_rating(world: World) -> None:
     assert second.id != ticket.id
     world.handoff.close(second.id, amina)
     await world.settle()
-    assert await intercept(None, person, "telegram", "4", "telegram:1003",
-                           runtime=runtime) is True
+    assert await intercept(None, person, "telegram", "4", "telegram:1003", runtime=runtime) is True
     assert world.store.tickets.get(second.id).rating == 4
     await world.settle()
     assert mediator_text("person_rated", "en", ticket=second.label, rating=4) in (
-        world.telegram_texts(MEDIATOR_CHAT))
+        world.telegram_texts(MEDIATOR_CHAT)
+    )
 
     # The bot is back: an ordinary message goes to Rasa and to no mediator.
     relayed = len(world.telegram_texts(MEDIATOR_CHAT))
-    assert await intercept(None, person, "telegram", "Che documenti servono?", "telegram:1004",
-                           runtime=runtime) is False
+    assert (
+        await intercept(
+            None, person, "telegram", "Che documenti servono?", "telegram:1004", runtime=runtime
+        )
+        is False
+    )
     await world.settle()
     assert len(world.telegram_texts(MEDIATOR_CHAT)) == relayed
     assert world.store.tickets.get(second.id).rating == 4
@@ -611,7 +661,8 @@ async def test_stop_right_after_a_wake_stops_the_worker(world: World) -> None:
 
 
 async def test_a_mediators_file_is_copied_to_a_telegram_person_and_refused_for_whatsapp(
-        world: World) -> None:
+    world: World,
+) -> None:
     amina = world.telegram_mediator(ui_language="en")
     on_telegram = world.claimed_ticket(world.telegram_person(), "telegram", amina)
     copy = {"from_chat_id": MEDIATOR_CHAT, "message_id": 77}
@@ -625,10 +676,17 @@ async def test_a_mediators_file_is_copied_to_a_telegram_person_and_refused_for_w
 
     marco = world.telegram_mediator("Marco", user_id=MEDIATOR_CHAT + 1, ui_language="en")
     on_whatsapp = world.claimed_ticket(world.whatsapp_person(), "whatsapp", marco)
-    world.handoff.reply(on_whatsapp.id, marco, "the form", "telegram:901",
-                        {"from_chat_id": MEDIATOR_CHAT + 1, "message_id": 78})
+    world.handoff.reply(
+        on_whatsapp.id,
+        marco,
+        "the form",
+        "telegram:901",
+        {"from_chat_id": MEDIATOR_CHAT + 1, "message_id": 78},
+    )
     await world.settle()
 
     assert "the form" not in world.bodies_to(PERSON_WA)
-    assert any(t.startswith(f"Ticket {on_whatsapp.label}: NOT delivered")
-               for t in world.telegram_texts(MEDIATOR_CHAT + 1))
+    assert any(
+        t.startswith(f"Ticket {on_whatsapp.label}: NOT delivered")
+        for t in world.telegram_texts(MEDIATOR_CHAT + 1)
+    )

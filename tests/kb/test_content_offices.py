@@ -188,7 +188,13 @@ def test_services_file_names_every_service_in_tier1():
 def test_emergency_numbers_are_the_national_ones_with_sources():
     numbers = _load(KNOWLEDGE / "emergency.yml")["numbers"]
     assert {n["number"].replace(" ", "") for n in numbers} == {
-        "112", "118", "1522", "800290290", "115", "114"}
+        "112",
+        "118",
+        "1522",
+        "800290290",
+        "115",
+        "114",
+    }
     for number in numbers:
         assert number["source"].startswith(("https://", "http://")), number["id"]
         for field in ("label", "when"):

@@ -24,8 +24,16 @@ SERVICES = [
 ]
 OFFICE_KINDS = set(vocabulary.OFFICE_KINDS)
 RECORD_KEYS = {
-    "id", "service", "title", "summary", "office_kinds", "steps", "documents", "source",
-    "checked", "verified",
+    "id",
+    "service",
+    "title",
+    "summary",
+    "office_kinds",
+    "steps",
+    "documents",
+    "source",
+    "checked",
+    "verified",
 }
 
 

@@ -74,8 +74,7 @@ def test_bat_patron_saints_are_per_city(kb: KnowledgeBase) -> None:
     # San Ruggero (30 Dec) is Barletta's, not Andria's, although both are BT capoluoghi.
     at = rome("2027-12-30 10:00")  # a Thursday
     closed = kb.opening("anagrafe-barletta", at)
-    assert (closed.closed_today.reason, closed.closed_today.name) == ("patron_saint",
-                                                                      "San Ruggero")
+    assert (closed.closed_today.reason, closed.closed_today.name) == ("patron_saint", "San Ruggero")
     assert kb.opening("questura-bat", at).open_now is True
     assert patron_subdivision("Bari", "BA", True) == "BA"
     assert patron_subdivision("Trani", "BT", True) == "Trani"
@@ -86,7 +85,9 @@ def test_dated_closure(kb: KnowledgeBase) -> None:
     now = kb.opening("questura-bari", rome("2027-12-24 09:00"))
     assert now.open_now is False
     assert (now.closed_today.reason, now.closed_today.name) == (
-        "closure", "Chiuso la vigilia di Natale")
+        "closure",
+        "Chiuso la vigilia di Natale",
+    )
     # 25, 26 Dec holidays and a weekend: next is Monday 27.
     assert now.next_opening == rome("2027-12-27 08:30")
 

@@ -19,14 +19,19 @@ def test_haversine_distance() -> None:
 def test_sites_come_nearest_first_with_their_distance(kb_ref: KnowledgeBase) -> None:
     found = kb_ref.nearest_offices("italian_course", MAGLIE, "cpia", limit=None)
     maglie = kb_ref.comune(MAGLIE)
-    assert [o.id for o in found] == ["cpia-lect00003c", "cpia-lect00001a", "cpia-lemm00000x",
-                                     "cpia-lect00005e"]  # Galatina, Nardò, Lecce, Trepuzzi
+    assert [o.id for o in found] == [
+        "cpia-lect00003c",
+        "cpia-lect00001a",
+        "cpia-lemm00000x",
+        "cpia-lect00005e",
+    ]  # Galatina, Nardò, Lecce, Trepuzzi
     distances = [o.distance_km for o in found]
     assert distances == sorted(distances)
     for office in found:
         there = kb_ref.comune(office.comune_istat)
-        assert office.distance_km == round(geo.km((maglie.lat, maglie.lng),
-                                                  (there.lat, there.lng)), 1)
+        assert office.distance_km == round(
+            geo.km((maglie.lat, maglie.lng), (there.lat, there.lng)), 1
+        )
         assert office.match == "distance"
     assert found[0].distance_km == pytest.approx(12.6, abs=0.1)
     assert len(kb_ref.nearest_offices("italian_course", MAGLIE, "cpia")) == 3  # default limit

@@ -19,10 +19,19 @@ def istat(kb: KnowledgeBase, name: str) -> str:
 
 @pytest.mark.parametrize(
     ("typed", "official"),
-    [("Nardò", "Nardò"), ("Nardo", "Nardò"), ("NARDÒ", "Nardò"), ("nardo'", "Nardò"),
-     ("  san severo! ", "San Severo"), ("SAN-SEVERO", "San Severo"), ("Фоджа", "Foggia"),
-     ("فودجا", "Foggia"), ("Нардо", "Nardò"), ("fogia", "Foggia"),
-     ("Barletta", "Barletta")],
+    [
+        ("Nardò", "Nardò"),
+        ("Nardo", "Nardò"),
+        ("NARDÒ", "Nardò"),
+        ("nardo'", "Nardò"),
+        ("  san severo! ", "San Severo"),
+        ("SAN-SEVERO", "San Severo"),
+        ("Фоджа", "Foggia"),
+        ("فودجا", "Foggia"),
+        ("Нардо", "Nardò"),
+        ("fogia", "Foggia"),
+        ("Barletta", "Barletta"),
+    ],
 )
 def test_find_comune_as_people_type_it(kb: KnowledgeBase, typed: str, official: str) -> None:
     found = kb.find_comune(typed)
@@ -38,7 +47,10 @@ def test_find_comune_does_not_guess(kb: KnowledgeBase) -> None:
 def test_comune_carries_its_province(kb: KnowledgeBase) -> None:
     andria = kb.find_comune("andria")
     assert (andria.province, andria.province_name, andria.capoluogo) == (
-        "BT", "Barletta-Andria-Trani", True)
+        "BT",
+        "Barletta-Andria-Trani",
+        True,
+    )
     assert len(kb.comuni()) == 257
 
 
@@ -77,14 +89,19 @@ def test_comune_level_office(kb: KnowledgeBase) -> None:
 def test_office_details(kb: KnowledgeBase) -> None:
     office = kb.office("questura-bari")
     assert office.address == "Via Giuseppe Murat 4, 70123 Bari"
-    assert office.map_url == ("https://www.google.com/maps/search/?api=1&query="
-                              "Via%20Giuseppe%20Murat%204%2C%2070123%20Bari")
+    assert office.map_url == (
+        "https://www.google.com/maps/search/?api=1&query="
+        "Via%20Giuseppe%20Murat%204%2C%2070123%20Bari"
+    )
     assert office.phone == "" and office.verified is False
     assert str(office.checked) == "2026-11-01"
     assert kb.office("questura-foggia").map_url == ""  # no address: no invented map link
     notes = kb.office_notes("questura-bari", "ar")
     assert (notes.text, notes.language, notes.fell_back) == (
-        "Bring a copy of your passport", "en", True)
+        "Bring a copy of your passport",
+        "en",
+        True,
+    )
 
 
 def test_procedure_in_the_requested_language(kb: KnowledgeBase) -> None:
@@ -107,7 +124,10 @@ def test_title_and_summary_stay_in_the_persons_language(kb: KnowledgeBase) -> No
     # Albanian, the checklist in English (issue #21: Tier-2 readers used to get English only).
     proc = kb.procedure("residence_permit", "sq")
     assert (proc.title, proc.summary, proc.title_language) == (
-        "Rinovimi i lejes", "Kërko para skadimit.", "sq")
+        "Rinovimi i lejes",
+        "Kërko para skadimit.",
+        "sq",
+    )
     assert (proc.title_fell_back, proc.fell_back, proc.language) == (False, True, "en")
     whole = kb.procedure("residence_permit", "ar")
     assert (whole.title_language, whole.title_fell_back, whole.fell_back) == ("ar", False, False)
@@ -127,13 +147,15 @@ def test_emergency_numbers(kb: KnowledgeBase) -> None:
     numbers = kb.emergency_numbers("ar")
     assert [n.number for n in numbers] == ["112", "800 290 290"]
     assert (numbers[0].label, numbers[0].when, numbers[0].fell_back) == (
-        "رقم الطوارئ الموحد", "خطر فوري", False)
+        "رقم الطوارئ الموحد",
+        "خطر فوري",
+        False,
+    )
     assert (numbers[1].label, numbers[1].language) == ("Anti-trafficking helpline", "en")
     assert kb.service_name("residence_permit", "ar").text == "تصريح الإقامة"
 
 
-def test_new_content_is_seen_after_a_load(knowledge: Path, sqlite_engine: sa.engine.Engine
-                                          ) -> None:
+def test_new_content_is_seen_after_a_load(knowledge: Path, sqlite_engine: sa.engine.Engine) -> None:
     load(knowledge, sqlite_engine)
     kb = KnowledgeBase(sqlite_engine, refresh_seconds=0)
     assert kb.office_for("residence_permit", istat(kb, "Taranto")).id == "commissione-bari"
@@ -141,7 +163,8 @@ def test_new_content_is_seen_after_a_load(knowledge: Path, sqlite_engine: sa.eng
         "offices:\n  - id: questura-taranto\n    kind: questura\n"
         "    services: [residence_permit]\n    name: Questura di Taranto\n"
         "    comune: Taranto\n    serves: {provinces: [TA]}\n"
-        "    source: ''\n    checked: 2026-11-01\n    verified: false\n")
+        "    source: ''\n    checked: 2026-11-01\n    verified: false\n"
+    )
     load(knowledge, sqlite_engine)
     assert kb.office_for("residence_permit", istat(kb, "Taranto")).id == "questura-taranto"
 
@@ -162,7 +185,10 @@ def test_same_answers_on_each_database(knowledge: Path, engine: sa.engine.Engine
     kb = KnowledgeBase(engine, refresh_seconds=None)
     office = kb.office_for("residence_permit", istat(kb, "San Severo"))
     assert (office.id, office.match, str(office.checked)) == (
-        "questura-foggia", "province", "2026-11-01")
+        "questura-foggia",
+        "province",
+        "2026-11-01",
+    )
     rome = ZoneInfo("Europe/Rome")
     bari = kb.opening("questura-bari", dt.datetime(2027, 12, 24, 9, tzinfo=rome))
     assert bari.closed_today.name == "Chiuso la vigilia di Natale"

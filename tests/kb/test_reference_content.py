@@ -39,8 +39,11 @@ def test_the_six_prefetture_have_an_address_phone_and_pec_with_a_source() -> Non
     merged = _merged()
     stamped = {(fs.record_id, fs.field) for fs in merged.field_sources}
     for code in territory.PROVINCES:
-        office = next(o for o in merged.content.offices
-                      if o.kind == "prefettura" and code in o.serves_provinces)
+        office = next(
+            o
+            for o in merged.content.offices
+            if o.kind == "prefettura" and code in o.serves_provinces
+        )
         assert office.address and office.phone and office.pec, office.id
         for field_name in ("address", "phone", "pec"):
             assert (office.id, field_name) in stamped, (office.id, field_name)
@@ -50,9 +53,11 @@ def test_the_six_asl_head_offices_are_in() -> None:
     merged = _merged()
     province_of = {c.istat: c.province for c in territory.comuni()}
     offices = {o.id: o for o in merged.content.offices}
-    by_province = {province_of[offices[fs.record_id].comune]: fs.record_id
-                   for fs in merged.field_sources
-                   if fs.register == "asl-indicepa" and fs.field == "address"}
+    by_province = {
+        province_of[offices[fs.record_id].comune]: fs.record_id
+        for fs in merged.field_sources
+        if fs.register == "asl-indicepa" and fs.field == "address"
+    }
     assert set(by_province) == set(territory.PROVINCES)
     assert by_province["BT"] == "asl-bt-sede"  # BT's curated ASL office is a clinic in Trani
     # Its old CAP, from before the BT province, is left out.
@@ -62,8 +67,12 @@ def test_the_six_asl_head_offices_are_in() -> None:
 def test_cpia_sites_without_prison_sites() -> None:
     merged = _merged()
     report = import_report(merged)
-    assert report["cpia"] == {"rows": 91, "sites_used": 70, "prison_sites_excluded": 21,
-                              "other_rows_skipped": 0}
+    assert report["cpia"] == {
+        "rows": 91,
+        "sites_used": 70,
+        "prison_sites_excluded": 21,
+        "other_rows_skipped": 0,
+    }
     for office in merged.content.offices:
         if office.kind == "cpia":
             assert not any(word in office.name.upper() for word in PRISON_WORDS), office.name
@@ -71,13 +80,12 @@ def test_cpia_sites_without_prison_sites() -> None:
 
 def test_skips_are_the_known_ones() -> None:
     report = import_report(_merged())
-    assert report["skipped_by_reason"] == {"merged": 2, "prison_site": 21, "invalid": 8,
-                                           "noise": 6}
+    assert report["skipped_by_reason"] == {"merged": 2, "prison_site": 21, "invalid": 8, "noise": 6}
     assert {s["detail"] for s in report["skipped"] if s["reason"] == "merged"} == {
         "Acquarica del Capo: merged into Presicce-Acquarica (ceased 2019-05-14)",
-        "Presicce: merged into Presicce-Acquarica (ceased 2019-05-14)"}
-    assert any("'http://password5' is not a web address" in s["detail"]
-               for s in report["skipped"])
+        "Presicce: merged into Presicce-Acquarica (ceased 2019-05-14)",
+    }
+    assert any("'http://password5' is not a web address" in s["detail"] for s in report["skipped"])
 
 
 def test_every_imported_value_names_its_register_row() -> None:

@@ -21,10 +21,15 @@ def test_key_offices_come_first_and_scores_never_rise(knowledge_ref: Path) -> No
     scores = [item.score for item in items]
     assert scores == sorted(scores, reverse=True)
     # Unverified, unsourced Questure in capoluoghi first (3 + 3 + 3 empty fields, weight 20).
-    assert [(i.id, i.score) for i in items[:2]] == [("questura-foggia", 180.0),
-                                                     ("questura-lecce", 180.0)]
-    assert items[0].reasons == ["key office, not verified", "no source",
-                                "empty: address, phone, hours"]
+    assert [(i.id, i.score) for i in items[:2]] == [
+        ("questura-foggia", 180.0),
+        ("questura-lecce", 180.0),
+    ]
+    assert items[0].reasons == [
+        "key office, not verified",
+        "no source",
+        "empty: address, phone, hours",
+    ]
     assert items[0].register == "https://questure.poliziadistato.it"
     assert items[0].search.startswith("https://www.google.com/search?q=%22Questura+di+Foggia")
     ids = [i.id for i in items]
@@ -40,8 +45,9 @@ def test_items_point_at_the_line_to_edit(knowledge_ref: Path) -> None:
             assert path.read_text().splitlines()[item.line - 1].strip() == f"- id: {item.id}"
     prefettura = next(i for i in items if i.id == "prefettura-ba")
     assert prefettura.where == "knowledge/reference/prefetture.csv:2"
-    assert prefettura.edit.startswith("add a record with id prefettura-ba to "
-                                      "knowledge/offices/ba.yml")
+    assert prefettura.edit.startswith(
+        "add a record with id prefettura-ba to knowledge/offices/ba.yml"
+    )
     assert "source older than two years: 2021-07-22 (source_date)" in prefettura.reasons
 
 
@@ -51,7 +57,8 @@ def test_old_registers_get_one_item_each(knowledge_ref: Path) -> None:
     assert set(registers) == {"prefetture", "asl", "townhalls"}
     assert registers["prefetture"].reasons == [
         "register dated 2021-07-22, older than two years: 4 imported fields (offices: 1); "
-        "replace the extract and its date in knowledge/reference/registers.yml"]
+        "replace the extract and its date in knowledge/reference/registers.yml"
+    ]
 
 
 def test_a_verified_complete_office_leaves_the_queue(knowledge_ref: Path) -> None:
@@ -70,12 +77,39 @@ def test_a_verified_complete_office_leaves_the_queue(knowledge_ref: Path) -> Non
 
 def test_cli_review_json(knowledge_ref: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app", "kb", "review", "--json", "--limit", "3", "--today",
-         TODAY.isoformat(), "--path", str(knowledge_ref)],
-        capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "kb",
+            "review",
+            "--json",
+            "--limit",
+            "3",
+            "--today",
+            TODAY.isoformat(),
+            "--path",
+            str(knowledge_ref),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+    )
     assert done.returncode == 0, done.stderr
     items = json.loads(done.stdout)
     assert [i["rank"] for i in items] == [1, 2, 3]
-    assert set(items[0]) >= {"score", "id", "kind", "file", "line", "where", "reasons", "source",
-                             "register", "search", "edit"}
+    assert set(items[0]) >= {
+        "score",
+        "id",
+        "kind",
+        "file",
+        "line",
+        "where",
+        "reasons",
+        "source",
+        "register",
+        "search",
+        "edit",
+    }
     assert items[0]["where"] == "knowledge/offices/fg.yml:2"

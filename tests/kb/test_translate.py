@@ -32,19 +32,24 @@ def test_export_lists_every_text_with_its_translation(knowledge: Path) -> None:
     rows = _export(knowledge, "sq")
     assert rows[0] == ["key", "italian", "text_in_sq"]
     keys = {row[0]: row[1:] for row in rows[1:]}
-    assert keys["residence-permit-renewal.steps.1"] == ["Ritira il kit postale.",
-                                                        "Merr kitin postar."]
+    assert keys["residence-permit-renewal.steps.1"] == [
+        "Ritira il kit postale.",
+        "Merr kitin postar.",
+    ]
     assert keys["residence-permit-renewal.steps.2"] == ["Spedisci la domanda.", ""]
     assert keys["questura-bari.closures.1"] == ["Chiuso la vigilia di Natale", ""]
     assert keys["residence_permit.name"] == ["Permesso di soggiorno", ""]
     assert "questura-bari.name" not in keys  # office names are proper names, Italian only
-    assert keys["permit-work-with-receipt.answer"] == ["Sì, se hai chiesto il rinnovo in tempo.",
-                                                       ""]
+    assert keys["permit-work-with-receipt.answer"] == [
+        "Sì, se hai chiesto il rinnovo in tempo.",
+        "",
+    ]
     assert len(keys) == 20
 
 
-def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path: Path,
-                                                      sqlite_engine: sa.engine.Engine) -> None:
+def test_round_trip_changes_only_the_translated_lines(
+    knowledge: Path, tmp_path: Path, sqlite_engine: sa.engine.Engine
+) -> None:
     rows = _export(knowledge, "sq")
     for row in rows[1:]:
         if row[0] == "residence-permit-renewal.steps.2":
@@ -57,7 +62,9 @@ def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path:
 
     assert result.problems == []
     assert (result.changed_texts, result.changed_files) == (
-        2, ["offices/ba.yml", "procedures/residence_permit.yml"])
+        2,
+        ["offices/ba.yml", "procedures/residence_permit.yml"],
+    )
     changed = {p for p in before if p.read_text() != before[p]}
     assert changed == {knowledge / "offices/ba.yml", knowledge / "procedures/residence_permit.yml"}
     for path in changed:
@@ -66,8 +73,10 @@ def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path:
         differing = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
         assert len(differing) == 1
     proc = (knowledge / "procedures/residence_permit.yml").read_text()
-    assert ('- {it: "Spedisci la domanda.", en: "Send the application.", ar: "أرسل الطلب.", '
-            'fr: "Envoie la demande.", sq: "Dërgo kërkesën: me postë."}') in proc
+    assert (
+        '- {it: "Spedisci la domanda.", en: "Send the application.", ar: "أرسل الطلب.", '
+        'fr: "Envoie la demande.", sq: "Dërgo kërkesën: me postë."}'
+    ) in proc
 
     assert not load(knowledge, sqlite_engine).problems
     kb = KnowledgeBase(sqlite_engine, refresh_seconds=None)
@@ -79,8 +88,9 @@ def test_round_trip_changes_only_the_translated_lines(knowledge: Path, tmp_path:
     assert (again.problems, again.changed_texts) == ([], 0)
 
 
-def test_unknown_key_and_broken_rows_are_reported_with_csv_lines(knowledge: Path,
-                                                                 tmp_path: Path) -> None:
+def test_unknown_key_and_broken_rows_are_reported_with_csv_lines(
+    knowledge: Path, tmp_path: Path
+) -> None:
     rows = _export(knowledge, "sq")
     rows[2][2] = "Leje qëndrimi"
     rows.insert(3, ["questura-bari.nonexistent", "x", "y"])
@@ -104,7 +114,8 @@ def test_wrong_header_and_unparseable_csv(knowledge: Path, tmp_path: Path) -> No
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("key,italian,text_in_fr\n")
     assert [str(p) for p in import_csv(knowledge, wrong, "sq").problems] == [
-        f"{wrong}:1: the first line must be key,italian,text_in_sq"]
+        f"{wrong}:1: the first line must be key,italian,text_in_sq"
+    ]
     broken = tmp_path / "broken.csv"
     broken.write_text('key,italian,text_in_sq\nresidence_permit.name,"Permesso di soggiorno,x\n')
     problems = [str(p) for p in import_csv(knowledge, broken, "sq").problems]
@@ -115,8 +126,13 @@ def test_cli_export_and_import(knowledge: Path, tmp_path: Path) -> None:
     out = tmp_path / "fr.csv"
 
     def bot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app", "kb", *args], capture_output=True,
-                              text=True, timeout=60, cwd=PROJECT_ROOT)
+        return subprocess.run(
+            [sys.executable, "-m", "app", "kb", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=PROJECT_ROOT,
+        )
 
     done = bot("export", "--lang", "fr", "--out", str(out), "--path", str(knowledge))
     assert done.returncode == 0, done.stderr

@@ -20,7 +20,10 @@ def test_services_are_the_service_intents_plus_emergency() -> None:
     data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")) or {}
     intents = {i if isinstance(i, str) else next(iter(i)) for i in data.get("intents", [])}
     service_intents = {i.removeprefix("ask_") for i in intents if i.startswith("ask_")} - {
-        "opening_hours", "office_location", "documents_needed"}
+        "opening_hours",
+        "office_location",
+        "documents_needed",
+    }
     if service_intents:  # the domain may still be a skeleton on this branch
         assert service_intents == set(vocabulary.SERVICES) - {"emergency"}
 

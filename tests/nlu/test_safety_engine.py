@@ -112,8 +112,11 @@ def test_danger_overrides_an_ambiguous_fallback(lexicon: SafetyLexicon) -> None:
         {"name": "ask_family_reunification", "confidence": 0.45},
     ]
     message = Message(
-        data={"text": "aiuto, mio padre non respira", "intent": dict(ranking[0]),
-              "intent_ranking": [dict(r) for r in ranking]}
+        data={
+            "text": "aiuto, mio padre non respira",
+            "intent": dict(ranking[0]),
+            "intent_ranking": [dict(r) for r in ranking],
+        }
     )
     fallback = FallbackClassifier(
         {**FallbackClassifier.get_default_config(), "threshold": 0.4, "ambiguity_threshold": 0.1}
@@ -123,7 +126,9 @@ def test_danger_overrides_an_ambiguous_fallback(lexicon: SafetyLexicon) -> None:
     SafetyClassifier(lexicon, None, None).process([message])
     assert message.get("intent") == {"name": "report_emergency", "confidence": 1.0}
     assert [r["name"] for r in message.get("intent_ranking")] == [
-        "report_emergency", "ask_residence_permit", "ask_family_reunification"
+        "report_emergency",
+        "ask_residence_permit",
+        "ask_family_reunification",
     ]
 
 
@@ -156,8 +161,13 @@ def _diet_says_emergency(second: float) -> Any:
         {"name": "report_emergency", "confidence": 0.6},
         {"name": "ask_residence_permit", "confidence": second},
     ]
-    return Message(data={"text": "il rinnovo del permesso mi sta sfinendo",
-                         "intent": dict(ranking[0]), "intent_ranking": ranking})
+    return Message(
+        data={
+            "text": "il rinnovo del permesso mi sta sfinendo",
+            "intent": dict(ranking[0]),
+            "intent_ranking": ranking,
+        }
+    )
 
 
 def test_diet_alone_is_overruled_when_the_danger_model_rules_danger_out(

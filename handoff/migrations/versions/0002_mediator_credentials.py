@@ -24,14 +24,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("login_code_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("login_code_expires", sa.Float(), nullable=True))
         batch_op.create_unique_constraint(
-            batch_op.f("uq_handoff_mediators_login_code_hash"), ["login_code_hash"])
+            batch_op.f("uq_handoff_mediators_login_code_hash"), ["login_code_hash"]
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("handoff_mediators", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_handoff_mediators_login_code_hash"),
-                                 type_="unique")
+        batch_op.drop_constraint(batch_op.f("uq_handoff_mediators_login_code_hash"), type_="unique")
         batch_op.drop_column("login_code_expires")
         batch_op.drop_column("login_code_hash")
         batch_op.drop_column("password_hash")

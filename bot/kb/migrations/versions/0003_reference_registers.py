@@ -22,8 +22,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lat", sa.Float(), nullable=True))
         batch.add_column(sa.Column("lng", sa.Float(), nullable=True))
     with op.batch_alter_table("kb_offices") as batch:
-        batch.add_column(sa.Column("imported", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column("imported", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "kb_registers",
         sa.Column("id", sa.String(length=100), nullable=False),
@@ -53,8 +54,9 @@ def upgrade() -> None:
             ["kb_registers.id"],
             name=op.f("fk_kb_field_sources_register_id_kb_registers"),
         ),
-        sa.PrimaryKeyConstraint("record_kind", "record_id", "field",
-                                name=op.f("pk_kb_field_sources")),
+        sa.PrimaryKeyConstraint(
+            "record_kind", "record_id", "field", name=op.f("pk_kb_field_sources")
+        ),
     )
 
 
