@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from bot.cli import main
+from app.cli import main
 from handoff import schema as handoff
 from handoff.db import migrate
 from monitoring.events import ROME
