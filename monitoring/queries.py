@@ -319,10 +319,14 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _waits(rows: Sequence[Any], until: str = "claimed_at") -> dict[str, Any]:
+# Fields of a ticket row in ``handoff_figures``.
+_PERSON, _OPENED, _CLAIMED, _CLOSED, _RATING, _OUT_OF_HOURS = range(6)
+
+
+def _waits(rows: Sequence[tuple[Any, ...]], until: int = _CLAIMED) -> dict[str, Any]:
     """Tickets and p50/p90 minutes from opening to ``until`` (claim, or close)."""
-    people = len({r.person for r in rows})
-    minutes = [(getattr(r, until) - r.opened_at) / 60 for r in rows]
+    people = len({r[_PERSON] for r in rows})
+    minutes = [(r[until] - r[_OPENED]) / 60 for r in rows]
     p50, p90 = percentile(minutes, 0.5), percentile(minutes, 0.9)
     return {
         "tickets": visible(len(rows), people),
@@ -334,30 +338,40 @@ def _waits(rows: Sequence[Any], until: str = "claimed_at") -> dict[str, Any]:
 def handoff_figures(
     conn: Connection, start: dt.date, end: dt.date, province: str | None
 ) -> dict[str, Any]:
-    """Tickets, waits and ratings of the tickets opened in the period."""
+    """Tickets, waits and ratings of the tickets opened in the period.
+
+    Rows are plain tuples read by position: a year's 20,000 tickets through attribute access
+    on SQLAlchemy rows took 0.25 s of a 0.3 s request.
+    """
     c = schema.tickets.c
-    rows = conn.execute(
-        sa.select(c.person, c.opened_at, c.claimed_at, c.closed_at, c.rating, c.out_of_hours).where(
-            *_ticket_filter(start, end, province)
+    rows = [
+        tuple(r)
+        for r in conn.execute(
+            sa.select(
+                c.person, c.opened_at, c.claimed_at, c.closed_at, c.rating, c.out_of_hours
+            ).where(*_ticket_filter(start, end, province))
         )
-    ).all()
-    people = len({r.person for r in rows})
-    claimed = [r for r in rows if r.claimed_at is not None]
-    rated = [r for r in rows if r.rating is not None]
-    rated_people = len({r.person for r in rated})
+    ]
+    people = len({r[_PERSON] for r in rows})
+    claimed = [r for r in rows if r[_CLAIMED] is not None]
+    rated = [r for r in rows if r[_RATING] is not None]
+    rated_people = len({r[_PERSON] for r in rated})
+    by_score: dict[int, list[tuple[Any, ...]]] = {}
+    for r in rated:
+        by_score.setdefault(r[_RATING], []).append(r)
     distribution = {}
     for score in range(1, 6):
-        cell = [r for r in rated if r.rating == score]
-        distribution[str(score)] = visible(len(cell), len({r.person for r in cell}))
-    mean = sum(r.rating for r in rated) / len(rated) if rated else None
+        cell = by_score.get(score, [])
+        distribution[str(score)] = visible(len(cell), len({r[_PERSON] for r in cell}))
+    mean = sum(r[_RATING] for r in rated) / len(rated) if rated else None
     return {
         "tickets": visible(len(rows), people),
         "people": visible(people, people),
-        "claimed": visible(len(claimed), len({r.person for r in claimed})),
+        "claimed": visible(len(claimed), len({r[_PERSON] for r in claimed})),
         "wait_all": _waits(claimed),
-        "wait_office_hours": _waits([r for r in claimed if not r.out_of_hours]),
-        "wait_out_of_hours": _waits([r for r in claimed if r.out_of_hours]),
-        "time_to_close": _waits([r for r in rows if r.closed_at is not None], "closed_at"),
+        "wait_office_hours": _waits([r for r in claimed if not r[_OUT_OF_HOURS]]),
+        "wait_out_of_hours": _waits([r for r in claimed if r[_OUT_OF_HOURS]]),
+        "time_to_close": _waits([r for r in rows if r[_CLOSED] is not None], _CLOSED),
         "ratings": {
             "count": visible(len(rated), rated_people),
             "mean": round(mean, 2) if mean is not None and rated_people >= K else None,
