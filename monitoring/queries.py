@@ -17,11 +17,11 @@ Speed: a finished month is counted once into ``monitoring_monthly`` (:func:`roll
 daily job or by the first request that needs it), per province and for all; a period reads the
 rollups of its whole finished months and counts only the days at its edges from the turns.
 People add up across months because person ids are per month. Days counted from the turns are
-read once (one range scan, the nine columns needed) and every breakdown is counted from that
-one read with numpy (``_count_cells``): a GROUP BY per breakdown, or one with GROUPING SETS,
-spent 0.5-0.7 s hashing the ~400,000 (value, person) pairs of 30 days of turns, which numpy
-sorts as integers in a few milliseconds. Measured on a year of a million turns:
-``benchmarks/RESULTS.md``.
+read once (one range scan of the columns needed, ``_read_turns``) and every breakdown is
+counted from that one read with numpy (``_count_cells``). A GROUP BY per breakdown, or one with
+GROUPING SETS, spent 0.5-0.7 s hashing the ~400,000 (value, person) pairs of 30 days of the
+benchmark's turns; numpy flags them in a (value, person) table in milliseconds. Measured on a
+year of a million turns: ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -86,42 +86,30 @@ def _ticket_filter(start: dt.date, end: dt.date, province: str | None) -> list[A
 
 Cells = dict[tuple[str, str, str], list[int]]  # (province, dimension, value) → [turns, people]
 
-# Between the fields of the turns read in one string: the ASCII unit separator, found in no
-# person id, code, province or date (a value holding it sends the read down the slow path).
-_SEPARATOR = "\x1f"
+# Fields of a turn read as one string, joined by ``_JOIN``: each group has few distinct
+# combinations (a day's week and services; outcome, channel, language, province, hours), so
+# coding a turn's fields costs one dictionary look-up per group rather than one per field.
+_GROUPS = (
+    ("day", "week", "service", "faq"),
+    ("outcome", "channel", "language", "province", "out_of_hours"),
+)
+# ASCII record and unit separators, in no person id, code, province or date; a value holding
+# one is noticed (a count that does not add up) and the turns are read as rows instead.
+_JOIN, _SEPARATOR = "\x1e", "\x1f"
+
+# The turns of a period, coded: each turn's person, the number of persons, and for each field
+# (day and the dimensions) its distinct values and each turn's index into them.
+Read = tuple[Any, int, dict[str, tuple[list[str], Any]]]
 
 
 def _as_text(column: Any, dialect: str) -> Any:
     """``column`` as the text its cells are keyed by (``_key``): "" for none, ISO dates."""
-    if isinstance(column.type, sa.Boolean) and dialect != "postgresql":
-        return sa.case((column, "true"), else_="false")  # PostgreSQL's own text is this
-    if isinstance(column.type, (sa.Boolean, sa.Date)):
-        # Dates: ISO on PostgreSQL (``_read_turns`` sets DateStyle), kept as ISO by SQLite.
+    if isinstance(column.type, sa.Boolean):
+        return sa.case((column, "true"), else_="false")
+    if isinstance(column.type, sa.Date):
+        # ISO on PostgreSQL (``_read_turns`` sets DateStyle); SQLite keeps dates as ISO text.
         return sa.cast(column, sa.String)
     return sa.func.coalesce(column, "") if column.nullable else column
-
-
-def _read_turns(conn: Connection, where: Sequence[Any]) -> list[list[str]]:
-    """The person, day and dimension values of the turns ``where`` selects, one list per field.
-
-    One range scan reads the few columns needed. On PostgreSQL each field comes back as one
-    string (``string_agg``), split here: for a month of turns that takes half the time of
-    fetching rows, and each column's strings lie together in memory, which makes coding them
-    (``_codes``) four times faster than from rows. The aggregates of one query are fed the same
-    rows in the same order, so the lists line up. Elsewhere (SQLite), rows.
-    """
-    t = schema.turns.c
-    dialect = conn.dialect.name
-    fields = [_as_text(c, dialect) for c in (t.person, t.day, *_dimensions().values())]
-    if dialect == "postgresql":
-        conn.execute(sa.text("SET LOCAL DateStyle = ISO"))  # this transaction only
-        aggregates = [sa.func.string_agg(field, _SEPARATOR) for field in fields]
-        n, *texts = conn.execute(sa.select(sa.func.count(), *aggregates).where(*where)).one()
-        columns = [text.split(_SEPARATOR) for text in texts] if n else [[] for _ in fields]
-        if all(len(column) == n for column in columns):
-            return columns
-    rows = conn.execute(sa.select(*fields).where(*where)).all()
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in fields]
 
 
 def _codes(values: list[str]) -> tuple[list[str], Any]:
@@ -133,31 +121,105 @@ def _codes(values: list[str]) -> tuple[list[str], Any]:
     return labels, np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
-def _tally(
-    province: str, person: Any, persons: int, day: Any, dimensions: dict[str, Any], rows: Any
-) -> Cells:
-    """The cells of one province (or ``ALL``) over the turns at ``rows`` (a numpy selector).
+def _split(group: tuple[str, ...], joined: list[str]) -> dict[str, tuple[list[str], Any]] | None:
+    """Each field of ``group``, coded, from the turns' joined strings (None: does not split)."""
+    import numpy as np
 
-    People of a value are its distinct (value, person) pairs, found as distinct integers
-    ``value * persons + person``: one numpy sort per dimension instead of a grouping per
-    dimension in the database.
+    combinations, codes = _codes(joined)
+    parts = [combination.split(_JOIN) for combination in combinations]
+    if any(len(part) != len(group) for part in parts):
+        return None
+    fields = {}
+    for position, name in enumerate(group):
+        labels = list(dict.fromkeys(part[position] for part in parts))
+        index = {value: i for i, value in enumerate(labels)}
+        of_combination = np.array([index[part[position]] for part in parts], dtype=np.int64)
+        fields[name] = (labels, of_combination[codes])
+    return fields
+
+
+def _read_turns(conn: Connection, where: Sequence[Any]) -> Read:
+    """The turns ``where`` selects, from one range scan of the few columns needed, coded.
+
+    On PostgreSQL the person ids and each group of fields come back as one string each
+    (``string_agg``), split here: quicker than fetching rows, and each column's strings lie
+    together in memory, which makes coding them several times faster. The aggregates of one
+    query are fed the same rows in the same order, so the columns line up. Elsewhere (SQLite),
+    or if a value holds a separator, rows.
+    """
+    t = schema.turns.c
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(sa.text("SET LOCAL DateStyle = ISO"))  # this transaction only
+        joined = [t.person]
+        for group in _GROUPS:
+            texts = [_as_text(t[name], dialect) for name in group]
+            joined.append(sa.func.concat_ws(_JOIN, *texts))
+        aggregates = [sa.func.string_agg(column, _SEPARATOR) for column in joined]
+        n, *strings = conn.execute(sa.select(sa.func.count(), *aggregates).where(*where)).one()
+        columns = [text.split(_SEPARATOR) for text in strings] if n else [[]] * len(joined)
+        if all(len(column) == n for column in columns):
+            fields: dict[str, tuple[list[str], Any]] = {}
+            for group, column in zip(_GROUPS, columns[1:], strict=True):
+                split = _split(group, column)
+                if split is None:
+                    break
+                fields.update(split)
+            else:
+                person_labels, person = _codes(columns[0])
+                return person, len(person_labels), fields
+    names = [name for group in _GROUPS for name in group]
+    rows = conn.execute(
+        sa.select(t.person, *(_as_text(t[name], dialect) for name in names)).where(*where)
+    ).all()
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[]] * (len(names) + 1)
+    person_labels, person = _codes(columns[0])
+    coded = zip(names, map(_codes, columns[1:]), strict=True)
+    return person, len(person_labels), dict(coded)
+
+
+# Above this many (value, person) slots, distinct pairs are found by sorting, not in a table.
+_PAIR_TABLE_SLOTS = 50_000_000
+
+
+def _people_per_value(values: Any, labels: int, person: Any, persons: int) -> Any:
+    """How many distinct persons each of ``labels`` values has (numpy arrays of codes).
+
+    A table of (value, person) flags is filled in one pass and summed by value: for 30 days
+    of turns (~90 values by 20,000 persons, under 2 MB) that took 8 ms where sorting the
+    pairs took 95 ms; sorting remains for tables too big to allocate.
     """
     import numpy as np
 
+    if labels * persons <= _PAIR_TABLE_SLOTS:
+        seen = np.zeros(labels * persons, dtype=bool)
+        seen[values * persons + person] = True
+        return seen.reshape(labels, persons).sum(axis=1)
+    return np.bincount(np.unique(values * persons + person) // persons, minlength=labels)
+
+
+def _tally(province: str, read: Read, rows: Any) -> Cells:
+    """The cells of one province (or ``ALL``) over the turns at ``rows`` (a numpy selector)."""
+    import numpy as np
+
+    person, persons, fields = read
     who = person[rows]
     if not len(who):
         return {}
-    cells: Cells = {(province, TOTAL, ""): [len(who), len(np.unique(who))]}
-    day_index = day[1][rows]
-    cells[(province, CONVERSATIONS, "")] = [len(np.unique(day_index * persons + who)), 0]
-    for dimension, (labels, codes) in dimensions.items():
+    people = int(np.count_nonzero(np.bincount(who, minlength=persons)))
+    cells: Cells = {(province, TOTAL, ""): [len(who), people]}
+    days, day = fields["day"]
+    conversations = _people_per_value(day[rows], len(days), who, persons).sum()
+    cells[(province, CONVERSATIONS, "")] = [int(conversations), 0]
+    for dimension in _dimensions():
+        labels, codes = fields[dimension]
         index = codes[rows]
         turns = np.bincount(index, minlength=len(labels))
-        people = np.bincount(np.unique(index * persons + who) // persons, minlength=len(labels))
+        people_of = _people_per_value(index, len(labels), who, persons)
         for i in np.flatnonzero(turns):
-            cells[(province, dimension, labels[i])] = [int(turns[i]), int(people[i])]
-    week_labels, week = dimensions["week"]
-    outcome_labels, outcome = dimensions["outcome"]
+            cells[(province, dimension, labels[i])] = [int(turns[i]), int(people_of[i])]
+    week_labels, week = fields["week"]
+    outcome_labels, outcome = fields["outcome"]
     answered = outcome[rows] == (
         outcome_labels.index(schema.ANSWERED) if schema.ANSWERED in outcome_labels else -1
     )
@@ -168,26 +230,21 @@ def _tally(
     return cells
 
 
-def _count_cells(columns: list[list[str]], by_province: bool) -> Cells:
-    """Turns and people of every dimension's values among the turns read by ``_read_turns``.
+def _count_cells(read: Read, by_province: bool) -> Cells:
+    """Turns and people of every dimension's values among the turns of ``read``.
 
     ``by_province``: one set of cells per known province (turns of no province left out),
     else one set for all (``ALL``).
     """
     import numpy as np
 
-    person_values, day_values, *values = columns
-    person_labels, person = _codes(person_values)
-    day = _codes(day_values)
-    dimensions = {name: _codes(v) for name, v in zip(_dimensions(), values, strict=True)}
-    persons = max(len(person_labels), 1)
     if not by_province:
-        return _tally(ALL, person, persons, day, dimensions, slice(None))
+        return _tally(ALL, read, slice(None))
     cells: Cells = {}
-    labels, codes = dimensions["province"]
+    labels, codes = read[2]["province"]
     for i, province in enumerate(labels):
         if province:
-            cells.update(_tally(province, person, persons, day, dimensions, np.equal(codes, i)))
+            cells.update(_tally(province, read, np.equal(codes, i)))
     return cells
 
 
@@ -215,9 +272,9 @@ def rollup(engine: sa.engine.Engine, month_start: dt.date) -> None:
     with engine.connect() as conn:
         if conn.execute(sa.select(table.c.month).where(table.c.month == label).limit(1)).first():
             return
-        columns = _read_turns(conn, _turn_filter(*_month_bounds(month_start), None))
-    cells = _count_cells(columns, by_province=False)
-    cells.update(_count_cells(columns, by_province=True))
+        read = _read_turns(conn, _turn_filter(*_month_bounds(month_start), None))
+    cells = _count_cells(read, by_province=False)
+    cells.update(_count_cells(read, by_province=True))
     rows = [
         {
             "month": label,
@@ -287,8 +344,8 @@ def _period_cells(
     for first, last in raw_ranges:
         if first > last:
             continue
-        columns = _read_turns(conn, _turn_filter(first, last, province))
-        raw = _count_cells(columns, by_province=False)
+        read = _read_turns(conn, _turn_filter(first, last, province))
+        raw = _count_cells(read, by_province=False)
         for (_, d, v), (n, people) in raw.items():
             add(d, v, n, people)
     return cells
