@@ -128,3 +128,16 @@ def test_a_finished_month_with_loose_days_around_it_counts_as_its_turns_one_by_o
     )
     assert queries.summary(store.engine, START, END, province, today=TODAY) == shown
     assert shown["people"] is not None and shown["faq"]["hidden_cells"] > 0  # both kinds of cell
+
+
+def test_a_value_holding_a_separator_is_counted_all_the_same(store):
+    """PostgreSQL's read joins fields with control characters; such a value makes it read rows."""
+    at = dt.datetime(2026, 11, 5, 10, 0, tzinfo=ROME).timestamp()
+    for index in range(6):
+        store.record(f"odd{index}", turn(at=at, faq="odd\x1evalue\x1fhere", text=""))
+    queries.rollup(store.engine, dt.date(2026, 10, 1))
+    with store.engine.connect() as conn:
+        cells = queries._period_cells(conn, store.engine, START, END, None, TODAY)
+        direct = counted_directly(conn, START, END, None)
+    assert cells[("faq", "odd\x1evalue\x1fhere")] == [6, 6]
+    assert cells == direct
