@@ -4,8 +4,10 @@ Fills a schema of its own (``monitoring_bench_<random>`` in the database of ``--
 afterwards) with one year of turns (default 1,000,000) and mediator tickets (default 20,000),
 loaded with COPY, then times each dashboard request: ``monitoring.queries.summary`` (every
 figure of the page and of ``api/summary``) for the last 30 days, for one province, for a
-quarter and for the whole year, and ``indicators`` (the monthly CSV) for one month. Each is
-run ``--repeat`` times after one warm-up; the slowest run is reported.
+quarter and for the whole year, and for the periods counted wholly from the turns, which are
+the slowest (30 days with no whole finished month, and the longest such period: two months
+less a day at each end), and ``indicators`` (the monthly CSV) for one month. Each is run
+``--repeat`` times after one warm-up; the slowest run is reported.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/monitoring_scale.py
         [--turns 1000000] [--tickets 20000] [--url postgresql://root@127.0.0.1:5432/test]
@@ -165,6 +167,9 @@ def measure(engine: sa.engine.Engine, repeat: int) -> dict[str, float]:
         ),
         "summary, 30 days to mid-November, before it ended (all from the turns)": lambda: (
             queries.summary(engine, MID - dt.timedelta(days=29), MID, today=MID)
+        ),
+        "summary, 2 Oct to 29 Nov: 59 days, no whole month (all from the turns)": lambda: (
+            queries.summary(engine, dt.date(2026, 10, 2), END - dt.timedelta(days=1), today=TODAY)
         ),
         "summary, last 30 days, province LE": lambda: queries.summary(
             engine, END - dt.timedelta(days=29), END, "LE", today=TODAY
