@@ -79,7 +79,8 @@ async def test_a_database_down_at_start_delays_the_monitoring_not_rasa(tmp_path,
     from monitoring.broker import MonitoringEventBroker as Broker
 
     broker = await Broker.from_endpoint_config(
-        type("Config", (), {"url": "postgresql://nobody@127.0.0.1:1/none"})())
+        type("Config", (), {"url": "postgresql://nobody@127.0.0.1:1/none"})()
+    )
     publish(broker, "wa-x", [user("hi", "greet"), action("action_listen")])
     broker.flush()
     assert "could not record a turn" in caplog.text

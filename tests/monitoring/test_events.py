@@ -94,7 +94,9 @@ def test_office_hours_are_weekdays_nine_to_five_in_rome_without_holidays():
 
 
 def test_an_out_of_scope_reply_is_not_an_answer():
-    events = [user("what is the capital of mongolia?", "out_of_scope", 0.8),
-              bot("utter_out_of_scope")]
+    events = [
+        user("what is the capital of mongolia?", "out_of_scope", 0.8),
+        bot("utter_out_of_scope"),
+    ]
     turn = read_turn(events, {})
     assert turn.outcome == FALLBACK and turn.queue_text == "what is the capital of mongolia?"
