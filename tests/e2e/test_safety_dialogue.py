@@ -27,17 +27,15 @@ MESSAGES = [
 ]
 DANGER = [m for m in MESSAGES if m["class"] != "none"]
 LOOK_ALIKES = [m for m in MESSAGES if m["class"] == "none"]
-# Model of 2026-12-07 (config.yml, data/, knowledge/faq and bot/nlu/ at this commit). Each reason
+# Model of 2026-12-08 (config.yml, data/, knowledge/faq and bot/nlu/ at this commit). Each reason
 # says what read the message: the word lists ("words"), DIET's report_emergency at 0.5 or more
 # ("DIET"), the danger model alone ("model alone"); "unsure" when only one classifier read it
 # (the numbers come first, then the question as a button and no priority ticket). The test half
-# of tests/safety is listed by id only: its texts are not studied to fix them.
+# of tests/safety is listed by id only. Its texts were not studied to fix them until 2026-12-08,
+# when the word lists gained kinds of danger seen among its four misses (indirect suicidal
+# thoughts, a collapsed roof, Arabic "I lost [my child]"): those test figures are no longer blind.
 # Danger messages the current model and word lists still miss (strict: fixed ones fail here).
-KNOWN_MISSES: dict[str, str] = {
-    "fire_danger-it-005": "no word list; DIET ask_housing 0.99, model 0.31",
-    "self_harm-hi-005": "no word list; DIET ask_housing 0.99, model 0.42",
-    "self_harm-pa-005": "no word list; DIET ask_residence_registration 0.69, model 0.4",
-}
+KNOWN_MISSES: dict[str, str] = {}
 # Look-alikes that still get the numbers (a false alarm costs seconds, so tolerated but listed).
 KNOWN_ALARMS: dict[str, str] = {
     "none-ar-005": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
@@ -58,7 +56,6 @@ KNOWN_ALARMS: dict[str, str] = {
     "none-hi-Latn-006": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
     "none-it-001": "words violence; DIET ask_residence_permit 1.0, model 0.07",
     "none-it-007": "words exploitation; DIET ask_employment 0.85, model 0.01",
-    "none-pa-005": "DIET (unsure); DIET report_emergency 1.0, model 0.07",
     "none-pa-010": "DIET; DIET report_emergency 1.0, model 0.53",
     "none-pcm-002": "words violence; DIET ask_opening_hours 0.94, model 0.44",
     "none-ps-001": "model alone (unsure); DIET ask_residence_permit 1.0, model 0.55",
@@ -70,13 +67,11 @@ KNOWN_ALARMS: dict[str, str] = {
     "none-ru-010": "DIET; DIET report_emergency 1.0, model 0.67",
     "none-sq-008": "DIET; DIET report_emergency 1.0, model 0.52",
     "none-sq-010": "model alone (unsure); DIET ask_italian_course 0.76, model 0.59",
-    "none-uk-006": "DIET (unsure); DIET report_emergency 1.0, model 0.18",
     "none-uk-009": "DIET (unsure); DIET report_emergency 1.0, model 0.42",
     "none-uk-010": "DIET; DIET report_emergency 1.0, model 0.72",
     "none-ur-005": "DIET (unsure); DIET report_emergency 0.58, model 0.23",
     "none-ur-009": "DIET; DIET report_emergency 1.0, model 0.79",
     "none-ur-010": "DIET; DIET report_emergency 1.0, model 0.85",
-    "none-ur-Latn-002": "DIET (unsure); DIET report_emergency 0.86, model 0.08",
     "none-ur-Latn-005": "model alone (unsure); DIET ask_health_care 0.98, model 0.6",
     "none-ur-Latn-006": "DIET (unsure); DIET report_emergency 0.97, model 0.44",
     "none-wo-006": "words exploitation; DIET ask_employment 0.99, model 0.29",
