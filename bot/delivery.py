@@ -91,7 +91,7 @@ class Outbound(Protocol):
 
         ``template`` (``{"kind": "card"|"reminder", "variables": {...}, "language": ...}``)
         lets a WhatsApp card or reminder go as the approved template when the mediator's
-        24-hour window is closed; ``WindowClosed`` when it is closed and no template exists.
+        24-hour window is closed (``"force": True``: Twilio said it is).
         """
 
     async def send_file(

@@ -16,9 +16,9 @@ Files (``send_file``) go as what they are: a photo to Telegram with ``sendPhoto`
 with ``sendVoice`` (``channels.media_send``); to WhatsApp as ``MediaUrl``, a link to
 ``/webhooks/media/<token>`` that works for ``MEDIA_LINK_MINUTES``. A card or reminder to a
 WhatsApp mediator whose 24-hour window is closed goes as the approved template
-(``channels.whatsapp_templates``); without one it raises ``WindowClosed`` instead of sending
-something Twilio would fail with 63016. Twilio sends return their MessageSids, so the relay can
-match the status callbacks to the ticket.
+(``channels.whatsapp_templates``); without one the text goes, and a 63016 Twilio reports for
+it is handled like any failed status (``handoff.relay``). Twilio sends return their
+MessageSids, so the relay can match the status callbacks to the ticket.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.delivery import DeliveryError, Outbound, SentIds, UnknownRecipient, WindowClosed
+from bot.delivery import DeliveryError, Outbound, SentIds, UnknownRecipient
 from bot.settings import Settings, get_settings
 from channels import telegram, whatsapp
 from channels import whatsapp_templates as templates
@@ -161,11 +161,9 @@ class ChannelOutbound(Outbound):
                     language=template.get("language"),
                     settings=self.settings,
                 )
-                if plan.mode == templates.UNDELIVERABLE:
-                    raise WindowClosed(
-                        f"{address} has not written in 24 hours and no template is configured",
-                        code=63016,
-                    )
+                # No template configured: the text goes anyway. Our record of the window may
+                # be older than the mediator's last message; if it was closed, Twilio's 63016
+                # comes back as a status callback and is written on the ticket and told.
                 if plan.mode == templates.TEMPLATE:
                     variables = dict(plan.form()).get("ContentVariables")
                     return [

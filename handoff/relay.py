@@ -282,10 +282,17 @@ class Relay:
         except DeliveryError as exc:
             await self._undelivered(row, exc, str(exc))
             return
-        await asyncio.to_thread(self._mark_sent, row, sent)
+        if await asyncio.to_thread(self._mark_sent, row, sent):
+            self.wake()
 
-    def _mark_sent(self, row: OutboxRow, sent: Any) -> None:
+    def _mark_sent(self, row: OutboxRow, sent: Any) -> bool:
+        """Mark the row sent and record its MessageSids; True if a failure was reported.
+
+        Twilio can post "failed" before this records which ticket the message was for; the
+        callback then found no ticket, so the failure is handled here instead.
+        """
         self.store.outbox.mark_sent(row.id)
+        reported = False
         for message_sid in sent or ():
             self.deliveries.record_sent(
                 message_sid,
@@ -295,6 +302,10 @@ class Relay:
                 mediator_id=row.payload.get("mediator_id") or self._mediator_id(row),
                 outbox_key=row.key,
             )
+            status = self.deliveries.status(message_sid)
+            if status is not None and status.failed:
+                reported = self._status_failed(status) or reported
+        return reported
 
     def _person(self, row: OutboxRow) -> str | None:
         ticket = self.store.tickets.get(row.ticket_id) if row.ticket_id else None
