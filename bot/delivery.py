@@ -63,7 +63,7 @@ class Outbound(Protocol):
 
     async def send_to_person(
         self, person: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
+    ) -> SentIds:
         """Send ``text`` (with options) on whichever channel the person wrote from."""
 
     async def copy_to_person(self, person: str, copy: Mapping[str, Any]) -> None:

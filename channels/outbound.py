@@ -59,18 +59,24 @@ class ChannelOutbound(Outbound):
 
     async def send_to_person(
         self, person: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
-        """Send on the person's channel; see :class:`bot.delivery.Outbound` for the errors."""
+    ) -> SentIds:
+        """Send on the person's channel; see :class:`bot.delivery.Outbound` for the errors.
+
+        Returns the WhatsApp parts' MessageSids (a status callback names the ticket by them).
+        """
         if _channel_of(person) == whatsapp.CHANNEL:
             api = self._twilio_api()
-            await whatsapp.writable_contact(person, self.store)
+            contact = await whatsapp.writable_contact(person, self.store)
             if buttons:
                 await self.store.aset_options(person, [button_payload(b) for b in buttons])
                 text = render_numbered(text, buttons)
-            await whatsapp.WhatsAppOutput(api, self.store).deliver(person, text)
-        else:
-            output = telegram.TelegramOutput(self._bot_holder(), self.store)
-            await output.deliver(person, text, buttons or None)
+            return [
+                await api.create(contact.address, part)
+                for part in split_text(text or "", whatsapp.MESSAGE_LIMIT)
+            ]
+        output = telegram.TelegramOutput(self._bot_holder(), self.store)
+        await output.deliver(person, text, buttons or None)
+        return None
 
     async def copy_to_person(self, person: str, copy: Mapping[str, Any]) -> None:
         """Copy a mediator's Telegram message (a file) to the person; WhatsApp cannot."""

@@ -248,6 +248,10 @@ class Relay:
         payload = row.payload
         copy = payload.get("copy") if payload.get("kind") == "copy" else None
         sent: Any = None
+        if row.destination == "person" and payload.get("window_closed"):
+            # Twilio failed the first try with 63016: the template, and held till they write.
+            await self._window_closed(row, WindowClosed("63016 on the first try", code=63016))
+            return
         try:
             if payload.get("kind") == "media":
                 sent = await outbound.send_file(
@@ -259,7 +263,7 @@ class Relay:
             elif row.destination == "person" and copy:
                 await outbound.copy_to_person(row.address, copy)
             elif row.destination == "person":
-                await outbound.send_to_person(
+                sent = await outbound.send_to_person(
                     row.address, payload.get("text") or "", payload.get("buttons") or []
                 )
             else:
@@ -434,6 +438,13 @@ class Relay:
                     reason=reason,
                 )
                 self._tell_group(status.ticket_id, f"{row.key}:status", "delivery_failed", reason)
+                if status.window_closed and not row.key.endswith(":again"):
+                    # The person's window had closed after all: their message goes again
+                    # behind the approved template (or the mediator hears it cannot).
+                    again = {**row.payload, "window_closed": True}
+                    self.store.outbox.queue(
+                        [Outgoing(f"{row.key}:again", row.destination, row.address, again)]
+                    )
             else:
                 self.store.transcripts.system_message(
                     status.ticket_id,

@@ -35,8 +35,9 @@ class RecordingPort:
         self._n += 1
         return [f"SM{self._n:032x}"]
 
-    async def send_to_person(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append(("person", args, kwargs))
+    async def send_to_person(self, person: str, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(("person", (person, *args), kwargs))
+        return self._sid() if person.startswith("wa-") else None
 
     async def copy_to_person(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append(("copy", args, kwargs))
@@ -122,6 +123,7 @@ async def test_63016_on_a_card_is_written_told_and_sent_as_the_template(
 
     await relay.status_failed(update.status)
     await relay.drain()
+    await relay.stop()  # status_failed woke the worker: let it finish its round
 
     told = mediator_text(
         "mediator_delivery_failed", "it", ticket=ticket.label, name="Marco", reason="error 63016"
@@ -134,6 +136,32 @@ async def test_63016_on_a_card_is_written_told_and_sent_as_the_template(
     assert [d.error_code for d in relay.deliveries.for_ticket(ticket.id, failed_only=True)] == [
         63016
     ]
+
+
+async def test_63016_on_a_reply_to_a_person_sends_the_template_and_holds_it(
+    sqlite_url: str, tmp_path: Path
+):
+    template = "HX" + "7" * 32
+    handoff, relay, port = _world(sqlite_url, tmp_path, twilio_handoff_template_sid=template)
+    sara = handoff.store.mediators.add("Sara", ["ar"], telegram_user_id="4242")
+    ticket = handoff.request("wa-1", "whatsapp", "ar").ticket
+    handoff.claim(ticket.id, sara)
+    handoff.reply(ticket.id, sara, "مرحبا", "telegram:77")
+    await relay.drain()
+    (status,) = [d for d in relay.deliveries.for_ticket(ticket.id) if d.outbox_key == "m1:person"]
+    update = relay.deliveries.record_status(status.message_sid, "undelivered", 63016)
+    port.calls.clear()
+
+    await relay.status_failed(update.status)
+    await relay.drain()
+    await relay.stop()  # status_failed woke the worker: let it finish its round
+
+    assert [c[1] for c in port.calls if c[0] == "template"] == [("wa-1", template)]
+    assert not [c for c in port.calls if c[0] == "person"]  # held, not sent again as text
+    held = [r for r, state in handoff.store.outbox.rows("person", "wa-1") if state == "held"]
+    assert [r.payload["text"] for r in held] == ["مرحبا"]
+    told = mediator_text("delivery_failed", "it", ticket=ticket.label, reason="error 63016")
+    assert told in [m.text for m in handoff.store.transcripts.messages(ticket.id)]
 
 
 async def test_files_past_retention_are_purged_by_the_relay(sqlite_url: str, tmp_path: Path):
