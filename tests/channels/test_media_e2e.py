@@ -78,7 +78,7 @@ class Io:
         url = self.twilio.add_media(content, content_type)
         await self.whatsapp(sender, "", NumMedia="1", MediaUrl0=url, MediaContentType0=content_type)
 
-    async def telegram(self, update: dict) -> None:
+    async def telegram_update(self, update: dict) -> None:
         async with self.http.post(
             self.base_url + "/webhooks/telegram/webhook",
             data=json.dumps(update),
@@ -161,7 +161,7 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
     opened = await eventually(lambda: io.texts_to_whatsapp(PERSON_WA), has("#"), "ticket")
     ticket = ticket_number(opened[-1])
     await eventually(lambda: io.chat_texts(GROUP), has(f"#{ticket}"), "card in the group")
-    await io.telegram(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
+    await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
     await eventually(lambda: io.texts_to_whatsapp(PERSON_WA), has("Sara"), "person told")
 
     # A photo and a voice note reach Sara as a photo and a voice note, the same bytes.
@@ -186,7 +186,7 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
     # Sara's photo reaches the WhatsApp person as media, by a link Twilio fetches from us.
     file_id = io.telegram.add_file(MEDIATOR_JPEG, "photos/file_7.jpg")
     photo = [{"file_id": file_id, "file_unique_id": "u7", "width": 9, "height": 9}]
-    await io.telegram(
+    await io.telegram_update(
         telegram_message_update({"photo": photo, "caption": "the form"}, chat_id=SARA)
     )
     sent = await eventually(
@@ -210,7 +210,7 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
 
 
 async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: MediaStore):
-    await io.telegram(
+    await io.telegram_update(
         telegram_text_update("Мені потрібен медіатор", chat_id=PERSON_TG, language="uk")
     )
     opened = await eventually(lambda: io.chat_texts(PERSON_TG), has("#"), "ticket opened")
@@ -230,7 +230,9 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
     # The person's voice note reaches Marco as media; Twilio fetches it from the assistant.
     file_id = io.telegram.add_file(OGG, "voice/file_9.oga")
     voice = {"file_id": file_id, "file_unique_id": "u9", "duration": 2, "mime_type": "audio/ogg"}
-    await io.telegram(telegram_message_update({"voice": voice}, chat_id=PERSON_TG, language="uk"))
+    await io.telegram_update(
+        telegram_message_update({"voice": voice}, chat_id=PERSON_TG, language="uk")
+    )
     sent = await eventually(
         lambda: [m for m in io.to_whatsapp(MARCO) if m.get("MediaUrl")], len, "voice to Marco"
     )
@@ -241,7 +243,7 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
 
     # WhatsApp closes Marco's window after all: Twilio fails the next text with 63016.
     io.twilio.window_closed.add(MARCO)
-    await io.telegram(telegram_text_update("Доброго дня", chat_id=PERSON_TG, language="uk"))
+    await io.telegram_update(telegram_text_update("Доброго дня", chat_id=PERSON_TG, language="uk"))
     await eventually(
         lambda: [c for c in io.twilio.callbacks if c[1].get("ErrorCode") == "63016"],
         lambda c: c and c[0][2] == 204,
@@ -281,5 +283,6 @@ async def files_erased_with_the_person(
     await io.whatsapp(PERSON_WA, "yes")
     done = render("utter_privacy_deleted", "en")
     await eventually(lambda: io.texts_to_whatsapp(PERSON_WA)[seen:], has(done), "erased")
-    assert media.for_ticket(ticket) == []
+    # The erasure runs once the confirmation is on its way (app.erasure).
+    await eventually(lambda: media.for_ticket(ticket), lambda kept: kept == [], "files erased")
     assert not any(p.exists() for p in paths)
