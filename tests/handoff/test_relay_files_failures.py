@@ -17,7 +17,7 @@ from handoff.relay import Relay
 from handoff.service import Handoff
 from handoff.store import HandoffStore
 from handoff.texts import mediator_text
-from tests.handoff.helpers import settings_for
+from tests.handoff.helpers import Clock, settings_for
 
 GROUP = "-1001234567890"
 MARCO = "whatsapp:+393330000002"
@@ -107,6 +107,24 @@ async def test_a_whatsapp_card_carries_its_template_values(sqlite_url: str, tmp_
     assert template["variables"]["1"] == ticket.label
     assert template["variables"]["2"] == "uk"
     assert template["variables"]["4"] == "ask_housing"
+
+
+async def test_a_whatsapp_reminder_carries_the_reminder_template_values(
+    sqlite_url: str, tmp_path: Path, clock: Clock
+):
+    handoff, relay, port = _world(sqlite_url, tmp_path)
+    handoff.store.mediators.add("Marco", ["uk"], whatsapp=MARCO, ui_language="en")
+    ticket = handoff.request("tg-1", "telegram", "uk").ticket
+    await relay.drain()
+    port.calls.clear()
+    clock.advance(10 * 60 + 1)  # settings_for's reminder interval
+    assert handoff.remind_due()
+    await relay.drain()
+    (reminder,) = [c for c in port.calls if c[0] == "mediator" and c[1][0] == "whatsapp"]
+    template = reminder[2]["template"]
+    assert template["kind"] == "reminder"
+    assert [template["variables"][k] for k in ("1", "2")] == [ticket.label, "uk"]
+    assert template["variables"]["3"]  # how long it has waited, in words
 
 
 async def test_63016_on_a_card_is_written_told_and_sent_as_the_template(
