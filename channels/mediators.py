@@ -4,10 +4,10 @@
   database compare-and-set, so of two presses one wins; the other is told who has it), then
   talk in their private chat with the bot: plain text goes to the person of the one ticket they
   hold, ``#42 text`` to ticket 42, and commands (``/close``, ``/release``, ``/transfer uk``,
-  ``/note …``, ``/tickets``) manage tickets. A photo or file they send is copied to a person on
-  Telegram; WhatsApp cannot take it and the mediator is told.
+  ``/note …``, ``/tickets``) manage tickets. A photo or file they send goes to the person of
+  the one ticket they hold (see Files).
 - **WhatsApp**: registered mediator numbers writing to the business number get the same
-  commands without the slash: ``claim 42``, ``#42 text``, ``close 42``.
+  commands without the slash: ``claim 42``, ``#42 text``, ``close 42``; files likewise.
 - **People**: :func:`person_in_handoff` asks ``handoff.gate`` whether a message belongs to a
   mediator conversation; if the handoff tables cannot be read the message goes to the bot
   rather than nowhere.

@@ -52,6 +52,7 @@ from channels.mediators import (
     Fetch,
     delivery_failed,
     mediator_command,
+    mediator_file,
     mediator_wrote,
     person_in_handoff,
     receive_files,
@@ -421,12 +422,11 @@ class WhatsAppInput(EnvironmentInputChannel):
         settings = self.settings
         assert settings is not None
 
-        def fetcher(url: str, content_type: str) -> Fetch:
-            return lambda store: fetch_twilio(url, content_type, store, settings=settings)
-
         try:
             got = await receive_files(
-                sender, [fetcher(u, c) for u, c in job["media"]], f"{CHANNEL}:{job['sid']}"
+                sender,
+                [_twilio_fetch(u, c, settings) for u, c in job["media"]],
+                f"{CHANNEL}:{job['sid']}",
             )
         except Exception:
             logger.exception("whatsapp: files of %s could not be kept", job["sid"])
@@ -462,7 +462,25 @@ class WhatsAppInput(EnvironmentInputChannel):
             await mediator_wrote(address)
         except Exception:
             logger.exception("whatsapp: could not record mediator %s's window", mediator.id)
-        answer = await mediator_command(mediator, job.get("text") or "", f"{CHANNEL}:{job['sid']}")
+        source_key = f"{CHANNEL}:{job['sid']}"
+        if job.get("media"):
+            # Files for the person of the one ticket they hold; the text is their caption.
+            answer = None
+            settings = self.settings
+            assert settings is not None
+            for i, (url, content_type) in enumerate(job["media"]):
+                answer = (
+                    await mediator_file(
+                        mediator,
+                        (job.get("text") or "") if i == 0 else "",
+                        f"{source_key}:{i}",
+                        {},
+                        fetch=_twilio_fetch(url, content_type, settings),
+                    )
+                    or answer
+                )
+        else:
+            answer = await mediator_command(mediator, job.get("text") or "", source_key)
         if answer:
             api = self.api
             assert api is not None
@@ -474,6 +492,11 @@ class WhatsAppInput(EnvironmentInputChannel):
             except DeliveryError as exc:
                 logger.error("whatsapp: answer to mediator %s not delivered: %s", mediator.id, exc)
         return True
+
+
+def _twilio_fetch(url: str, content_type: str, settings: Settings) -> Fetch:
+    """Fetch one file of an inbound webhook into the media store (``channels.media_fetch``)."""
+    return lambda store: fetch_twilio(url, content_type, store, settings=settings)
 
 
 def _confirm(api: TwilioMessages, address: str) -> Callable[[float, str], Awaitable[bool]]:

@@ -9,7 +9,8 @@ Twilio signs them, 63016 for free-form text outside a closed window) and the fak
   note; a photo that is too big and a video get the polite refusal in the person's language;
 - the Telegram mediator's photo reaches the WhatsApp person as media, by a link Twilio fetches
   from the assistant;
-- a Telegram person's voice note reaches a WhatsApp mediator as media;
+- a Telegram person's voice note reaches a WhatsApp mediator as media, and his photo reaches
+  the person as a photo;
 - the card to a WhatsApp mediator who never wrote goes as the approved template;
 - a message Twilio fails with 63016 is written on the ticket and told in the group;
 - the files are kept with the tickets, and gone after "delete my data".
@@ -241,6 +242,12 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
     )
     assert fetched[0][1:] == (200, "audio/ogg", OGG)
 
+    # Marco's photo reaches the Telegram person as a photo.
+    url = io.twilio.add_media(MEDIATOR_JPEG, "image/jpeg")
+    await io.whatsapp(MARCO, "", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+    photos = await eventually(lambda: io.uploads("sendPhoto", PERSON_TG), len, "photo to person")
+    assert photos[0]["photo"]["bytes"] == MEDIATOR_JPEG
+
     # WhatsApp closes Marco's window after all: Twilio fails the next text with 63016.
     io.twilio.window_closed.add(MARCO)
     await io.telegram_update(telegram_text_update("Доброго дня", chat_id=PERSON_TG, language="uk"))
@@ -268,7 +275,8 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
             .all()
         )
     assert failed == [63016]
-    assert [f.kind for f in media.for_ticket(ticket)] == ["voice"]
+    kept = [(f.direction, f.kind) for f in media.for_ticket(ticket)]
+    assert kept == [("in", "voice"), ("out", "image")]
 
 
 async def files_erased_with_the_person(
