@@ -10,7 +10,11 @@ Every request that passes the signature gets an empty TwiML 200, whatever its fi
 the delivery is stored (in the database, or on local disk while the database is down: Twilio
 does not post an incoming message twice); 503 only if it could be stored nowhere.
 Outgoing: Twilio's Messages REST API over aiohttp (``TWILIO_API_BASE_URL``, so tests use a fake),
-in parts of at most 1600 characters; buttons become numbered options.
+in parts of at most 1600 characters; buttons become numbered options. Every message asks for
+status callbacks (``TWILIO_STATUS_CALLBACK_URL``), answered at ``/webhooks/whatsapp/status``
+(``channels.twilio_status``); a failure is handed to the hand-off's relay.
+Files (``MediaUrl0``…): from a person in hand-off or a mediator, fetched with the account's
+credentials inside the inbox worker, never in the webhook, and kept with the ticket.
 """
 
 from __future__ import annotations
