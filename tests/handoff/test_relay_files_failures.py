@@ -7,10 +7,14 @@ SQLite file, so what the desk and the group would read is what is asserted.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from handoff import schema as t
 from handoff.delivery import WINDOW_CLOSED_CODE
 from handoff.media import MediaStore
 from handoff.relay import Relay
@@ -189,3 +193,20 @@ async def test_files_past_retention_are_purged_by_the_relay(sqlite_url: str, tmp
     assert relay.purge() == 0 and path.is_file()  # within retention: kept
     assert relay.purge(now=time.time() + 2 * 86400) == 1
     assert not path.exists() and relay.media.get(kept.id) is None
+
+
+async def test_the_relays_worker_purges_in_its_first_round(sqlite_url: str, tmp_path: Path):
+    handoff, relay, port = _world(sqlite_url, tmp_path)
+    kept = relay.media.add(_spool(relay.media), person="wa-1", ticket_id=None)
+    with relay.media.engine.begin() as conn:  # as if kept past MEDIA_RETENTION_DAYS
+        conn.execute(sa.update(t.media).values(expires_at=time.time() - 1))
+    relay.start(port)
+    try:
+        for _ in range(100):
+            if relay.media.get(kept.id) is None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+    assert relay.media.get(kept.id) is None
+    assert not relay.media.path(kept).exists()
