@@ -7,10 +7,14 @@ mediator, the mediator claims the ticket from the group card, then N messages go
 - person → mediator: from just before the WhatsApp webhook POST to the moment the fake Telegram
   API receives the ``sendMessage`` to the mediator's chat;
 - mediator → person: from just before the Telegram webhook POST (the mediator's private chat)
-  to the moment the fake Twilio API receives the message for the person.
+  to the moment the fake Twilio API receives the message for the person;
+- person photo → mediator: from just before a WhatsApp webhook POST carrying a photo (a
+  ``MediaUrl`` the fake Twilio serves behind credentials and a redirect, as Twilio does) to the
+  moment the fake Telegram API receives the ``sendPhoto`` upload to the mediator's chat: the
+  download, the checks, storing it with the ticket, and the upload.
 
-Prints the machine, the date and p50/p95/max. SQLite by default (what `make run` uses);
-``--database-url`` for PostgreSQL.
+Prints the machine, the date, the load average and p50/p95/max. SQLite by default (what
+`make run` uses); ``--database-url`` for PostgreSQL.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/handoff_latency.py -n 100
 """
@@ -52,7 +56,12 @@ GROUP = -1009999
 PERSON = "whatsapp:+393331234500"
 
 
-async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[float]]:
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400  # a 100 kB "JPEG"
+
+
+async def measure(
+    n: int, warmup: int, database_url: str, media_dir: str
+) -> dict[str, list[float]]:
     """Latency in seconds each way; the stack runs only for the duration of the call."""
     import aiohttp
 
@@ -60,9 +69,17 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
     store.mediators.add("Bench", ["en", "it"], telegram_user_id=str(MEDIATOR))
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
     stack = await start_stack(
-        ROOT, twilio, telegram, database_url, extra_env={"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP)}
+        ROOT,
+        twilio,
+        telegram,
+        database_url,
+        extra_env={"TELEGRAM_MEDIATOR_CHAT_ID": str(GROUP), "MEDIA_DIR": media_dir},
     )
-    results: dict[str, list[float]] = {"person → mediator": [], "mediator → person": []}
+    results: dict[str, list[float]] = {
+        "person → mediator": [],
+        "mediator → person": [],
+        "person photo → mediator": [],
+    }
     headers_tg = {
         "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
         "Content-Type": "application/json",
@@ -72,8 +89,9 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
             wa_url = stack.base_url + "/webhooks/whatsapp/webhook"
             tg_url = stack.base_url + "/webhooks/telegram/webhook"
 
-            async def whatsapp(text: str) -> None:
-                body, headers = twilio_signed(wa_url, twilio_form(text, sender=PERSON))
+            async def whatsapp(text: str, **media: str) -> None:
+                form = twilio_form(text, sender=PERSON, **media)
+                body, headers = twilio_signed(wa_url, form)
                 async with http.post(wa_url, data=body, headers=headers) as resp:
                     assert resp.status == 200, resp.status
 
@@ -118,6 +136,28 @@ async def measure(n: int, warmup: int, database_url: str) -> dict[str, list[floa
                 await _wait(lambda b=before: len(twilio.times) > b)
                 if i >= warmup:
                     results["mediator → person"].append(twilio.times[before] - start)
+
+                url = twilio.add_media(PHOTO, "image/jpeg")
+                before, start = len(telegram.calls), time.perf_counter()
+                await whatsapp("", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+
+                def photo_at(b: int = before) -> int | None:
+                    return next(
+                        (
+                            k
+                            for k in range(b, len(telegram.calls))
+                            if telegram.calls[k][0] == "sendPhoto"
+                        ),
+                        None,
+                    )
+
+                await _wait(lambda: photo_at() is not None)
+                index = photo_at()
+                assert index is not None
+                assert telegram.calls[index][1]["photo"]["bytes"] == PHOTO
+                if i >= warmup:
+                    results["person photo → mediator"].append(telegram.times[index] - start)
+                await asyncio.sleep(0.05)  # let the "[image]" line reach the chat too
     finally:
         await stack.stop()
         await twilio.stop()
@@ -137,20 +177,23 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        results = asyncio.run(measure(args.n, args.warmup, url))
+        results = asyncio.run(measure(args.n, args.warmup, url, f"{tmp}/media"))
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     print(
         f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; date: {now}"
     )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) after the run: {load}")
     print(
-        f"{args.n} messages each way, sequential, after {args.warmup} warm-up; "
+        f"{args.n} messages each way and {args.n} photos, sequential, after {args.warmup} "
+        "warm-up; "
         f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}"
     )
     for way, values in results.items():
         ms = [v * 1000 for v in values]
         print(
-            f"{way:18s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
+            f"{way:24s} p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
             f"  max {max(ms):7.1f} ms"
         )
     return 0

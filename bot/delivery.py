@@ -25,6 +25,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+# What a send returns: the platform's ids of the messages it created (Twilio MessageSids, so
+# their status callbacks can be matched to the ticket), or None when there are none to follow.
+SentIds = Sequence[str] | None
+
 
 class DeliveryError(Exception):
     """An outgoing message was not accepted; ``code`` is the platform's error code, if any."""
@@ -59,7 +63,7 @@ class Outbound(Protocol):
 
     async def send_to_person(
         self, person: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
+    ) -> SentIds:
         """Send ``text`` (with options) on whichever channel the person wrote from."""
 
     async def copy_to_person(self, person: str, copy: Mapping[str, Any]) -> None:
@@ -69,16 +73,36 @@ class Outbound(Protocol):
         not be written to anyway, else ``DeliveryError`` with status 415.
         """
 
-    async def send_template(self, person: str, template: str) -> None:
+    async def send_template(self, person: str, template: str) -> SentIds:
         """Send the approved WhatsApp template ``template`` (a Content SID) to the person.
 
         The only message WhatsApp lets a business send after the 24-hour window closed.
         """
 
     async def send_to_mediator(
-        self, channel: str, address: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
-        """Send ``text`` to a mediator's chat on ``channel`` ("telegram" or "whatsapp")."""
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] = (),
+        template: Mapping[str, Any] | None = None,
+    ) -> SentIds:
+        """Send ``text`` to a mediator's chat on ``channel`` ("telegram" or "whatsapp").
+
+        ``template`` (``{"kind": "card"|"reminder", "variables": {...}, "language": ...}``)
+        lets a WhatsApp card or reminder go as the approved template when the mediator's
+        24-hour window is closed (``"force": True``: Twilio said it is).
+        """
+
+    async def send_file(
+        self, destination: str, address: str, media_id: int, caption: str = ""
+    ) -> SentIds:
+        """Send a stored hand-off file (``handoff.media``) as what it is.
+
+        ``destination`` is "person" (``address`` a pseudonym), "telegram" or "whatsapp" (a
+        mediator's chat). Telegram gets the same kind of file (photo, voice, document);
+        WhatsApp gets it as media through a short-lived link the assistant serves.
+        """
 
     async def aclose(self) -> None:
         """Close the HTTP clients (the server is stopping)."""

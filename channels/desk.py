@@ -69,6 +69,7 @@ from channels import sessions
 from handoff.cards import language_label
 from handoff.credentials import check_password, fingerprint, login_code_hash
 from handoff.gate import Runtime, get_runtime
+from handoff.media import download_name
 from handoff.records import TRANSCRIPT_LIMIT, HandoffError, Mediator, Message, Ticket
 from handoff.schema import WAITING
 from handoff.texts import mediator_text
@@ -386,6 +387,36 @@ class MediatorDeskInput(InputChannel):
         return {
             "ticket": ticket_json(ticket, time.time(), names),
             "messages": [message_json(m, names) for m in messages],
+            **self._files_and_failures(ticket),
+        }
+
+    def _files_and_failures(self, ticket: Ticket) -> dict[str, Any]:
+        """The ticket's files (downloads) and its undelivered WhatsApp messages (#17)."""
+        relay = self.runtime.relay  # the stores on the hand-off's own database
+        files = relay.media.for_ticket(ticket.id)
+        failed = relay.deliveries.for_ticket(ticket.id, failed_only=True)
+        return {
+            "files": [
+                {
+                    "id": f.id,
+                    "name": download_name(f),
+                    "kind": f.kind,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "from": "person" if f.direction == "in" else "mediator",
+                    "at": f.created_at,
+                }
+                for f in files
+            ],
+            "undelivered": [
+                {
+                    "to": d.recipient,
+                    "status": d.status,
+                    "error_code": d.error_code,
+                    "at": d.updated_at,
+                }
+                for d in failed
+            ],
         }
 
     def _changed(self, ticket: Ticket) -> dict[str, Any]:
@@ -519,6 +550,39 @@ class MediatorDeskInput(InputChannel):
             if not raw.isdigit():
                 raise ApiError(400, "bad_after", "after must be a message id (0 for all).")
             return await asyncio.to_thread(self._transcript, ticket_id, mediator, int(raw))
+
+        @desk.route("/api/tickets/<ticket_id>/files/<media_id>", methods=["GET"])
+        async def download(request: Request, ticket_id: str, media_id: str) -> HTTPResponse:
+            """A file of a ticket the mediator may read, as a download."""
+            try:
+                refused = access_error(
+                    request.ip, request.headers, self.settings.mediator_desk_token
+                )
+                if refused is not None:
+                    raise refused
+                mediator = await self._mediator(request)
+                ticket = await asyncio.to_thread(self._readable, _ticket_id(ticket_id), mediator)
+                store = self.runtime.relay.media
+                media = (
+                    await asyncio.to_thread(store.get, int(media_id))
+                    if media_id.isdigit()
+                    else None
+                )
+                if media is None or media.ticket_id != ticket.id or not store.path(media).is_file():
+                    raise ApiError(404, "no_file", "That file is not kept (any more).")
+            except ApiError as exc:
+                return _error(exc.status, exc.code, exc.message, **exc.extra)
+            except HandoffError as exc:
+                return _handoff_error(exc)
+            return await response.file(
+                store.path(media),
+                mime_type=media.content_type,
+                headers={
+                    "Content-Disposition": f'attachment; filename="{download_name(media)}"',
+                    "Cache-Control": "no-store",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
 
         @api("tickets/<ticket_id>/messages", "POST")
         async def reply(

@@ -42,17 +42,21 @@ from channels.common import (
     split_text,
 )
 from channels.inbox import Delivery, Inbox, conversation_language
+from channels.media_fetch import fetch_telegram, telegram_attachment
 from channels.mediators import (
+    Fetch,
     claim_from_card,
     mediator_command,
     mediator_file,
     person_in_handoff,
+    receive_files,
     telegram_mediator,
 )
 from channels.replies import ReplyLog
 from channels.store import ChannelStore
 from channels.turns import hand_to_rasa
 from handoff.cards import CALLBACK_CLAIM
+from handoff.media import Refused, get_media_store, person_refusal_text
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +95,12 @@ def make_bot(settings: Settings) -> Any:
     for name, level in (("httpx", logging.WARNING), ("telegram", logging.INFO)):
         library = logging.getLogger(name)
         library.setLevel(max(library.getEffectiveLevel(), level))
-    return Bot(settings.telegram_bot_token or "", base_url=f"{settings.telegram_api_base_url}/bot")
+    # Downloads (getFile's file_path) go through TELEGRAM_API_BASE_URL too, not api.telegram.org.
+    return Bot(
+        settings.telegram_bot_token or "",
+        base_url=f"{settings.telegram_api_base_url}/bot",
+        base_file_url=f"{settings.telegram_api_base_url}/file/bot",
+    )
 
 
 class BotHolder:
@@ -400,6 +409,7 @@ class TelegramInput(EnvironmentInputChannel):
                 "message_id": message.message_id,
                 "order_key": f"mediator:{user_id}",
                 "file": has_file,
+                "attachment": telegram_attachment(message, get_media_store().policy),
                 "text": (message.text or message.caption or "")[:limit],
             }
         return {
@@ -408,6 +418,7 @@ class TelegramInput(EnvironmentInputChannel):
             "order_key": message.chat.id,
             "text": (message.text or message.caption or "")[:limit],
             "notice": _media_notice(message),
+            "attachment": telegram_attachment(message, get_media_store().policy),
             "language": message.from_user.language_code if message.from_user else None,
         }
 
@@ -444,12 +455,21 @@ class TelegramInput(EnvironmentInputChannel):
             text = options[index - 1] if 1 <= index <= len(options) else ""
             await delivery.keep("chosen", text)
         source_key = f"{CHANNEL}:{job['update_id']}"
-        if await person_in_handoff(app, sender, CHANNEL, text, source_key, job.get("notice")):
+        notice = job.get("notice")
+        files: list[tuple[int, str]] = []
+        if job.get("attachment"):
+            got = await self._receive_file(app, sender, job, output, source_key)
+            if got is not None:
+                files = got[0]
+                notice = None  # passed on, or refused with a message of its own
+                if not files and not text.strip():
+                    return
+        if await person_in_handoff(app, sender, CHANNEL, text, source_key, notice, files=files):
             return
-        if job.get("notice"):
+        if notice:
             language = await conversation_language(app, sender)
             await output.send_text_message(
-                sender, channel_message(job["notice"], [language, language_hint])
+                sender, channel_message(notice, [language, language_hint])
             )
         if not text.strip():
             return
@@ -468,6 +488,32 @@ class TelegramInput(EnvironmentInputChannel):
             on_new_message,
             delivery.retried,
         )
+
+    def _fetcher(self, attachment: Sequence[Any]) -> Fetch:
+        """Download a message's file (``getFile``, then the file) into the media store."""
+        file_id, content_type, size = attachment
+        assert self.bots is not None
+        bot = self.bots.get()
+        return lambda store: fetch_telegram(
+            bot, file_id, content_type, store, declared_size=size
+        )
+
+    async def _receive_file(
+        self, app: Any, sender: str, job: Mapping[str, Any], output: TelegramOutput, key: str
+    ) -> tuple[list[tuple[int, str]], list[Refused]] | None:
+        """Keep a person's file with their ticket (None: not in hand-off); a refusal is told."""
+        try:
+            got = await receive_files(sender, [self._fetcher(job["attachment"])], key)
+        except Exception:
+            logger.exception("telegram: the file of update %s could not be kept", job["update_id"])
+            return None
+        if got is not None and got[1]:
+            language = await conversation_language(app, sender)
+            for refusal in got[1]:
+                await output.send_text_message(
+                    sender, person_refusal_text(refusal, language or _language_hint(job))
+                )
+        return got
 
     async def _give_up(self, app: Any, delivery: Delivery) -> None:
         """Tell the person, once, that their message could not be answered."""
@@ -509,7 +555,11 @@ class TelegramInput(EnvironmentInputChannel):
             return
         if job.get("file"):
             copy = {"from_chat_id": job["chat_id"], "message_id": job["message_id"]}
-            reply = await mediator_file(mediator, job.get("text") or "", source_key, copy)
+            attachment = job.get("attachment")
+            fetch = self._fetcher(attachment) if attachment else None
+            reply = await mediator_file(
+                mediator, job.get("text") or "", source_key, copy, fetch=fetch
+            )
         else:
             reply = await mediator_command(mediator, job.get("text") or "", source_key)
         if reply:

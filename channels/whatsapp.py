@@ -10,7 +10,11 @@ Every request that passes the signature gets an empty TwiML 200, whatever its fi
 the delivery is stored (in the database, or on local disk while the database is down: Twilio
 does not post an incoming message twice); 503 only if it could be stored nowhere.
 Outgoing: Twilio's Messages REST API over aiohttp (``TWILIO_API_BASE_URL``, so tests use a fake),
-in parts of at most 1600 characters; buttons become numbered options.
+in parts of at most 1600 characters; buttons become numbered options. Every message asks for
+status callbacks (``TWILIO_STATUS_CALLBACK_URL``), answered at ``/webhooks/whatsapp/status``
+(``channels.twilio_status``); a failure is handed to the hand-off's relay.
+Files (``MediaUrl0``…): from a person in hand-off or a mediator, fetched with the account's
+credentials inside the inbox worker, never in the webhook, and kept with the ticket.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -48,14 +51,23 @@ from channels.common import (
     split_text,
 )
 from channels.inbox import Delivery, Inbox, conversation_language
+from channels.media_fetch import fetch_twilio, twilio_media_items
 from channels.mediators import (
+    Fetch,
+    delivery_failed,
     mediator_command,
+    mediator_file,
+    mediator_wrote,
     person_in_handoff,
+    receive_files,
     whatsapp_mediator,
 )
 from channels.replies import ReplyLog, digest
 from channels.store import ChannelStore, Contact
 from channels.turns import hand_to_rasa
+from channels.twilio_status import add_status_route, status_callback_url
+from channels.whatsapp_templates import window_open
+from handoff.media import Refused, person_refusal_text
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +86,6 @@ PREFIX = "wa"
 MESSAGE_LIMIT = 1600  # characters per Twilio WhatsApp message
 MAX_BODY_BYTES = 64 * 1024  # a Twilio webhook is a few kB even with ten media URLs
 MAX_TEXT_CHARS = 4096  # WhatsApp's own limit for a message; MAX_MESSAGE_CHARS may be lower
-WINDOW_SECONDS = 24 * 3600  # WhatsApp lets a business write freely this long after the person
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -89,10 +100,19 @@ def is_configured(settings: Settings) -> bool:
 class TwilioMessages:
     """The one Twilio endpoint used: create a Message (form-encoded POST, JSON answer)."""
 
-    def __init__(self, account_sid: str, auth_token: str, sender: str, base_url: str):
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        base_url: str,
+        status_callback: str | None = None,
+    ):
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.auth = aiohttp.BasicAuth(account_sid, auth_token)
         self.sender = sender
+        # Where Twilio posts what became of each message (channels.twilio_status); None: nowhere.
+        self.status_callback = status_callback
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -104,6 +124,7 @@ class TwilioMessages:
             settings.twilio_auth_token or "",
             settings.twilio_whatsapp_number or "",
             settings.twilio_api_base_url,
+            status_callback_url(settings),
         )
 
     def _client(self) -> aiohttp.ClientSession:
@@ -127,11 +148,13 @@ class TwilioMessages:
         body: str | None = None,
         media_url: str | None = None,
         content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> str:
         """Send one message; returns its SID. Retries only what Twilio did not process.
 
-        ``content_sid`` sends an approved template (Twilio Content API) instead of a body: the
-        only thing WhatsApp lets a business send more than 24 hours after the person wrote.
+        ``content_sid`` sends an approved template (Twilio Content API) instead of a body, with
+        ``content_variables`` (JSON) filling it in: the only thing WhatsApp lets a business
+        send more than 24 hours after the person wrote.
         """
         form: list[tuple[str, str]] = [("To", to), ("From", self.sender)]
         if body:
@@ -140,6 +163,10 @@ class TwilioMessages:
             form.append(("MediaUrl", media_url))
         if content_sid:
             form.append(("ContentSid", content_sid))
+        if content_variables:
+            form.append(("ContentVariables", content_variables))
+        if self.status_callback:
+            form.append(("StatusCallback", self.status_callback))
         for attempt in range(3):
             try:
                 async with self._client().post(self.url, data=form) as resp:
@@ -280,6 +307,8 @@ class WhatsAppInput(EnvironmentInputChannel):
         settings = self.settings
 
         validator = _validator(settings)
+        # /webhooks/whatsapp/status: what became of the messages sent (channels.twilio_status)
+        add_status_route(bp, settings, on_failed=delivery_failed)
 
         async def process(app: Any, delivery: Delivery) -> None:
             await self._process(app, delivery, on_new_message)
@@ -345,6 +374,14 @@ class WhatsAppInput(EnvironmentInputChannel):
         )
         notice = _media_notice(job)
         text = job.get("text") or ""
+        files: list[tuple[int, str]] = []
+        if job.get("media"):
+            got = await self._receive_files(app, sender, job, output)
+            if got is not None:
+                files, refused = got
+                notice = None  # passed on, or refused with a message of its own
+                if not files and not text.strip():
+                    return
         if "chosen" in job:
             text = job["chosen"]  # a retry: the options the first try read are gone
         elif before and before.last_options:
@@ -357,7 +394,9 @@ class WhatsAppInput(EnvironmentInputChannel):
         elif looks_like_choice(text):
             # A retry may find options this turn's own answer set: "2" must stay "2".
             await delivery.keep("chosen", text)
-        if await person_in_handoff(app, sender, CHANNEL, text, f"{CHANNEL}:{job['sid']}", notice):
+        if await person_in_handoff(
+            app, sender, CHANNEL, text, f"{CHANNEL}:{job['sid']}", notice, files=files
+        ):
             return
         if notice:
             language = await conversation_language(app, sender)
@@ -380,6 +419,28 @@ class WhatsAppInput(EnvironmentInputChannel):
             delivery.retried,
         )
 
+    async def _receive_files(
+        self, app: Any, sender: str, job: Mapping[str, Any], output: WhatsAppOutput
+    ) -> tuple[list[tuple[int, str]], list[Refused]] | None:
+        """Fetch a person's files into their ticket (None: not in hand-off); refusals told."""
+        settings = self.settings
+        assert settings is not None
+
+        try:
+            got = await receive_files(
+                sender,
+                [_twilio_fetch(u, c, settings) for u, c in job["media"]],
+                f"{CHANNEL}:{job['sid']}",
+            )
+        except Exception:
+            logger.exception("whatsapp: files of %s could not be kept", job["sid"])
+            return None
+        if got is not None and got[1]:
+            language = await conversation_language(app, sender)
+            for refusal in got[1]:
+                await output.send_text_message(sender, person_refusal_text(refusal, language))
+        return got
+
     async def _give_up(self, app: Any, delivery: Delivery) -> None:
         """Tell the person, once, that their message could not be answered."""
         address = delivery.payload["from"]
@@ -401,7 +462,29 @@ class WhatsAppInput(EnvironmentInputChannel):
             return False
         if mediator is None:
             return False
-        answer = await mediator_command(mediator, job.get("text") or "", f"{CHANNEL}:{job['sid']}")
+        try:  # their 24-hour window opens: cards may go as text again
+            await mediator_wrote(address)
+        except Exception:
+            logger.exception("whatsapp: could not record mediator %s's window", mediator.id)
+        source_key = f"{CHANNEL}:{job['sid']}"
+        if job.get("media"):
+            # Files for the person of the one ticket they hold; the text is their caption.
+            answer = None
+            settings = self.settings
+            assert settings is not None
+            for i, (url, content_type) in enumerate(job["media"]):
+                answer = (
+                    await mediator_file(
+                        mediator,
+                        (job.get("text") or "") if i == 0 else "",
+                        f"{source_key}:{i}",
+                        {},
+                        fetch=_twilio_fetch(url, content_type, settings),
+                    )
+                    or answer
+                )
+        else:
+            answer = await mediator_command(mediator, job.get("text") or "", source_key)
         if answer:
             api = self.api
             assert api is not None
@@ -413,6 +496,11 @@ class WhatsAppInput(EnvironmentInputChannel):
             except DeliveryError as exc:
                 logger.error("whatsapp: answer to mediator %s not delivered: %s", mediator.id, exc)
         return True
+
+
+def _twilio_fetch(url: str, content_type: str, settings: Settings) -> Fetch:
+    """Fetch one file of an inbound webhook into the media store (``channels.media_fetch``)."""
+    return lambda store: fetch_twilio(url, content_type, store, settings=settings)
 
 
 def _confirm(api: TwilioMessages, address: str) -> Callable[[float, str], Awaitable[bool]]:
@@ -454,6 +542,7 @@ def _job(params: MultiDict[str], max_chars: int = MAX_TEXT_CHARS) -> dict[str, A
         "order_key": sender,
         "text": (params.get("Body") or "")[: min(MAX_TEXT_CHARS, max_chars)],
         "media_types": media_types,
+        "media": twilio_media_items(params),
         "location": bool(params.get("Latitude") and params.get("Longitude")),
     }
 
@@ -471,13 +560,6 @@ def _media_notice(job: Mapping[str, Any]) -> str | None:
 
 
 # --- sending outside a webhook (the outbound port, channels.outbound) -------------------------
-
-
-def window_open(last_inbound_at: float | None, now: float | None = None) -> bool:
-    """Whether WhatsApp still lets the business write freely to this person."""
-    if last_inbound_at is None:
-        return False
-    return (now or time.time()) - last_inbound_at < WINDOW_SECONDS
 
 
 async def writable_contact(pseudonym_id: str, store: ChannelStore) -> Contact:

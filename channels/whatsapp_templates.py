@@ -9,8 +9,10 @@ since yesterday would silently miss every card. So each card or reminder is plan
 - otherwise the approved template for it, by Content SID (``ContentSid`` and a JSON
   ``ContentVariables``, as twilio 8.2's ``Messages.create(content_sid=, content_variables=)``
   sends them; no ``Body``, which Twilio refuses beside a template outside the window);
-- otherwise, with no template configured, ``undeliverable``: the caller records it on the
-  ticket instead of sending something WhatsApp will drop.
+- otherwise, with no template configured, ``undeliverable``. The outbound port
+  (``channels.outbound``) sends the text anyway: the record of the window may be older than the
+  mediator's last message, and if it was closed Twilio's 63016 status callback is written on
+  the ticket and told (``handoff.relay``).
 
 Templates (approved in the Twilio console, WhatsApp category "utility"), with their variables:
 

@@ -206,6 +206,7 @@ class Announcements:
 
     def reply(self, mediator: Mediator, text: str, copy: dict[str, Any] | None = None) -> Announce:
         """The callback for one mediator reply: the text (or a file, ``copy``) to the person."""
+        caption = "" if text == "[file]" else text
 
         def announce(
             conn: Connection, ticket: Ticket, who: Mediator | None, *, message_id: int
@@ -216,7 +217,9 @@ class Announcements:
                 "ticket_id": ticket.id,
                 "mediator_id": mediator.id,
             }
-            if copy:
+            if copy and "media_id" in copy:  # a file kept with the ticket (handoff.media)
+                payload.update(kind="media", media_id=copy["media_id"], text=caption)
+            elif copy:
                 payload.update(kind="copy", copy=copy)
             return [
                 Outgoing(

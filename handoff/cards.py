@@ -131,7 +131,13 @@ class Cards:
             key,
             destination,
             address,
-            {"text": text, "buttons": buttons, "kind": "card", "ticket_id": ticket.id},
+            {
+                "text": text,
+                "buttons": buttons,
+                "kind": "card",
+                "ticket_id": ticket.id,
+                "reminder": reminder,  # a WhatsApp reminder's template differs (handoff.relay)
+            },
         )
 
     def last_lines(self, ticket: Ticket, count: int, conn: Connection | None = None) -> str:

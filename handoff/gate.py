@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,12 +67,14 @@ async def intercept(
     source_key: str | None,
     *,
     media_kind: str | None = None,
+    files: Sequence[tuple[int, str]] = (),
     runtime: Runtime | None = None,
 ) -> bool:
     """Handle the message if it belongs to the handoff; False means "give it to Rasa".
 
     ``media_kind`` ("voice", "file", "location") marks what the person sent that cannot be
-    passed on; its caption, if any, is ``text``.
+    passed on; its caption, if any, is ``text``. ``files`` are the files already stored with
+    the ticket (``handoff_media`` id, kind): they go to the mediator holding it.
     """
     runtime = runtime or get_runtime()
     handoff = runtime.handoff
@@ -88,7 +91,10 @@ async def intercept(
             return True
         if stripped.startswith(RATING_PAYLOAD):
             return True  # an old rating button: nothing to rate, nothing for the bot
-    body = stripped or (f"[{media_kind}]" if media_kind else "")
+    if files:
+        media_kind = None  # passed on, not refused
+    label = media_kind or (files[0][1] if files else None)
+    body = stripped or (f"[{label}]" if label else "")
     if not body:
         return False
     intent: tuple[str | None, float] = (None, 0.0)
@@ -109,7 +115,15 @@ async def intercept(
     if change.duplicate:
         logger.info("handoff: message %s already relayed, not again", source_key)
         return True
-    if media_kind:
+    if files:
+        await asyncio.to_thread(
+            handoff.person_sent_files,
+            change.ticket,
+            files,
+            stripped,
+            source_key or f"t{change.ticket.id}:{body}",
+        )
+    elif media_kind:
         await asyncio.to_thread(
             handoff.person_sent_media,
             change.ticket,

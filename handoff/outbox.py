@@ -110,6 +110,12 @@ class OutboxStore:
         with self.db.engine.begin() as conn:
             conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row_id).values(**values))
 
+    def by_key(self, key: str) -> OutboxRow | None:
+        """The row queued under ``key`` (a status callback names the row it is about)."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(sa.select(t.outbox).where(t.outbox.c.key == key[:128])).first()
+        return outbox_row_of(row) if row else None
+
     def rows(
         self, destination: str | None = None, address: str | None = None, after_id: int = 0
     ) -> list[tuple[OutboxRow, str]]:

@@ -24,12 +24,22 @@ Failures are never silent:
   they write; without a template the row fails. Either way the mediator is told.
 - blocked bot, erased person, refused message: the row fails and the mediator is told;
 - platform or network trouble: retried with backoff, then failed and told.
+- a message to a mediator that fails (refused, no template for a closed window, or a
+  ``failed``/``undelivered`` status callback such as 63016): written on the ticket, told to the
+  mediators' group, and sent again another way when there is one (:meth:`Relay.status_failed`).
+
+Files go as outbox rows of kind ``media`` (a ``handoff_media`` id and a caption); the port sends
+them as what they are. WhatsApp messages the port reports (their MessageSids) are recorded in
+``handoff.delivery`` with the ticket and recipient, so a status callback finds its ticket. The
+worker's round also deletes files past retention and old delivery rows, every
+``PURGE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from bot.delivery import (
@@ -39,11 +49,15 @@ from bot.delivery import (
     UnknownRecipient,
     WindowClosed,
 )
+from bot.i18n import duration
 from bot.settings import Settings, get_settings
+from handoff.delivery import DeliveryStatus, DeliveryStore
+from handoff.media import MediaStore
 from handoff.outbox import MAX_SEND_ATTEMPTS
-from handoff.records import OutboxRow
+from handoff.records import OutboxRow, Outgoing
 from handoff.service import Handoff
 from handoff.store import HandoffStore
+from handoff.texts import mediator_text
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +66,9 @@ REMINDER_CHECK_SECONDS = 30.0
 STOP_SECONDS = 10.0  # how long a stopping server lets the worker finish its round
 OUTAGE_LOG_EVERY = 120  # failed rounds between two log lines (a minute at POLL_SECONDS)
 SENT_BY_RELAY = ("person", "telegram", "whatsapp")  # web chat people fetch their own
+PURGE_SECONDS = 3600.0  # files past retention are deleted within the hour
+DELIVERY_ROWS_DAYS = 30  # delivery statuses kept this long (the desk shows a ticket's failures)
+RELAYED_KINDS = ("relay", "copy", "media")  # a mediator's own message (not a bot notice)
 
 
 class Relay:
@@ -67,7 +84,24 @@ class Relay:
         self._event: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_reminder_check = 0.0
+        self._last_purge = 0.0
         self._stopping = False
+        self._deliveries: DeliveryStore | None = None
+        self._media: MediaStore | None = None
+
+    @property
+    def deliveries(self) -> DeliveryStore:
+        """Delivery statuses in the hand-off's database (opened on first use)."""
+        if self._deliveries is None:
+            self._deliveries = DeliveryStore(self.store.engine)
+        return self._deliveries
+
+    @property
+    def media(self) -> MediaStore:
+        """The hand-off's files in its database (opened on first use)."""
+        if self._media is None:
+            self._media = MediaStore(self.store.engine, self.settings)
+        return self._media
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -132,6 +166,7 @@ class Relay:
             try:
                 await self.drain()
                 await self._maybe_remind()
+                await self._maybe_purge()
                 if failures:
                     logger.info("handoff relay: working again after %d failed rounds", failures)
                 failures = 0
@@ -168,6 +203,22 @@ class Relay:
         if await asyncio.to_thread(self.handoff.remind_due):
             self.wake()
 
+    async def _maybe_purge(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._last_purge and loop.time() - self._last_purge < PURGE_SECONDS:
+            return
+        self._last_purge = loop.time()
+        await asyncio.to_thread(self.purge)
+
+    def purge(self, now: float | None = None) -> int:
+        """Delete files past ``MEDIA_RETENTION_DAYS`` and old delivery rows; files deleted."""
+        now = time.time() if now is None else now
+        deleted = self.media.purge_expired(now)
+        self.deliveries.purge_before(now - DELIVERY_ROWS_DAYS * 86400)
+        if deleted:
+            logger.info("handoff relay: %d file(s) past retention deleted", deleted)
+        return deleted
+
     async def drain(self) -> int:
         """Send every row that is due now; returns how many were handled (none without a port)."""
         handled = 0
@@ -196,19 +247,35 @@ class Relay:
         assert outbound is not None  # drain() takes no row without a port
         payload = row.payload
         copy = payload.get("copy") if payload.get("kind") == "copy" else None
+        sent: Any = None
+        if row.destination == "person" and payload.get("window_closed"):
+            # Twilio failed the first try with 63016: the template, and held till they write.
+            await self._window_closed(row, WindowClosed("63016 on the first try", code=63016))
+            return
         try:
-            if row.destination == "person" and copy:
+            if payload.get("kind") == "media":
+                sent = await outbound.send_file(
+                    row.destination,
+                    row.address,
+                    int(payload["media_id"]),
+                    payload.get("text") or "",
+                )
+            elif row.destination == "person" and copy:
                 await outbound.copy_to_person(row.address, copy)
             elif row.destination == "person":
-                await outbound.send_to_person(
+                sent = await outbound.send_to_person(
                     row.address, payload.get("text") or "", payload.get("buttons") or []
                 )
             else:
-                await outbound.send_to_mediator(
+                template = None
+                if row.destination == "whatsapp" and payload.get("kind") == "card":
+                    template = await asyncio.to_thread(self._template, row)
+                sent = await outbound.send_to_mediator(
                     row.destination,
                     row.address,
                     payload.get("text") or "",
                     payload.get("buttons") or [],
+                    template=template,
                 )
         except WindowClosed as exc:
             await self._window_closed(row, exc)
@@ -219,7 +286,67 @@ class Relay:
         except DeliveryError as exc:
             await self._undelivered(row, exc, str(exc))
             return
-        await asyncio.to_thread(self.store.outbox.mark_sent, row.id)
+        if await asyncio.to_thread(self._mark_sent, row, sent):
+            self.wake()
+
+    def _mark_sent(self, row: OutboxRow, sent: Any) -> bool:
+        """Mark the row sent and record its MessageSids; True if a failure was reported.
+
+        Twilio can post "failed" before this records which ticket the message was for; the
+        callback then found no ticket, so the failure is handled here instead.
+        """
+        self.store.outbox.mark_sent(row.id)
+        reported = False
+        for message_sid in sent or ():
+            self.deliveries.record_sent(
+                message_sid,
+                ticket_id=row.ticket_id,
+                person=row.address if row.destination == "person" else self._person(row),
+                recipient="person" if row.destination == "person" else "mediator",
+                mediator_id=row.payload.get("mediator_id") or self._mediator_id(row),
+                outbox_key=row.key,
+            )
+            status = self.deliveries.status(message_sid)
+            if status is not None and status.failed:
+                reported = self._status_failed(status) or reported
+        return reported
+
+    def _person(self, row: OutboxRow) -> str | None:
+        ticket = self.store.tickets.get(row.ticket_id) if row.ticket_id else None
+        return ticket.person if ticket else None
+
+    def _mediator_id(self, row: OutboxRow) -> int | None:
+        if row.destination != "whatsapp":
+            return None
+        mediator = self.store.mediators.by_whatsapp(row.address)
+        return mediator.id if mediator else None
+
+    def _template(self, row: OutboxRow) -> dict[str, Any] | None:
+        """What a WhatsApp card's template is filled with (``channels.whatsapp_templates``)."""
+        ticket = self.store.tickets.get(row.ticket_id) if row.ticket_id else None
+        if ticket is None:
+            return None
+        mediator = self.store.mediators.by_whatsapp(row.address)
+        lang = mediator.ui_language if mediator else self.settings.mediator_group_language
+        if row.payload.get("reminder"):
+            values = [
+                ticket.label,
+                ticket.mediator_language,
+                duration(time.time() - ticket.opened_at, lang),
+            ]
+            kind = "reminder"
+        else:
+            values = [
+                ticket.label,
+                ticket.mediator_language,
+                mediator_text(f"reason_{ticket.reason}", lang),
+                ticket.topic or "",
+                ticket.comune or "",
+            ]
+            kind = "card"
+        variables = {str(i): str(v) for i, v in enumerate(values, 1)}
+        force = bool(row.payload.get("force_template"))
+        return {"kind": kind, "variables": variables, "language": lang, "force": force}
 
     async def _undelivered(self, row: OutboxRow, exc: DeliveryError, reason: str) -> None:
         """Refused for good (4xx other than 429, or too many attempts): failed; else retried."""
@@ -236,14 +363,14 @@ class Relay:
     async def _window_closed(self, row: OutboxRow, exc: WindowClosed) -> None:
         ticket_id = row.ticket_id
         if row.destination != "person" or ticket_id is None:
-            await self._failed(row, str(exc))
+            await self._failed(row, f"error {exc.code}" if exc.code else str(exc))
             return
         template = self.settings.twilio_handoff_template_sid
         if not template:
             await asyncio.to_thread(
                 self.store.outbox.mark_failed, row.id, "window closed, no template"
             )
-            if row.payload.get("kind") in ("relay", "copy"):
+            if row.payload.get("kind") in RELAYED_KINDS:
                 await self._notify(row, "window_closed_failed")
             return
         first = await asyncio.to_thread(self.store.tickets.mark_template_sent, ticket_id)
@@ -262,7 +389,7 @@ class Relay:
                 return
         # The mediator hears of the closed window with their first message held behind it,
         # also when the template went out for an earlier notice (a ticket claimed late).
-        tell = row.payload.get("kind") in ("relay", "copy") and (
+        tell = row.payload.get("kind") in RELAYED_KINDS and (
             first or not await asyncio.to_thread(self._message_held, row)
         )
         await asyncio.to_thread(self.store.outbox.mark_held, row.id, "window closed, template sent")
@@ -275,15 +402,146 @@ class Relay:
             state == "held"
             and other.id != row.id
             and other.ticket_id == row.ticket_id
-            and other.payload.get("kind") in ("relay", "copy")
+            and other.payload.get("kind") in RELAYED_KINDS
             for other, state in self.store.outbox.rows("person", row.address)
         )
 
     async def _failed(self, row: OutboxRow, reason: str) -> None:
         logger.error("handoff relay: row %s to %s failed: %s", row.id, row.destination, reason)
         await asyncio.to_thread(self.store.outbox.mark_failed, row.id, reason)
-        if row.destination == "person" and row.payload.get("kind") in ("relay", "copy"):
+        if row.destination == "person" and row.payload.get("kind") in RELAYED_KINDS:
             await self._notify(row, "delivery_failed", reason=reason)
+        elif row.destination != "person" and row.ticket_id is not None:
+            if await asyncio.to_thread(self._mediator_failed, row, reason):
+                self.wake()
+
+    # --- status callbacks: Twilio failed a message it had accepted -------------------------
+
+    async def status_failed(self, status: DeliveryStatus) -> None:
+        """A ``failed``/``undelivered`` callback: record it, tell, try another route."""
+        if await asyncio.to_thread(self._status_failed, status):
+            self.wake()
+
+    def _status_failed(self, status: DeliveryStatus) -> bool:
+        row = self.store.outbox.by_key(status.outbox_key) if status.outbox_key else None
+        reason = f"error {status.error_code}" if status.error_code else status.status
+        if row is None or status.ticket_id is None:
+            return False
+        if status.recipient == "person":
+            if row.payload.get("kind") in RELAYED_KINDS:
+                self.handoff.notify(
+                    status.ticket_id,
+                    row.payload.get("mediator_id"),
+                    f"{row.key}:status",
+                    "delivery_failed",
+                    ticket=f"#{status.ticket_id}",
+                    reason=reason,
+                )
+                self._tell_group(status.ticket_id, f"{row.key}:status", "delivery_failed", reason)
+                if status.window_closed and not row.key.endswith(":again"):
+                    # The person's window had closed after all: their message goes again
+                    # behind the approved template (or the mediator hears it cannot).
+                    again = {**row.payload, "window_closed": True}
+                    self.store.outbox.queue(
+                        [Outgoing(f"{row.key}:again", row.destination, row.address, again)]
+                    )
+            else:
+                self.store.transcripts.system_message(
+                    status.ticket_id,
+                    mediator_text(
+                        "delivery_failed",
+                        self.settings.mediator_group_language,
+                        ticket=f"#{status.ticket_id}",
+                        reason=reason,
+                    ),
+                )
+            return True
+        return self._mediator_failed(row, reason, forced_template=status.window_closed)
+
+    def _mediator_failed(self, row: OutboxRow, reason: str, forced_template: bool = False) -> bool:
+        """A message to a mediator's chat did not arrive: ticket, group, and another route."""
+        assert row.ticket_id is not None
+        mediator = (
+            self.store.mediators.by_whatsapp(row.address) if row.destination == "whatsapp" else None
+        )
+        name = mediator.name if mediator else row.address
+        self.store.transcripts.system_message(
+            row.ticket_id,
+            mediator_text(
+                "mediator_delivery_failed",
+                self.settings.mediator_group_language,
+                ticket=f"#{row.ticket_id}",
+                name=name,
+                reason=reason,
+            ),
+        )
+        items: list[Outgoing] = []
+        group = self.settings.telegram_mediator_chat_id
+        if group and not (row.destination == "telegram" and row.address == group):
+            items.append(
+                Outgoing(
+                    f"{row.key}:failed:group",
+                    "telegram",
+                    group,
+                    {
+                        "text": mediator_text(
+                            "mediator_delivery_failed",
+                            self.settings.mediator_group_language,
+                            ticket=f"#{row.ticket_id}",
+                            name=name,
+                            reason=reason,
+                        ),
+                        "kind": "notice",
+                        "ticket_id": row.ticket_id,
+                    },
+                )
+            )
+        retried = row.key.endswith((":retry", ":template"))
+        if (
+            forced_template
+            and not retried
+            and row.destination == "whatsapp"
+            and row.payload.get("kind") == "card"
+        ):
+            # 63016: the window had closed after all; the card goes again as the template.
+            items.append(
+                Outgoing(
+                    f"{row.key}:template",
+                    "whatsapp",
+                    row.address,
+                    {**row.payload, "force_template": True},
+                )
+            )
+        # Another route: the mediator's Telegram chat when they have one.
+        if mediator and mediator.telegram_user_id and not retried:
+            items.append(
+                Outgoing(
+                    f"{row.key}:retry",
+                    "telegram",
+                    mediator.telegram_user_id,
+                    {k: v for k, v in row.payload.items()},
+                )
+            )
+        self.store.outbox.queue(items)
+        return bool(items)
+
+    def _tell_group(self, ticket_id: int, key: str, text_key: str, reason: str) -> None:
+        group = self.settings.telegram_mediator_chat_id
+        if not group:
+            return
+        text = mediator_text(
+            text_key, self.settings.mediator_group_language, ticket=f"#{ticket_id}", reason=reason
+        )
+        self.store.outbox.queue(
+            [
+                Outgoing(
+                    f"{key}:group",
+                    "telegram",
+                    group,
+                    {"text": text, "kind": "notice", "ticket_id": ticket_id},
+                )
+            ]
+        )
 
     async def _notify(self, row: OutboxRow, text_key: str, **values: Any) -> None:
         ticket_id = row.ticket_id

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ from handoff.texts import mediator_text
 CANCEL_PAYLOAD = "/handoff_cancel"
 MEDIA_KINDS = ("voice", "file", "location")  # what a person may send that is not text
 RATING_PAYLOAD = "/handoff_rating"
+FILE_KINDS = {"image": "image", "voice": "voice", "document": "file"}  # → media_<x> texts
 RECENT_CLAIMS = 20  # claims the expected wait is the median of
 MIN_CLAIMS = 3  # fewer claims in the language: all languages' claims, then the default
 MIN_WAIT_SECONDS = 60.0
@@ -165,6 +166,32 @@ class Handoff:
                     f"media_{kind if kind in MEDIA_KINDS else 'file'}", holder.ui_language
                 ),
             )
+        self.store.outbox.queue(items)
+
+    def person_sent_files(
+        self, ticket: Ticket, files: Sequence[tuple[int, str]], caption: str, source_key: str
+    ) -> None:
+        """Pass files a person sent (stored ``handoff_media`` ids and kinds) to the holder.
+
+        An unclaimed ticket keeps them: the desk lists them as downloads, and the transcript
+        line (``[image]``) shows on the card.
+        """
+        holder = self.store.mediators.get(ticket.mediator_id) if ticket.mediator_id else None
+        if holder is None:
+            return
+        items = []
+        for media_id, kind in files:
+            for item in self.cards.to_mediator(
+                holder,
+                f"{source_key}:file{media_id}:m{holder.id}",
+                "person_file",
+                ticket.id,
+                ticket=ticket.label,
+                kind=mediator_text(f"media_{FILE_KINDS.get(kind, 'file')}", holder.ui_language),
+                caption=caption,
+            ):
+                item.payload.update(kind="media", media_id=media_id)
+                items.append(item)
         self.store.outbox.queue(items)
 
     def cancel(self, person: str) -> Change | None:

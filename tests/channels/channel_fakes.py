@@ -615,7 +615,9 @@ async def start_stack(
         PYTHONPATH=str(root),
     )
     env.pop("TWILIO_WEBHOOK_URL", None)
-    env.update(extra_env or {})
+    # "{base_url}" in a value: the assistant's own address (status callbacks, media links).
+    base = f"http://127.0.0.1:{rasa_port}"
+    env.update({k: v.replace("{base_url}", base) for k, v in (extra_env or {}).items()})
     log = open(log_path, "ab") if log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
     try:
         process = await asyncio.create_subprocess_exec(

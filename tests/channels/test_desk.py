@@ -394,3 +394,43 @@ async def test_the_relay_stops_even_right_after_a_wake(runtime, handoff_store):
             stopping.cancel()
         assert done, "the relay did not stop"
         assert runtime.relay._task is None
+
+
+async def test_a_tickets_files_are_downloads_and_its_failures_are_shown(
+    desk, runtime, handoff_store, tmp_path
+):
+    from handoff.media import MediaStore
+
+    media = MediaStore(handoff_store.engine, get_settings(), directory=tmp_path / "media")
+    runtime.relay._media = media  # the files of this test, not of var/media
+    ticket = await asyncio.to_thread(open_ticket, runtime, "wa-person1", channel="whatsapp")
+    me = await sign_in(desk)
+    assert (await call(desk, "POST", f"tickets/{ticket.id}/claim", mediator=me))[0] == 200
+    photo = b"\xff\xd8\xff\xe0" + b"p" * 3000
+    spool = media.spool("image/jpeg")
+    spool.write(photo)
+    kept = media.add(spool.finish(), person="wa-person1", ticket_id=ticket.id)
+    deliveries = runtime.relay.deliveries
+    deliveries.record_sent("SM" + "a" * 32, ticket_id=ticket.id, person=None, recipient="person")
+    deliveries.record_status("SM" + "a" * 32, "undelivered", 63016)
+
+    status, data = await call(desk, "GET", f"tickets/{ticket.id}/messages?after=0", mediator=me)
+    assert status == 200
+    files = [(f["id"], f["kind"], f["from"]) for f in data["files"]]
+    assert files == [(kept.id, "image", "person")]
+    assert data["files"][0]["name"] == f"ticket-{ticket.id}-{kept.id}.jpg"
+    assert [(d["to"], d["error_code"]) for d in data["undelivered"]] == [("person", 63016)]
+
+    path = f"api/tickets/{ticket.id}/files/{kept.id}"
+    async with desk.http.get(desk.url + path, headers={"X-Desk-Session": me}) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        assert await resp.read() == photo
+    async with desk.http.get(desk.url + path) as resp:
+        assert resp.status == 401  # no session, no file
+    other = await sign_in(desk, "Marco", ["en"])
+    async with desk.http.get(desk.url + path, headers={"X-Desk-Session": other}) as resp:
+        assert resp.status == 403  # claimed by Sara
+    missing = f"api/tickets/{ticket.id}/files/{kept.id + 1}"
+    async with desk.http.get(desk.url + missing, headers={"X-Desk-Session": me}) as resp:
+        assert resp.status == 404
