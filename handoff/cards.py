@@ -41,8 +41,8 @@ class Cards:
         self.settings = settings
 
     def speakers(self, language: str, conn: Connection | None = None) -> list[Mediator]:
-        """The active mediators who speak ``language``."""
-        return [m for m in self.store.mediators.all(conn) if m.active and m.speaks(language)]
+        """The mediators on call (active, not paused) who speak ``language``."""
+        return [m for m in self.store.mediators.all(conn) if m.on_call and m.speaks(language)]
 
     def cards(
         self, ticket: Ticket, key: str, conn: Connection | None = None, reminder: bool = False
@@ -67,7 +67,7 @@ class Cards:
             m for m in self.speakers(ticket.mediator_language, conn) if m.covers(ticket.province)
         ]
         if not speakers:  # nobody speaks it: everyone may help in a shared language
-            speakers = [m for m in self.store.mediators.all(conn) if m.active]
+            speakers = [m for m in self.store.mediators.all(conn) if m.on_call]
         for mediator in speakers:
             if mediator.whatsapp:
                 items.append(

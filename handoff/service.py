@@ -312,7 +312,7 @@ class Handoff:
     def _next_on_duty(self, ticket: Ticket, now: dt.datetime) -> dt.datetime | None:
         """None if a mediator (of the language, else anyone) works now; else the next start."""
         candidates = self.cards.speakers(ticket.mediator_language) or [
-            m for m in self.store.mediators.all() if m.active
+            m for m in self.store.mediators.all() if m.on_call
         ]
         if not candidates or any(on_duty(m.hours, now) for m in candidates):
             return None
