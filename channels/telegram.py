@@ -48,6 +48,7 @@ from channels.mediators import (
     mediator_file,
     person_in_handoff,
     telegram_mediator,
+    telegram_mediator_reached,
 )
 from channels.replies import ReplyLog
 from channels.store import ChannelStore
@@ -146,7 +147,9 @@ async def api_call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str
             seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
             await asyncio.sleep(min(seconds, 5.0))
         except Forbidden as exc:
-            raise RecipientUnreachable(f"{pseudonym_id} blocked the bot", status=403) from exc
+            # "bot was blocked by the user", or "bot can't initiate conversation with a user"
+            # (a mediator who never pressed Start): Telegram's words say which.
+            raise RecipientUnreachable(f"{pseudonym_id}: {exc.message}", status=403) from exc
         except NetworkError as exc:
             raise DeliveryError(f"cannot reach Telegram: {type(exc).__name__}") from exc
         except TelegramError as exc:
@@ -507,6 +510,7 @@ class TelegramInput(EnvironmentInputChannel):
         source_key = f"{CHANNEL}:{job['update_id']}"
         if mediator is None:  # switched off since the update was routed
             return
+        await telegram_mediator_reached(mediator)
         if job.get("file"):
             copy = {"from_chat_id": job["chat_id"], "message_id": job["message_id"]}
             reply = await mediator_file(mediator, job.get("text") or "", source_key, copy)

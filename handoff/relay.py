@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from bot.delivery import (
@@ -214,6 +215,12 @@ class Relay:
             await self._window_closed(row, exc)
             return
         except (RecipientUnreachable, UnknownRecipient) as exc:
+            if isinstance(exc, RecipientUnreachable) and row.destination == "telegram":
+                # A mediator who never pressed Start (or blocked the bot): shown on the desk
+                # and in `bot handoff mediator list` until they write to the bot.
+                await asyncio.to_thread(
+                    self.store.mediators.set_unreachable, row.address, time.time()
+                )
             await self._failed(row, str(exc))
             return
         except DeliveryError as exc:

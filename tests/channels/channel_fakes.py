@@ -277,6 +277,8 @@ class FakeTelegram:
     runner: web.AppRunner | None = None
     base_url: str = ""
     blocked_chats: set[int] = field(default_factory=set)
+    # Users who never pressed Start: Telegram refuses the bot's first message to them.
+    never_started: set[int] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     # Files for getFile and the download route: file_id → (content, file_path); ids that
     # getFile refuses as too big (over the Bot API's 20 MB), and the downloads made.
@@ -347,6 +349,15 @@ class FakeTelegram:
             }
         elif method == "sendMessage":
             chat_id = int(params["chat_id"])
+            if chat_id in self.never_started:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot can't initiate conversation with a user",
+                    },
+                    status=403,
+                )
             if chat_id in self.blocked_chats:
                 return web.json_response(
                     {

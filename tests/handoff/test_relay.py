@@ -489,6 +489,34 @@ async def test_blocked_telegram_person_fails_the_row_and_mediator_is_told(world:
     assert len(world.telegram_texts(PERSON_TG)) == 2
 
 
+async def test_a_mediator_who_never_pressed_start_is_listed_as_unreachable(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #17: Telegram's 403 "bot can't initiate conversation" is no longer only logged."""
+    from app.cli import main
+    from handoff.store import get_handoff_store
+
+    amina = world.telegram_mediator()
+    world.telegram.never_started.add(MEDIATOR_CHAT)
+    world.claimed_ticket(world.telegram_person(), "telegram", amina)  # "you now hold …" refused
+    await world.settle()
+
+    (row,) = world.outbox("telegram", str(MEDIATOR_CHAT))
+    assert row["state"] == "failed" and "can't initiate conversation" in row["error"]
+    since = world.store.mediators.get(amina.id).unreachable_since
+    assert since is not None and abs(since - time.time()) < 60
+    get_handoff_store.cache_clear()
+    assert main(["handoff", "mediator", "list"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "Amina" in x]
+    assert "UNREACHABLE on Telegram since" in line and "Start" in line
+
+    # The group (not a mediator) refusing changes no mediator; a later refusal keeps "since".
+    world.handoff.request(world.whatsapp_person(), "whatsapp", "en")
+    await world.settle()
+    assert world.store.mediators.get(amina.id).unreachable_since == since
+    get_handoff_store.cache_clear()
+
+
 # --- 5. platform trouble: retried, not failed ---------------------------------------------------
 
 
