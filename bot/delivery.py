@@ -77,8 +77,26 @@ class Outbound(Protocol):
 
     async def send_to_mediator(
         self, channel: str, address: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
+    ) -> str | None:
+        """Send ``text`` to a mediator's chat on ``channel`` ("telegram" or "whatsapp").
+
+        Returns the platform's id of the (last) message sent where it can be edited later
+        (Telegram), else None.
+        """
+
+    async def edit_mediator_message(
+        self,
+        channel: str,
+        address: str,
+        message_id: str,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """Send ``text`` to a mediator's chat on ``channel`` ("telegram" or "whatsapp")."""
+        """Replace the text (and buttons: none removes them) of a message sent to a chat.
+
+        Telegram only (a ticket card in the mediators' group). An edit that changes nothing
+        is no error.
+        """
 
     async def aclose(self) -> None:
         """Close the HTTP clients (the server is stopping)."""

@@ -75,19 +75,38 @@ class ChannelOutbound(Outbound):
 
     async def send_to_mediator(
         self, channel: str, address: str, text: str, buttons: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
-        """Send to a Telegram chat id (with Claim buttons) or a mediator's WhatsApp number."""
+    ) -> str | None:
+        """Send to a Telegram chat id (with Claim buttons) or a mediator's WhatsApp number.
+
+        Returns the Telegram message id (of the last part), which a card's edits need.
+        """
         if channel == telegram.CHANNEL:
             choices = [(str(b["title"]), str(b["callback"])) for b in buttons]
-            await telegram.send_parts(
+            sent = await telegram.send_parts(
                 self._bot_holder().get(), int(address), text, choices, f"chat {address}"
             )
-        elif channel == whatsapp.CHANNEL:
+            return str(sent) if sent is not None else None
+        if channel == whatsapp.CHANNEL:
             api = self._twilio_api()
             for part in split_text(text or "", whatsapp.MESSAGE_LIMIT) or ["…"]:
                 await api.create(address, part)
-        else:
-            raise DeliveryError(f"unknown destination {channel}")
+            return None
+        raise DeliveryError(f"unknown destination {channel}")
+
+    async def edit_mediator_message(
+        self,
+        channel: str,
+        address: str,
+        message_id: str,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Edit a card in a Telegram chat; WhatsApp messages cannot be edited (415)."""
+        if channel != telegram.CHANNEL:
+            raise DeliveryError(f"messages on {channel} cannot be edited", status=415)
+        choices = [(str(b["title"]), str(b["callback"])) for b in buttons]
+        bot, who = self._bot_holder().get(), f"chat {address}"
+        await telegram.edit_text(bot, int(address), int(message_id), text, choices, who)
 
     # --- clients ----------------------------------------------------------------------------
 

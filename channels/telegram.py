@@ -164,23 +164,17 @@ async def send_parts(
     choices: Sequence[tuple[str, str]] = (),
     who: str = "",
     once: Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None,
-) -> None:
+) -> int | None:
     """Send ``text`` in parts of at most ``MESSAGE_LIMIT``, the keyboard on the last part.
 
     ``choices`` are (title, callback_data) pairs, one button a row; ``once`` wraps each call
     (a turn's reply log, so a retried turn does not send a part twice). The replies to people
-    and the relay's messages to mediators' chats both send this way.
+    and the relay's messages to mediators' chats both send this way. Returns the last part's
+    message id (None through ``once``), for a card that is edited later.
     """
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-    markup = (
-        InlineKeyboardMarkup(
-            [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
-        )
-        if choices
-        else None
-    )
+    markup = inline_keyboard(choices)
     parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
+    last: Any = None
     for n, part in enumerate(parts):
         keyboard = markup if n == len(parts) - 1 else None
 
@@ -188,9 +182,50 @@ async def send_parts(
             return api_call(lambda: bot.send_message(chat_id, part, reply_markup=keyboard), who)
 
         if once is None:
-            await send()
+            last = await send()
         else:
             await once(part, send)
+    message_id = getattr(last, "message_id", None)
+    return int(message_id) if message_id is not None else None
+
+
+def inline_keyboard(choices: Sequence[tuple[str, str]]) -> Any:
+    """One button a row of (title, callback_data); None for no buttons."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
+    )
+
+
+async def edit_text(
+    bot: Any,
+    chat_id: int | str,
+    message_id: int,
+    text: str,
+    choices: Sequence[tuple[str, str]] = (),
+    who: str = "",
+) -> None:
+    """Replace a message's text; its buttons become ``choices`` (none: the keyboard goes).
+
+    Telegram answers 400 "message is not modified" to an edit that changes nothing: a
+    redelivered edit, so no error.
+    """
+    try:
+        await api_call(
+            lambda: bot.edit_message_text(
+                text[:MESSAGE_LIMIT],
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=inline_keyboard(choices),
+            ),
+            who,
+        )
+    except DeliveryError as exc:
+        if "not modified" not in str(getattr(exc.__cause__, "message", "")):
+            raise
 
 
 class TelegramOutput(ContactOutputChannel):

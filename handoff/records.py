@@ -84,6 +84,7 @@ class Ticket:
     rating: int | None
     person_last_at: float | None
     template_sent_at: float | None
+    card_message_id: str | None = None  # the group card's Telegram message id, once sent
 
     @property
     def label(self) -> str:
@@ -198,6 +199,7 @@ def ticket_of(row: Any) -> Ticket:
         rating=row.rating,
         person_last_at=row.person_last_at,
         template_sent_at=row.template_sent_at,
+        card_message_id=row.card_message_id,
     )
 
 

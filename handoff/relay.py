@@ -41,6 +41,7 @@ from bot.delivery import (
     WindowClosed,
 )
 from bot.settings import Settings, get_settings
+from handoff.cards import CARD_EDIT
 from handoff.outbox import MAX_SEND_ATTEMPTS
 from handoff.records import OutboxRow
 from handoff.service import Handoff
@@ -204,13 +205,22 @@ class Relay:
                 await outbound.send_to_person(
                     row.address, payload.get("text") or "", payload.get("buttons") or []
                 )
+            elif payload.get("kind") == CARD_EDIT:
+                if not await self._edit_card(row):
+                    return
             else:
-                await outbound.send_to_mediator(
+                sent = await outbound.send_to_mediator(
                     row.destination,
                     row.address,
                     payload.get("text") or "",
                     payload.get("buttons") or [],
                 )
+                if sent and payload.get("kind") == "card" and self._is_group(row):
+                    # Claims, releases, transfers and closes edit this card (issue #17).
+                    assert row.ticket_id is not None
+                    await asyncio.to_thread(
+                        self.store.tickets.set_card_message, row.ticket_id, sent
+                    )
         except WindowClosed as exc:
             await self._window_closed(row, exc)
             return
@@ -227,6 +237,34 @@ class Relay:
             await self._undelivered(row, exc, str(exc))
             return
         await asyncio.to_thread(self.store.outbox.mark_sent, row.id)
+
+    def _is_group(self, row: OutboxRow) -> bool:
+        group = self.settings.telegram_mediator_chat_id
+        return bool(group) and row.destination == "telegram" and row.address == str(group)
+
+    async def _edit_card(self, row: OutboxRow) -> bool:
+        """Edit the ticket's group card; False when there is none (never sent, or erased).
+
+        The card row goes before its edits (one destination, sent in order), so the message id
+        is known by now unless the card itself failed; then there is nothing to edit.
+        """
+        assert self.outbound is not None
+        message_id = row.payload.get("message_id")
+        if not message_id and row.ticket_id is not None:
+            ticket = await asyncio.to_thread(self.store.tickets.get, row.ticket_id)
+            message_id = ticket.card_message_id if ticket else None
+        if not message_id:
+            logger.info("handoff relay: row %s: no card to edit", row.id)
+            await asyncio.to_thread(self.store.outbox.mark_failed, row.id, "no card to edit")
+            return False
+        await self.outbound.edit_mediator_message(
+            row.destination,
+            row.address,
+            str(message_id),
+            row.payload.get("text") or "",
+            row.payload.get("buttons") or [],
+        )
+        return True
 
     async def _undelivered(self, row: OutboxRow, exc: DeliveryError, reason: str) -> None:
         """Refused for good (4xx other than 429, or too many attempts): failed; else retried."""

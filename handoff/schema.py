@@ -101,6 +101,9 @@ tickets = sa.Table(
     sa.Column("rated_at", sa.Float, nullable=True),
     sa.Column("person_last_at", sa.Float, nullable=True),
     sa.Column("template_sent_at", sa.Float, nullable=True),
+    # The Telegram message id of the ticket's latest card in the mediators' group: edited on
+    # claim, release, transfer and close so the card shows who holds it (issue #17).
+    sa.Column("card_message_id", sa.String(32), nullable=True),
     sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
 )
 sa.Index(

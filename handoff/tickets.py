@@ -106,6 +106,15 @@ class TicketStore:
             awaiting=next((x for x in found if x.awaiting_rating), None),
         )
 
+    def set_card_message(self, ticket_id: int, message_id: str) -> None:
+        """Remember the group card just sent (the latest one, a reminder included)."""
+        with self.db.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.tickets)
+                .where(t.tickets.c.id == ticket_id)
+                .values(card_message_id=message_id)
+            )
+
     def in_states(self, statuses: Sequence[str] = OPEN_STATES, limit: int = 200) -> list[Ticket]:
         """Tickets in these states, the most urgent first, then the oldest."""
         return [

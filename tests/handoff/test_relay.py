@@ -326,6 +326,75 @@ async def test_ticket_card_reaches_mediators_group_with_claim_button(world: Worl
     assert {r["state"] for r in world.outbox()} == {"sent"}
 
 
+async def test_the_group_card_shows_who_holds_it_and_loses_its_claim_button(
+    world: World,
+) -> None:
+    """Issue #17: claim, release, transfer and close edit the one card; no new group card."""
+    amina = world.telegram_mediator()
+    olena = world.store.mediators.add("Olena", ["uk"], telegram_user_id="5550002")
+    person = world.telegram_person()
+    ticket = world.handoff.request(
+        person, "telegram", "en", transcript=[("person", "my permit expired")]
+    ).ticket
+    await world.settle()
+    group = int(GROUP_CHAT)
+    (card,) = [p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == group]
+    (message_id,) = [m for c, m in world.telegram.shown if c == group]
+    assert world.store.tickets.get(ticket.id).card_message_id == str(message_id)
+
+    def shown() -> dict:
+        return world.telegram.shown[(group, message_id)]
+
+    world.handoff.claim(ticket.id, amina)
+    await world.settle()
+    assert shown()["text"].startswith("🔒 Presa da Amina · dalle ")  # the group reads Italian
+    assert "my permit expired" in shown()["text"]
+    assert "reply_markup" not in shown()  # the Claim button is gone
+
+    world.handoff.release(ticket.id, amina)
+    await world.settle()
+    assert shown()["text"].startswith("↩️ Rilasciata da Amina")
+    assert shown()["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
+        f"claim:{ticket.id}"
+    )
+
+    world.handoff.claim(ticket.id, amina)
+    world.handoff.transfer(ticket.id, world.store.mediators.get(amina.id), "uk")
+    await world.settle()
+    assert shown()["text"].startswith("↪️ Passata da Amina ai mediatori che parlano uk")
+    assert "reply_markup" in shown()
+
+    world.handoff.claim(ticket.id, olena)
+    world.handoff.close(ticket.id, olena)
+    await world.settle()
+    assert shown()["text"].startswith("✔️ Chiusa da Olena")
+    assert "my permit expired" not in shown()["text"]  # a closed card keeps no conversation
+    assert "reply_markup" not in shown()
+    # One card in the group all along, edited in place; every edit went through.
+    group_sends = [p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == group]
+    assert group_sends == [card]
+    assert len(world.telegram.methods("editMessageText")) == 6  # 3 claims, 3 other changes
+    assert {r["state"] for r in world.outbox("telegram", GROUP_CHAT)} == {"sent"}
+
+
+async def test_delete_my_data_wipes_the_group_card(world: World) -> None:
+    amina = world.telegram_mediator()
+    person = world.telegram_person()
+    ticket = world.handoff.request(
+        person, "telegram", "en", transcript=[("person", "my name is Joseph")]
+    ).ticket
+    world.handoff.claim(ticket.id, amina)
+    await world.settle()
+    ((group, message_id),) = [k for k in world.telegram.shown if k[0] == int(GROUP_CHAT)]
+    assert "Joseph" in world.telegram.shown[(group, message_id)]["text"]
+
+    assert world.handoff.erase(person) == 1
+    await world.settle()
+    assert world.telegram.shown[(group, message_id)]["text"] == mediator_text(
+        "card_closed", "it", ticket=ticket.label
+    )
+
+
 # --- 3. WhatsApp's 24-hour window -----------------------------------------------------------------
 
 
