@@ -202,8 +202,8 @@ class Handoff:
             )
             if group and ticket.card_message_id:
                 # The card shows the person's last messages: it becomes "closed", nothing more.
-                payload = {"text": closed, "buttons": [], "kind": CARD_EDIT, "ticket_id": None}
-                payload["message_id"] = ticket.card_message_id
+                payload: dict[str, Any] = {"text": closed, "buttons": [], "kind": CARD_EDIT}
+                payload.update(ticket_id=None, message_id=ticket.card_message_id)
                 notices.append(Outgoing(f"{key}:group", "telegram", str(group), payload))
             elif group and ticket.status == WAITING:
                 notices.append(
