@@ -16,7 +16,8 @@ released      the person told; the mediator confirmed; the group's card edited (
 transferred   as released, for another language
 closed        the person asked for a rating; the mediator confirmed; the group's card edited
 cancelled     the person back with the bot; the mediator told; the group's card edited
-reopened      the person told the mediator is back; the mediator confirmed
+reopened      the person told the mediator is back; the mediator confirmed; the group's card
+              edited (claimed again)
 rated         the person thanked; the mediator told the rating
 ============  ==================================================================================
 
@@ -170,6 +171,7 @@ class Announcements:
             *self.cards.to_mediator(
                 mediator, f"{key}:m", "reopened", ticket.id, ticket=ticket.label
             ),
+            *self.cards.card_edit(ticket, f"{key}:group", "claimed", mediator.name, conn),
         ]
 
     def rated(

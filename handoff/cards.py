@@ -191,7 +191,6 @@ class Cards:
             "buttons": card.payload["buttons"] if waiting else [],
             "kind": CARD_EDIT,
             "ticket_id": ticket.id,
-            "message_id": ticket.card_message_id,
         }
         return [Outgoing(key, "telegram", str(group), payload)]
 

@@ -249,10 +249,12 @@ class Relay:
         is known by now unless the card itself failed; then there is nothing to edit.
         """
         assert self.outbound is not None
-        message_id = row.payload.get("message_id")
-        if not message_id and row.ticket_id is not None:
+        # The ticket's card now (a reminder may have replaced it since this row was queued);
+        # the payload's for an erased ticket, whose row is gone.
+        ticket = None
+        if row.ticket_id is not None:
             ticket = await asyncio.to_thread(self.store.tickets.get, row.ticket_id)
-            message_id = ticket.card_message_id if ticket else None
+        message_id = (ticket.card_message_id if ticket else None) or row.payload.get("message_id")
         if not message_id:
             logger.info("handoff relay: row %s: no card to edit", row.id)
             await asyncio.to_thread(self.store.outbox.mark_failed, row.id, "no card to edit")

@@ -370,10 +370,13 @@ async def test_the_group_card_shows_who_holds_it_and_loses_its_claim_button(
     assert shown()["text"].startswith("✔️ Chiusa da Olena")
     assert "my permit expired" not in shown()["text"]  # a closed card keeps no conversation
     assert "reply_markup" not in shown()
+    world.handoff.reopen(ticket.id, world.store.mediators.get(olena.id))
+    await world.settle()
+    assert shown()["text"].startswith("🔒 Presa da Olena")
     # One card in the group all along, edited in place; every edit went through.
     group_sends = [p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == group]
     assert group_sends == [card]
-    assert len(world.telegram.methods("editMessageText")) == 6  # 3 claims, 3 other changes
+    assert len(world.telegram.methods("editMessageText")) == 7  # 3 claims, 4 other changes
     assert {r["state"] for r in world.outbox("telegram", GROUP_CHAT)} == {"sent"}
 
 
