@@ -10,7 +10,8 @@ conversation:
   button gone once claimed, the conversation gone once closed (issue #17);
 - a Telegram person and a WhatsApp mediator, with the same commands; the mediator first adds
   Ukrainian to their languages by a WhatsApp command, and only then gets Ukrainian cards
-  (Sara, who speaks it, is in the group);
+  (Sara, who speaks it, is in the group); Sara, marked unreachable on Telegram, is no longer
+  once she writes to the bot in private;
 - a reply to a WhatsApp person silent for over 24 hours goes out as the approved template and
   reaches them when they write again;
 - a restart of Rasa and the action server while a conversation is claimed loses nothing and
@@ -122,6 +123,8 @@ async def test_mediator_loop_both_ways_with_restart():
         store = HandoffStore(url)
         store.mediators.add("Sara", ["ar", "en", "it", "uk"], telegram_user_id=str(SARA))
         store.mediators.add("Marco", ["ru"], whatsapp=MARCO, ui_language="en")
+        # As if Telegram had refused to write to Sara before she pressed Start.
+        store.mediators.set_unreachable(str(SARA), time.time() - 3600)
         stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, extra_env=env)
         try:
             async with aiohttp.ClientSession() as http:
@@ -221,6 +224,8 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
         "second claim answered",
     )
     assert store.tickets.get(ticket).mediator_id == store.mediators.by_name("Sara").id
+    # A Claim press in the group proves nothing about her private chat: still unreachable.
+    assert store.mediators.by_name("Sara").unreachable_since is not None
 
     # Both ways, in order; a webhook Twilio delivers twice is relayed once.
     sid = "SM" + "d" * 32
@@ -238,6 +243,8 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
         lambda: io.to_whatsapp(PERSON_WA)[before:], lambda t: len(t) >= 3, "relay to the person"
     )
     assert got == ["reply A", "reply B", "reply C"]  # the bot said nothing in between
+    # She wrote to the bot in private: Telegram lets it write to her, no longer unreachable.
+    assert store.mediators.by_name("Sara").unreachable_since is None
 
     # 24 hours of silence: the reply goes as the template, and arrives when the person writes.
     with store.engine.begin() as conn:
