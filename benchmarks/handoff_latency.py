@@ -59,9 +59,7 @@ PERSON = "whatsapp:+393331234500"
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400  # a 100 kB "JPEG"
 
 
-async def measure(
-    n: int, warmup: int, database_url: str, media_dir: str
-) -> dict[str, list[float]]:
+async def measure(n: int, warmup: int, database_url: str, media_dir: str) -> dict[str, list[float]]:
     """Latency in seconds each way; the stack runs only for the duration of the call."""
     import aiohttp
 

@@ -91,7 +91,9 @@ class Outbound(Protocol):
 
         ``template`` (``{"kind": "card"|"reminder", "variables": {...}, "language": ...}``)
         lets a WhatsApp card or reminder go as the approved template when the mediator's
-        24-hour window is closed (``"force": True``: Twilio said it is).
+        24-hour window is closed (``"force": True``: Twilio said it is). Returns the ids of the
+        messages sent: Twilio's MessageSids, or the Telegram message id (the last part's), which
+        a ticket card's later edits need.
         """
 
     async def send_file(
@@ -102,6 +104,20 @@ class Outbound(Protocol):
         ``destination`` is "person" (``address`` a pseudonym), "telegram" or "whatsapp" (a
         mediator's chat). Telegram gets the same kind of file (photo, voice, document);
         WhatsApp gets it as media through a short-lived link the assistant serves.
+        """
+
+    async def edit_mediator_message(
+        self,
+        channel: str,
+        address: str,
+        message_id: str,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Replace the text (and buttons: none removes them) of a message sent to a chat.
+
+        Telegram only (a ticket card in the mediators' group). An edit that changes nothing
+        is no error.
         """
 
     async def aclose(self) -> None:

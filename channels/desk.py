@@ -26,7 +26,11 @@ POST     ``signin``                                  ``{name, password | languag
                                                      ``{"mediator", "session"}``
 POST     ``link``                                    ``{code}`` → ``{"mediator", "session"}``
 GET      ``me``                                      → ``{"mediator"}``
-GET      ``queue``                                   → ``{"waiting": [...], "held": [...]}``
+POST     ``me``                                      ``{languages?, provinces?, hours?,
+                                                     paused?}`` → ``{"mediator"}``; 400
+                                                     naming a wrong value, nothing changed
+GET      ``queue``                                   → ``{"waiting": [...], "held": [...],
+                                                     "mediator"}`` (held: their open tickets)
 POST     ``tickets/<id>/claim``                      → ``{"ticket"}``; 409 if someone has it
 GET      ``tickets/<id>/messages?after=<message>``   → ``{"ticket", "messages"}``
 POST     ``tickets/<id>/messages``                   ``{text, client_id}`` → ``{"duplicate"}``
@@ -208,6 +212,17 @@ def mediator_json(mediator: Mediator) -> dict[str, Any]:
         "languages": list(mediator.languages),
         "desk_only": not (mediator.telegram_user_id or mediator.whatsapp),
         "active": mediator.active,
+        # Their own profile (issue #17): what routes cards to them.
+        "provinces": list(mediator.provinces),  # empty: all
+        "hours": mediator.hours,  # "": always
+        "paused": mediator.paused,
+        "channel": "telegram"
+        if mediator.telegram_user_id
+        else "whatsapp"
+        if mediator.whatsapp
+        else "desk",
+        # Telegram refused to write to them (never pressed Start) since then; None: fine.
+        "unreachable_since": mediator.unreachable_since,
     }
 
 
@@ -369,7 +384,36 @@ class MediatorDeskInput(InputChannel):
             "now": now,
             "waiting": [card(x) for x in store.tickets.in_states((WAITING,))],
             "held": [card(x) for x in store.tickets.held_by(mediator.id)],
+            "mediator": mediator_json(mediator),  # a pause or a 403 elsewhere shows at once
         }
+
+    def _set_profile(self, mediator: Mediator, body: _Body) -> Mediator:
+        """Apply what the page sent: all of it, or (HandoffError, ApiError) none of it."""
+        store = self.runtime.handoff.store.mediators
+        data = body.data
+        changes: dict[str, Any] = {}
+        if "languages" in data:
+            changes["languages"] = _languages(data["languages"])
+        provinces = data.get("provinces")
+        if isinstance(provinces, list):
+            provinces = " ".join(str(x) for x in provinces)
+        if provinces is not None:
+            if not isinstance(provinces, str):
+                raise ApiError(400, "bad_provinces", "provinces must be a list or a string.")
+            changes["provinces"] = provinces.replace(",", " ").split() or ["all"]
+        if "hours" in data:
+            if not isinstance(data["hours"], str):
+                raise ApiError(400, "bad_hours", "hours must be a string.")
+            changes["hours"] = data["hours"] or "always"
+        paused = data.get("paused")
+        if paused is not None and not isinstance(paused, bool):
+            raise ApiError(400, "bad_paused", "paused must be true or false.")
+        mediator = store.set_profile(mediator.id, **changes)
+        if paused is not None:
+            store.set_paused(mediator.id, paused)
+        updated = store.get(mediator.id)
+        assert updated is not None
+        return updated
 
     def _readable(self, ticket_id: int, mediator: Mediator) -> Ticket:
         """A ticket this mediator may read: waiting, or held (or last held) by them."""
@@ -522,6 +566,11 @@ class MediatorDeskInput(InputChannel):
         @api("me", "GET")
         async def me(_: Request, mediator: Mediator) -> dict[str, Any]:
             return {"mediator": mediator_json(mediator)}
+
+        @api("me", "POST")
+        async def profile(_: Request, mediator: Mediator, body: _Body) -> dict[str, Any]:
+            updated = await asyncio.to_thread(self._set_profile, mediator, body)
+            return {"mediator": mediator_json(updated)}
 
         @api("queue", "GET")
         async def queue(_: Request, mediator: Mediator) -> dict[str, Any]:

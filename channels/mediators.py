@@ -4,8 +4,11 @@
   database compare-and-set, so of two presses one wins; the other is told who has it), then
   talk in their private chat with the bot: plain text goes to the person of the one ticket they
   hold, ``#42 text`` to ticket 42, and commands (``/close``, ``/release``, ``/transfer uk``,
-  ``/note …``, ``/tickets``) manage tickets. A photo or file they send goes to the person of
-  the one ticket they hold (see Files).
+  ``/note …``, ``/tickets``) manage tickets; ``/me``, ``/languages``, ``/provinces``, ``/hours``,
+  ``/pause``, ``/resume`` manage their own profile. Telegram refuses to write to a mediator who
+  never pressed Start (403); the relay marks them unreachable and their first private message
+  clears it. A photo or file they send goes to the person of the one ticket they hold (see
+  Files).
 - **WhatsApp**: registered mediator numbers writing to the business number get the same
   commands without the slash: ``claim 42``, ``#42 text``, ``close 42``; files likewise.
 - **People**: :func:`person_in_handoff` asks ``handoff.gate`` whether a message belongs to a
@@ -131,6 +134,13 @@ async def whatsapp_mediator(address: str, runtime: Runtime | None = None) -> Med
     store = _runtime(runtime).handoff.store
     mediator = await asyncio.to_thread(store.mediators.by_whatsapp, address)
     return mediator if mediator and mediator.active else None
+
+
+async def telegram_mediator_reached(mediator: Mediator, runtime: Runtime | None = None) -> None:
+    """The mediator wrote to the bot in private: Telegram lets the bot write to them now."""
+    if mediator.unreachable_since is not None and mediator.telegram_user_id:
+        store = _runtime(runtime).handoff.store
+        await asyncio.to_thread(store.mediators.set_unreachable, mediator.telegram_user_id, None)
 
 
 async def mediator_command(

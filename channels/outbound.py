@@ -145,14 +145,15 @@ class ChannelOutbound(Outbound):
         """Send to a Telegram chat id (with Claim buttons) or a mediator's WhatsApp number.
 
         A WhatsApp card or reminder (``template``) goes as the approved template when the
-        mediator has not written in 24 hours.
+        mediator has not written in 24 hours. Returns the Telegram message id (of the last
+        part; a card's edits need it) or Twilio's MessageSids.
         """
         if channel == telegram.CHANNEL:
             choices = [(str(b["title"]), str(b["callback"])) for b in buttons]
-            await telegram.send_parts(
+            sent = await telegram.send_parts(
                 self._bot_holder().get(), int(address), text, choices, f"chat {address}"
             )
-            return None
+            return [str(sent)] if sent is not None else None
         if channel == whatsapp.CHANNEL:
             api = self._twilio_api()
             if template:
@@ -182,6 +183,21 @@ class ChannelOutbound(Outbound):
                 for part in split_text(text or "", whatsapp.MESSAGE_LIMIT) or ["…"]
             ]
         raise DeliveryError(f"unknown destination {channel}")
+
+    async def edit_mediator_message(
+        self,
+        channel: str,
+        address: str,
+        message_id: str,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Edit a card in a Telegram chat; WhatsApp messages cannot be edited (415)."""
+        if channel != telegram.CHANNEL:
+            raise DeliveryError(f"messages on {channel} cannot be edited", status=415)
+        choices = [(str(b["title"]), str(b["callback"])) for b in buttons]
+        bot, who = self._bot_holder().get(), f"chat {address}"
+        await telegram.edit_text(bot, int(address), int(message_id), text, choices, who)
 
     # --- clients ----------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from channels.mediators import (
     person_in_handoff,
     receive_files,
     telegram_mediator,
+    telegram_mediator_reached,
 )
 from channels.replies import ReplyLog
 from channels.store import ChannelStore
@@ -155,7 +156,9 @@ async def api_call(coro_factory: Callable[[], Awaitable[Any]], pseudonym_id: str
             seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
             await asyncio.sleep(min(seconds, 5.0))
         except Forbidden as exc:
-            raise RecipientUnreachable(f"{pseudonym_id} blocked the bot", status=403) from exc
+            # "bot was blocked by the user", or "bot can't initiate conversation with a user"
+            # (a mediator who never pressed Start): Telegram's words say which.
+            raise RecipientUnreachable(f"{pseudonym_id}: {exc.message}", status=403) from exc
         except NetworkError as exc:
             raise DeliveryError(f"cannot reach Telegram: {type(exc).__name__}") from exc
         except TelegramError as exc:
@@ -170,23 +173,17 @@ async def send_parts(
     choices: Sequence[tuple[str, str]] = (),
     who: str = "",
     once: Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None,
-) -> None:
+) -> int | None:
     """Send ``text`` in parts of at most ``MESSAGE_LIMIT``, the keyboard on the last part.
 
     ``choices`` are (title, callback_data) pairs, one button a row; ``once`` wraps each call
     (a turn's reply log, so a retried turn does not send a part twice). The replies to people
-    and the relay's messages to mediators' chats both send this way.
+    and the relay's messages to mediators' chats both send this way. Returns the last part's
+    message id (None through ``once``), for a card that is edited later.
     """
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-    markup = (
-        InlineKeyboardMarkup(
-            [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
-        )
-        if choices
-        else None
-    )
+    markup = inline_keyboard(choices)
     parts = split_text(text or "", MESSAGE_LIMIT) or ["…"]
+    last: Any = None
     for n, part in enumerate(parts):
         keyboard = markup if n == len(parts) - 1 else None
 
@@ -194,9 +191,50 @@ async def send_parts(
             return api_call(lambda: bot.send_message(chat_id, part, reply_markup=keyboard), who)
 
         if once is None:
-            await send()
+            last = await send()
         else:
             await once(part, send)
+    message_id = getattr(last, "message_id", None)
+    return int(message_id) if message_id is not None else None
+
+
+def inline_keyboard(choices: Sequence[tuple[str, str]]) -> Any:
+    """One button a row of (title, callback_data); None for no buttons."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(title[:64], callback_data=data)] for title, data in choices]
+    )
+
+
+async def edit_text(
+    bot: Any,
+    chat_id: int | str,
+    message_id: int,
+    text: str,
+    choices: Sequence[tuple[str, str]] = (),
+    who: str = "",
+) -> None:
+    """Replace a message's text; its buttons become ``choices`` (none: the keyboard goes).
+
+    Telegram answers 400 "message is not modified" to an edit that changes nothing: a
+    redelivered edit, so no error.
+    """
+    try:
+        await api_call(
+            lambda: bot.edit_message_text(
+                text[:MESSAGE_LIMIT],
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=inline_keyboard(choices),
+            ),
+            who,
+        )
+    except DeliveryError as exc:
+        if "not modified" not in str(getattr(exc.__cause__, "message", "")):
+            raise
 
 
 class TelegramOutput(ContactOutputChannel):
@@ -494,9 +532,7 @@ class TelegramInput(EnvironmentInputChannel):
         file_id, content_type, size = attachment
         assert self.bots is not None
         bot = self.bots.get()
-        return lambda store: fetch_telegram(
-            bot, file_id, content_type, store, declared_size=size
-        )
+        return lambda store: fetch_telegram(bot, file_id, content_type, store, declared_size=size)
 
     async def _receive_file(
         self, app: Any, sender: str, job: Mapping[str, Any], output: TelegramOutput, key: str
@@ -553,6 +589,7 @@ class TelegramInput(EnvironmentInputChannel):
         source_key = f"{CHANNEL}:{job['update_id']}"
         if mediator is None:  # switched off since the update was routed
             return
+        await telegram_mediator_reached(mediator)
         if job.get("file"):
             copy = {"from_chat_id": job["chat_id"], "message_id": job["message_id"]}
             attachment = job.get("attachment")

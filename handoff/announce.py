@@ -9,12 +9,15 @@ with the change:
 opened        cards for mediators (the person's answer comes from the action, not from here)
 reminder      the cards again, and the person told they still wait
 person_text   what the person wrote, to the mediator who holds the ticket
-claimed       the person told who joined; the mediator the conversation so far; the group
-released      the person told; the mediator confirmed; the cards again
+claimed       the person told who joined; the mediator the conversation so far; the group's
+              card edited: held by whom since when, no Claim button
+released      the person told; the mediator confirmed; the group's card edited (Claim again),
+              the other cards again
 transferred   as released, for another language
-closed        the person asked for a rating; the mediator confirmed
-cancelled     the person back with the bot; the mediator told
-reopened      the person told the mediator is back; the mediator confirmed
+closed        the person asked for a rating; the mediator confirmed; the group's card edited
+cancelled     the person back with the bot; the mediator told; the group's card edited
+reopened      the person told the mediator is back; the mediator confirmed; the group's card
+              edited (claimed again)
 rated         the person thanked; the mediator told the rating
 ============  ==================================================================================
 
@@ -32,7 +35,6 @@ from bot.settings import Settings
 from handoff.cards import CLAIM_MESSAGES, Cards, person_destination
 from handoff.records import Announce, Mediator, Outgoing, Ticket
 from handoff.schema import CLAIMED, WAITING
-from handoff.texts import mediator_text
 
 
 class Announcements:
@@ -94,27 +96,7 @@ class Announcements:
             channel=ticket.channel,
             last=self.cards.last_lines(ticket, CLAIM_MESSAGES, conn) or "—",
         )
-        group = self.settings.telegram_mediator_chat_id
-        if group:
-            lang = self.settings.mediator_group_language
-            items.append(
-                Outgoing(
-                    f"{key}:group",
-                    "telegram",
-                    group,
-                    {
-                        "text": mediator_text(
-                            "card_claimed",
-                            lang,
-                            ticket=ticket.label,
-                            language=ticket.language,
-                            name=mediator.name,
-                        ),
-                        "kind": "notice",
-                        "ticket_id": ticket.id,
-                    },
-                )
-            )
+        items += self.cards.card_edit(ticket, f"{key}:group", "claimed", mediator.name, conn)
         return items
 
     def released(
@@ -129,7 +111,8 @@ class Announcements:
             *self.cards.to_mediator(
                 mediator, f"{key}:m", "released", ticket.id, ticket=ticket.label
             ),
-            *self.cards.cards(ticket, f"{key}:card", conn),
+            *self.cards.card_edit(ticket, f"{key}:group", "released", mediator.name, conn),
+            *self.cards.cards(ticket, f"{key}:card", conn, to_group=False),
         ]
 
     def transferred(
@@ -149,7 +132,8 @@ class Announcements:
                 ticket=ticket.label,
                 language=ticket.mediator_language,
             ),
-            *self.cards.cards(ticket, f"{key}:card", conn),
+            *self.cards.card_edit(ticket, f"{key}:group", "transferred", mediator.name, conn),
+            *self.cards.cards(ticket, f"{key}:card", conn, to_group=False),
         ]
 
     def closed(
@@ -161,7 +145,8 @@ class Announcements:
             items += self.cards.to_mediator(
                 mediator, f"{key}:m", "closed_by_you", ticket.id, ticket=ticket.label
             )
-        return items
+        name = mediator.name if mediator else None
+        return items + self.cards.card_edit(ticket, f"{key}:group", "closed", name, conn)
 
     def cancelled(
         self, conn: Connection, ticket: Ticket, holder: Mediator | None, **__: Any
@@ -172,7 +157,7 @@ class Announcements:
             items += self.cards.to_mediator(
                 holder, f"{key}:m", "person_cancelled", ticket.id, ticket=ticket.label
             )
-        return items
+        return items + self.cards.card_edit(ticket, f"{key}:group", "closed", None, conn)
 
     def reopened(
         self, conn: Connection, ticket: Ticket, mediator: Mediator | None, **__: Any
@@ -186,6 +171,7 @@ class Announcements:
             *self.cards.to_mediator(
                 mediator, f"{key}:m", "reopened", ticket.id, ticket=ticket.label
             ),
+            *self.cards.card_edit(ticket, f"{key}:group", "claimed", mediator.name, conn),
         ]
 
     def rated(

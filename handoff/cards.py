@@ -4,7 +4,13 @@ A *card* announces a waiting ticket: language, topic, town, channel, how long th
 waited, why, and the last lines of the conversation, with a Claim button (on WhatsApp, the
 ``claim 42`` to type instead). Cards go to the mediators' Telegram group when there is one, and
 to each mediator of the ticket's language who covers its province on WhatsApp (or in a Telegram
-private chat when there is no group); when nobody speaks the language, to every active mediator.
+private chat when there is no group); when nobody speaks the language, to every mediator on
+call (active and not paused).
+
+The group card shows its state (issue #17): :meth:`Cards.card_edit` re-renders it with who holds
+it and since when, and the relay edits the message in place (its id is stored on the ticket
+when it is sent). Claimed or closed, the card loses its Claim button; released or transferred,
+it gets it back, in the group and not as a new card. A closed card keeps no conversation lines.
 
 :meth:`Cards.to_person` and :meth:`Cards.to_mediator` build the other messages of a change: a
 domain response (``utter_handoff_*``) in the person's language, a ``locales/mediators`` text in
@@ -14,12 +20,14 @@ hand what is built here to the store inside the change's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from bot.i18n import duration
+from bot.i18n import duration, when
 from bot.messages import render_with_buttons
 from bot.settings import Settings
 from handoff.records import Mediator, Outgoing, Ticket
@@ -31,6 +39,8 @@ CARD_MESSAGES = 4  # last messages shown on a card
 CLAIM_MESSAGES = 12  # messages of the conversation so far sent to the mediator who claims
 CALLBACK_CLAIM = "claim:"  # Telegram callback_data of a card's Claim button
 CLIP_CHARS = 300  # one message's share of a card
+CARD_EDIT = "card_edit"  # outbox kind: edit the ticket's card in the group (handoff.relay)
+ROME = ZoneInfo("Europe/Rome")
 
 
 class Cards:
@@ -41,17 +51,25 @@ class Cards:
         self.settings = settings
 
     def speakers(self, language: str, conn: Connection | None = None) -> list[Mediator]:
-        """The active mediators who speak ``language``."""
-        return [m for m in self.store.mediators.all(conn) if m.active and m.speaks(language)]
+        """The mediators on call (active, not paused) who speak ``language``."""
+        return [m for m in self.store.mediators.all(conn) if m.on_call and m.speaks(language)]
 
     def cards(
-        self, ticket: Ticket, key: str, conn: Connection | None = None, reminder: bool = False
+        self,
+        ticket: Ticket,
+        key: str,
+        conn: Connection | None = None,
+        reminder: bool = False,
+        to_group: bool = True,
     ) -> list[Outgoing]:
-        """A card per mediator destination: the group, else each mediator of the language."""
+        """A card per mediator destination: the group, else each mediator of the language.
+
+        ``to_group=False``: the group's card is edited instead (a release or a transfer).
+        """
         items: list[Outgoing] = []
         last = self.last_lines(ticket, CARD_MESSAGES, conn)
         group = self.settings.telegram_mediator_chat_id
-        if group:
+        if group and to_group:
             items.append(
                 self.card(
                     ticket,
@@ -67,7 +85,7 @@ class Cards:
             m for m in self.speakers(ticket.mediator_language, conn) if m.covers(ticket.province)
         ]
         if not speakers:  # nobody speaks it: everyone may help in a shared language
-            speakers = [m for m in self.store.mediators.all(conn) if m.active]
+            speakers = [m for m in self.store.mediators.all(conn) if m.on_call]
         for mediator in speakers:
             if mediator.whatsapp:
                 items.append(
@@ -139,6 +157,48 @@ class Cards:
                 "reminder": reminder,  # a WhatsApp reminder's template differs (handoff.relay)
             },
         )
+
+    def card_edit(
+        self,
+        ticket: Ticket,
+        key: str,
+        state: str,
+        name: str | None,
+        conn: Connection | None = None,
+    ) -> list[Outgoing]:
+        """The group card of ``ticket`` as it is now, to replace the one sent; none without a group.
+
+        ``state``: claimed, released, transferred or closed, by ``name`` (None: the person
+        closed it). The message id is the ticket's when the card was sent already; else the
+        relay finds it when it sends this, after the card (same destination, in order).
+        """
+        group = self.settings.telegram_mediator_chat_id
+        if not group:
+            return []
+        lang = self.settings.mediator_group_language
+        at = {
+            "claimed": ticket.claimed_at,
+            "closed": ticket.closed_at,
+        }.get(state) or time.time()
+        closed = state == "closed"
+        last = "" if closed else self.last_lines(ticket, CARD_MESSAGES, conn)
+        card = self.card(ticket, key, "telegram", str(group), lang, last, False)
+        text_key = f"card_state_{state}" + ("_by_person" if closed and not name else "")
+        line = mediator_text(
+            text_key,
+            lang,
+            name=name or "",
+            since=when(dt.datetime.fromtimestamp(at, ROME), lang),
+            language=ticket.mediator_language,
+        )
+        waiting = state in ("released", "transferred")
+        payload = {
+            "text": f"{line}\n\n{card.payload['text']}".rstrip(),
+            "buttons": card.payload["buttons"] if waiting else [],
+            "kind": CARD_EDIT,
+            "ticket_id": ticket.id,
+        }
+        return [Outgoing(key, "telegram", str(group), payload)]
 
     def last_lines(self, ticket: Ticket, count: int, conn: Connection | None = None) -> str:
         """The conversation's last ``count`` lines, one icon each for person, bot and mediator."""

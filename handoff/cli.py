@@ -7,6 +7,7 @@ Mediators are people with phone numbers and chat ids, so they live in the databa
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 
@@ -93,7 +94,10 @@ def _cmd_add(args: argparse.Namespace) -> int:
 def _cmd_list(_: argparse.Namespace) -> int:
     for m in _store().mediators.all():
         where = "telegram" if m.telegram_user_id else "whatsapp" if m.whatsapp else "desk"
-        state = "active" if m.active else "off"
+        state = "off" if not m.active else "paused" if m.paused else "active"
+        if m.unreachable_since is not None:
+            since = dt.datetime.fromtimestamp(m.unreachable_since, dt.timezone.utc)
+            state += f", UNREACHABLE on Telegram since {since:%Y-%m-%d %H:%M} UTC: must press Start"
         print(
             f"{m.id:>4} {m.name:<24} {','.join(m.languages):<20} {where:<9} "
             f"{','.join(m.provinces) or 'all':<12} {m.hours or 'always':<28} {state}"

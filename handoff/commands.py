@@ -2,6 +2,8 @@
 
 ``/claim 42`` (``claim 42`` without the slash on WhatsApp), ``#42 hello`` (to ticket 42),
 ``/close``, ``/release``, ``/transfer uk``, ``/note …``, ``/reopen 42``, ``/tickets``, ``/help``;
+and a mediator's own profile: ``/me`` shows it, ``/languages ar fr``, ``/provinces BA LE`` (or
+``all``), ``/hours mon-fri 09:00-17:00`` (or ``always``) change it, ``/pause`` and ``/resume``;
 plain text goes to the person of the one ticket the mediator holds. Without a slash a command
 word counts only when what follows fits it: "close" is a command, "close to the station" is a
 reply. :meth:`MediatorCommands.run` carries the command out through the service
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 
 from bot.kb.vocabulary import LANGUAGES
+from bot.territory import PROVINCES
 from handoff.records import HandoffError, Mediator
 from handoff.schema import WAITING
 from handoff.service import Handoff
@@ -22,7 +25,20 @@ from handoff.texts import mediator_text
 _COMMAND = re.compile(r"^\s*/?(?P<verb>[a-z]+)(?:@\w+)?\b\s*(?P<rest>.*)$", re.S | re.I)
 _TICKET_PREFIX = re.compile(r"^\s*#(?P<id>\d{1,9})\b\s*(?P<rest>.*)$", re.S)
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
-VERBS = ("claim", "close", "release", "transfer", "note", "reopen", "tickets", "help", "start")
+_HOURS = re.compile(r"^\s*[a-z]{3}(\s*-\s*[a-z]{3})?\s+\d{1,2}:\d{2}", re.I)
+VERBS = (
+    "claim",
+    "close",
+    "release",
+    "transfer",
+    "note",
+    "reopen",
+    "tickets",
+    "help",
+    "start",
+    *("me", "languages", "provinces", "hours", "pause", "resume"),
+)
+PROFILE_VERBS = ("me", "languages", "provinces", "hours", "pause", "resume")
 
 
 class MediatorCommands:
@@ -95,6 +111,8 @@ class MediatorCommands:
             return self.help_text(mediator)
         if verb == "tickets":
             return self.tickets_text(mediator)
+        if verb in PROFILE_VERBS:
+            return self._profile(mediator, verb, rest)
         number = _NUMBER.match(words[0]) if words else None
         if verb in ("claim", "reopen"):
             if not number:
@@ -121,6 +139,33 @@ class MediatorCommands:
             handoff.note(ticket_id, mediator, body.strip(), source_key)
             return mediator_text("note_saved", lang, ticket=f"#{ticket_id}")
         return None
+
+    def _profile(self, mediator: Mediator, verb: str, rest: str) -> str:
+        """Show or change the mediator's own languages, provinces, hours, pause."""
+        mediators = self.store.mediators
+        words = rest.replace(",", " ").split()
+        if verb in ("pause", "resume"):
+            mediators.set_paused(mediator.id, verb == "pause")
+            return mediator_text("paused" if verb == "pause" else "resumed", mediator.ui_language)
+        if verb == "languages" and words:
+            mediator = mediators.set_profile(mediator.id, languages=words)
+        elif verb == "provinces" and words:
+            mediator = mediators.set_profile(mediator.id, provinces=words)
+        elif verb == "hours" and rest.strip():
+            mediator = mediators.set_profile(mediator.id, hours=rest)
+        return self.profile_text(mediator)
+
+    def profile_text(self, mediator: Mediator) -> str:
+        """What cards reach the mediator: languages, provinces, hours, paused or not."""
+        lang = mediator.ui_language
+        return mediator_text(
+            "profile",
+            lang,
+            languages=" ".join(mediator.languages),
+            provinces=" ".join(mediator.provinces) or mediator_text("profile_all", lang),
+            hours=mediator.hours or mediator_text("profile_always", lang),
+            state=mediator_text("profile_paused" if mediator.paused else "profile_on_call", lang),
+        )
 
     def _only_held(self, mediator: Mediator) -> int:
         held = self.store.tickets.held_by(mediator.id)
@@ -163,6 +208,14 @@ def _looks_like_command(verb: str, rest: str) -> bool:
     words = rest.split()
     if verb in ("tickets", "help", "close", "release"):
         return not words or (len(words) == 1 and bool(_NUMBER.match(words[0])))
+    if verb in ("me", "pause", "resume"):
+        return not words
+    if verb == "languages":  # "languages ar fr": every word a language code
+        return all(w.lower() in LANGUAGES for w in words)
+    if verb == "provinces":
+        return all(w.upper() in PROVINCES or w.lower() in ("all", "tutte") for w in words)
+    if verb == "hours":  # "hours mon-fri 09:00-17:00", "hours always"
+        return not words or rest.strip().lower() in ("always", "sempre") or bool(_HOURS.match(rest))
     if verb in ("claim", "reopen"):
         return len(words) == 1 and bool(_NUMBER.match(words[0]))
     if verb == "transfer":

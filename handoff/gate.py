@@ -9,6 +9,10 @@ the message reads as an emergency, the emergency numbers, and the ticket jumps t
 After a mediator closes, the next message may be the 1–5 rating the person was asked for;
 anything else goes to the bot, which is back.
 
+Both questions ("in hand-off?", "owed a rating?") are answered by one indexed query
+(``TicketStore.standing``): a person who is neither, nearly every message, costs that one
+SELECT and nothing else. ``benchmarks/reply_latency.py`` prints what it costs.
+
 "Delete my data" always reaches the bot, hand-off or not: a message that reads as that request,
 and the answer to the bot's confirmation question, go to Rasa instead of the ticket. When the
 erasure is confirmed the tracker store closes the ticket, tells its mediator and erases it
@@ -83,9 +87,18 @@ async def intercept(
         await asyncio.to_thread(handoff.cancel, person)
         runtime.relay.wake()
         return True
+    # The one question asked of every message: is this person in hand-off, or owed a rating?
+    standing = await asyncio.to_thread(handoff.store.tickets.standing, person)
+    if standing.idle:
+        # The usual case, settled by that one query: the bot's (an old rating button: nobody's).
+        return stripped.startswith(RATING_PAYLOAD)
     if stripped.startswith(RATING_PAYLOAD) or parse_rating(stripped) is not None:
         rating = parse_rating(stripped)
-        rated = rating is not None and bool(await asyncio.to_thread(handoff.rate, person, rating))
+        rated = (
+            rating is not None
+            and standing.awaiting is not None
+            and bool(await asyncio.to_thread(handoff.rate, person, rating))
+        )
         if rated:
             runtime.relay.wake()
             return True
@@ -97,11 +110,12 @@ async def intercept(
     body = stripped or (f"[{label}]" if label else "")
     if not body:
         return False
+    if standing.open is None:
+        # A rating was asked for and the person wrote something else instead.
+        await asyncio.to_thread(handoff.store.ratings.skip, person)
+        return False
     intent: tuple[str | None, float] = (None, 0.0)
-    open_ticket = (
-        await asyncio.to_thread(handoff.store.tickets.open_for, person) if stripped else None
-    )
-    if open_ticket is not None:
+    if stripped:
         intent = await _intent(app, stripped)
         if (
             intent[0] == ERASURE_INTENT and intent[1] >= ERASURE_CONFIDENCE
@@ -109,7 +123,7 @@ async def intercept(
             return False  # "delete my data", or the answer to its question: the bot's
     change = await asyncio.to_thread(handoff.person_wrote, person, body, source_key)
     if change is None:
-        # Not in handoff. A rating was asked for and the person wrote something else instead.
+        # Closed between the two reads: the bot is back, and may be owed a rating.
         await asyncio.to_thread(handoff.store.ratings.skip, person)
         return False
     if change.duplicate:

@@ -41,11 +41,18 @@ class Mediator:
     hours: str
     ui_language: str
     active: bool
+    paused: bool = False  # by the mediator themselves: no cards, no reminders until they resume
+    unreachable_since: float | None = None  # Telegram refused to write to them (403) since then
     # The desk password's scrypt hash (handoff/credentials.py); kept out of repr and ==.
     password_hash: str | None = field(default=None, repr=False, compare=False)
 
     def speaks(self, language: str) -> bool:
         return language in self.languages
+
+    @property
+    def on_call(self) -> bool:
+        """Switched on by the admin and not paused by themselves: new cards reach them."""
+        return self.active and not self.paused
 
     def covers(self, province: str | None) -> bool:
         return not self.provinces or province is None or province in self.provinces
@@ -77,6 +84,7 @@ class Ticket:
     rating: int | None
     person_last_at: float | None
     template_sent_at: float | None
+    card_message_id: str | None = None  # the group card's Telegram message id, once sent
 
     @property
     def label(self) -> str:
@@ -160,6 +168,8 @@ def mediator_of(row: Any) -> Mediator:
         hours=row.hours or "",
         ui_language=row.ui_language or "it",
         active=bool(row.active),
+        paused=bool(row.paused),
+        unreachable_since=row.unreachable_since,
         password_hash=row.password_hash,
     )
 
@@ -189,6 +199,7 @@ def ticket_of(row: Any) -> Ticket:
         rating=row.rating,
         person_last_at=row.person_last_at,
         template_sent_at=row.template_sent_at,
+        card_message_id=row.card_message_id,
     )
 
 

@@ -51,6 +51,7 @@ from bot.delivery import (
 )
 from bot.i18n import duration
 from bot.settings import Settings, get_settings
+from handoff.cards import CARD_EDIT
 from handoff.delivery import DeliveryStatus, DeliveryStore
 from handoff.media import MediaStore
 from handoff.outbox import MAX_SEND_ATTEMPTS
@@ -266,6 +267,9 @@ class Relay:
                 sent = await outbound.send_to_person(
                     row.address, payload.get("text") or "", payload.get("buttons") or []
                 )
+            elif payload.get("kind") == CARD_EDIT:
+                if not await self._edit_card(row):
+                    return
             else:
                 template = None
                 if row.destination == "whatsapp" and payload.get("kind") == "card":
@@ -277,10 +281,22 @@ class Relay:
                     payload.get("buttons") or [],
                     template=template,
                 )
+                if sent and payload.get("kind") == "card" and self._is_group(row):
+                    # Claims, releases, transfers and closes edit this card (issue #17).
+                    assert row.ticket_id is not None
+                    await asyncio.to_thread(
+                        self.store.tickets.set_card_message, row.ticket_id, sent[-1]
+                    )
         except WindowClosed as exc:
             await self._window_closed(row, exc)
             return
         except (RecipientUnreachable, UnknownRecipient) as exc:
+            if isinstance(exc, RecipientUnreachable) and row.destination == "telegram":
+                # A mediator who never pressed Start (or blocked the bot): shown on the desk
+                # and in `bot handoff mediator list` until they write to the bot.
+                await asyncio.to_thread(
+                    self.store.mediators.set_unreachable, row.address, time.time()
+                )
             await self._failed(row, str(exc))
             return
         except DeliveryError as exc:
@@ -297,6 +313,8 @@ class Relay:
         """
         self.store.outbox.mark_sent(row.id)
         reported = False
+        if row.destination == "telegram":  # Telegram message ids: no delivery reports to match
+            return False
         for message_sid in sent or ():
             self.deliveries.record_sent(
                 message_sid,
@@ -347,6 +365,36 @@ class Relay:
         variables = {str(i): str(v) for i, v in enumerate(values, 1)}
         force = bool(row.payload.get("force_template"))
         return {"kind": kind, "variables": variables, "language": lang, "force": force}
+
+    def _is_group(self, row: OutboxRow) -> bool:
+        group = self.settings.telegram_mediator_chat_id
+        return bool(group) and row.destination == "telegram" and row.address == str(group)
+
+    async def _edit_card(self, row: OutboxRow) -> bool:
+        """Edit the ticket's group card; False when there is none (never sent, or erased).
+
+        The card row goes before its edits (one destination, sent in order), so the message id
+        is known by now unless the card itself failed; then there is nothing to edit.
+        """
+        assert self.outbound is not None
+        # The ticket's card now (a reminder may have replaced it since this row was queued);
+        # the payload's for an erased ticket, whose row is gone.
+        ticket = None
+        if row.ticket_id is not None:
+            ticket = await asyncio.to_thread(self.store.tickets.get, row.ticket_id)
+        message_id = (ticket.card_message_id if ticket else None) or row.payload.get("message_id")
+        if not message_id:
+            logger.info("handoff relay: row %s: no card to edit", row.id)
+            await asyncio.to_thread(self.store.outbox.mark_failed, row.id, "no card to edit")
+            return False
+        await self.outbound.edit_mediator_message(
+            row.destination,
+            row.address,
+            str(message_id),
+            row.payload.get("text") or "",
+            row.payload.get("buttons") or [],
+        )
+        return True
 
     async def _undelivered(self, row: OutboxRow, exc: DeliveryError, reason: str) -> None:
         """Refused for good (4xx other than 429, or too many attempts): failed; else retried."""

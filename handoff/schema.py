@@ -59,6 +59,11 @@ mediators = sa.Table(
     sa.Column("hours", sa.String(200), nullable=False, server_default=""),  # "" = always
     sa.Column("ui_language", sa.String(8), nullable=False, server_default="it"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Set by the mediator (desk, /pause): no new cards, no claims offered, until they resume.
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    # When Telegram last refused to write to them (403: they never pressed Start); cleared
+    # when a message to them goes through or they write to the bot.
+    sa.Column("unreachable_since", sa.Float, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     # The desk (handoff/credentials.py): a scrypt hash, never the password; the SHA-256 of the
     # one-time code of a sign-in link, and until when it works.
@@ -96,6 +101,9 @@ tickets = sa.Table(
     sa.Column("rated_at", sa.Float, nullable=True),
     sa.Column("person_last_at", sa.Float, nullable=True),
     sa.Column("template_sent_at", sa.Float, nullable=True),
+    # The Telegram message id of the ticket's latest card in the mediators' group: edited on
+    # claim, release, transfer and close so the card shows who holds it (issue #17).
+    sa.Column("card_message_id", sa.String(32), nullable=True),
     sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
 )
 sa.Index(
@@ -106,6 +114,8 @@ sa.Index(
     sqlite_where=tickets.c.status.in_(OPEN_STATES),
 )
 sa.Index("ix_handoff_tickets_status", tickets.c.status, tickets.c.priority)
+# The gate's one query per message (TicketStore.standing): every ticket of a person.
+sa.Index("ix_handoff_tickets_person", tickets.c.person)
 
 events = sa.Table(
     "handoff_events",

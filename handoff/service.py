@@ -29,7 +29,7 @@ from bot.i18n import duration, when
 from bot.kb.vocabulary import LANGUAGES
 from bot.settings import Settings, get_settings
 from handoff.announce import Announcements
-from handoff.cards import Cards, mediator_destination
+from handoff.cards import CARD_EDIT, Cards, mediator_destination
 from handoff.credentials import LINK_MINUTES, new_login_code
 from handoff.hours import next_start, on_duty
 from handoff.records import TRANSCRIPT_LIMIT, Change, HandoffError, Mediator, Outgoing, Ticket
@@ -208,8 +208,9 @@ class Handoff:
     def erase(self, person: str) -> int:
         """On "delete my data": close the open ticket, tell who was on it, erase every ticket.
 
-        The mediator holding the ticket is told (``person_erased``); an unclaimed ticket's
-        card in the mediators' group is marked closed. The notices name the ticket number only
+        The mediator holding the ticket is told (``person_erased``); the ticket's card in the
+        mediators' group is edited to "closed", dropping the person's lines (a card not sent
+        yet: a notice that it is closed, when unclaimed). The notices name the ticket number only
         and belong to no ticket row, so the erasure does not take them too. Returns the number
         of tickets erased.
         """
@@ -223,21 +224,21 @@ class Handoff:
                     holder, f"{key}:m", "person_erased", None, ticket=ticket.label
                 )
             group = self.settings.telegram_mediator_chat_id
-            if group and ticket.status == WAITING:
+            closed = mediator_text(
+                "card_closed", self.settings.mediator_group_language, ticket=ticket.label
+            )
+            if group and ticket.card_message_id:
+                # The card shows the person's last messages: it becomes "closed", nothing more.
+                payload: dict[str, Any] = {"text": closed, "buttons": [], "kind": CARD_EDIT}
+                payload.update(ticket_id=None, message_id=ticket.card_message_id)
+                notices.append(Outgoing(f"{key}:group", "telegram", str(group), payload))
+            elif group and ticket.status == WAITING:
                 notices.append(
                     Outgoing(
                         f"{key}:group",
                         "telegram",
                         group,
-                        {
-                            "text": mediator_text(
-                                "card_closed",
-                                self.settings.mediator_group_language,
-                                ticket=ticket.label,
-                            ),
-                            "kind": "notice",
-                            "ticket_id": None,
-                        },
+                        {"text": closed, "kind": "notice", "ticket_id": None},
                     )
                 )
         return self.store.tickets.erase_person(person, notices)
@@ -339,7 +340,7 @@ class Handoff:
     def _next_on_duty(self, ticket: Ticket, now: dt.datetime) -> dt.datetime | None:
         """None if a mediator (of the language, else anyone) works now; else the next start."""
         candidates = self.cards.speakers(ticket.mediator_language) or [
-            m for m in self.store.mediators.all() if m.active
+            m for m in self.store.mediators.all() if m.on_call
         ]
         if not candidates or any(on_duty(m.hours, now) for m in candidates):
             return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,22 @@ from handoff.records import (
 from handoff.schema import CLAIMED, CLOSED, OPEN_STATES, WAITING
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands with the hand-off, as the gate needs it for every message.
+
+    ``open``: their waiting or claimed ticket; ``awaiting``: the closed ticket whose 1–5 rating
+    they were just asked for. Both None, the usual case, means the message is the bot's.
+    """
+
+    open: Ticket | None = None
+    awaiting: Ticket | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.open is None and self.awaiting is None
+
+
 class TicketStore:
     """The ``handoff_tickets`` and ``handoff_events`` tables."""
 
@@ -61,6 +78,42 @@ class TicketStore:
             conn,
         )
         return ticket_of(found[0]) if found else None
+
+    def standing(self, person: str, conn: Connection | None = None) -> Standing:
+        """The person's open ticket and the one owed a rating, in one query.
+
+        The gate asks this for every message on every channel, so a person who is not in
+        hand-off costs one indexed SELECT (``ix_handoff_tickets_person``), not one per question.
+        At most one ticket is open (the partial unique index) and only the last closed one
+        awaits a rating, so the two newest matching rows are all there is to read.
+        """
+        rows = self.db.rows(
+            sa.select(t.tickets)
+            .where(
+                t.tickets.c.person == person,
+                sa.or_(
+                    t.tickets.c.status.in_(OPEN_STATES),
+                    t.tickets.c.awaiting_rating.is_(True),
+                ),
+            )
+            .order_by(t.tickets.c.id.desc())
+            .limit(2),
+            conn,
+        )
+        found = [ticket_of(r) for r in rows]
+        return Standing(
+            open=next((x for x in found if x.status in OPEN_STATES), None),
+            awaiting=next((x for x in found if x.awaiting_rating), None),
+        )
+
+    def set_card_message(self, ticket_id: int, message_id: str) -> None:
+        """Remember the group card just sent (the latest one, a reminder included)."""
+        with self.db.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.tickets)
+                .where(t.tickets.c.id == ticket_id)
+                .values(card_message_id=message_id)
+            )
 
     def in_states(self, statuses: Sequence[str] = OPEN_STATES, limit: int = 200) -> list[Ticket]:
         """Tickets in these states, the most urgent first, then the oldest."""

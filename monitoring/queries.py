@@ -89,7 +89,7 @@ Cells = dict[tuple[str, str, str], list[int]]  # (province, dimension, value) â†
 # Fields of a turn read as one string, joined by ``_JOIN``: each group has few distinct
 # combinations (a day's week and services; outcome, channel, language, province, hours), so
 # coding a turn's fields costs one dictionary look-up per group rather than one per field.
-_GROUPS = (
+_GROUPS: tuple[tuple[str, ...], ...] = (
     ("day", "week", "service", "faq"),
     ("outcome", "channel", "language", "province", "out_of_hours"),
 )

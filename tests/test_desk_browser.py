@@ -140,3 +140,68 @@ def test_a_mediator_opens_the_desk_from_a_one_time_link(  # type: ignore[no-unty
     browser.get(link)
     wait.until(lambda _: "expired or was used" in browser.find_element(By.ID, "status").text)
     assert browser.find_element(By.ID, "who").text == ""
+
+
+def test_a_mediator_changes_their_profile_and_sees_they_are_unreachable(  # type: ignore[no-untyped-def]
+    stack: Stack, browser
+) -> None:
+    """Issue #17: the profile form saves languages, provinces, hours and a pause; Telegram's
+    refusal to write to the mediator shows as a banner."""
+    import dataclasses
+    import re
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from bot.settings import get_settings
+    from handoff.service import Handoff
+    from handoff.store import HandoffStore
+
+    store = HandoffStore(f"sqlite:///{stack.log_path.parent / 'tracker.db'}")
+    try:
+        store.mediators.add("Leyla", ["ar"], telegram_user_id="90002", ui_language="en")
+        leyla = store.mediators.by_name("Leyla")
+        settings = dataclasses.replace(
+            get_settings(), mediator_desk_url=f"{stack.base_url}/webhooks/desk/"
+        )
+        Handoff(store, settings).send_desk_link(leyla)
+        ((row, _),) = store.outbox.rows("telegram", "90002")
+        link = re.search(r"(http://\S+#login=[\w-]+)", row.payload["text"]).group(1)
+
+        browser.get(link)
+        wait = WebDriverWait(browser, WAIT)
+        wait.until(lambda _: "Leyla" in browser.find_element(By.ID, "who").text)
+        assert not browser.find_element(By.ID, "unreachable").is_displayed()
+        store.mediators.set_unreachable("90002", time.time())  # as the relay does on a 403
+        wait.until(lambda _: browser.find_element(By.ID, "unreachable").is_displayed())
+        assert "press Start" in browser.find_element(By.ID, "unreachable").text
+
+        browser.find_element(By.CSS_SELECTOR, "#profile-box summary").click()
+        fields = {"profile-languages": "ar fr", "profile-provinces": "BA", "profile-hours": "x"}
+        for field, value in fields.items():
+            element = browser.find_element(By.ID, field)
+            element.clear()
+            element.send_keys(value)
+        browser.find_element(By.ID, "profile-save").click()
+        wait.until(lambda _: "Not changed" in browser.find_element(By.ID, "status").text)
+        assert store.mediators.by_name("Leyla").languages == ("ar",)  # nothing half-saved
+
+        hours = browser.find_element(By.ID, "profile-hours")
+        hours.clear()
+        hours.send_keys("mon-fri 09:00-13:00")
+        browser.find_element(By.ID, "profile-paused").click()
+        browser.find_element(By.ID, "profile-save").click()
+        wait.until(lambda _: "Profile saved" in browser.find_element(By.ID, "status").text)
+        saved = store.mediators.by_name("Leyla")
+        assert (saved.languages, saved.provinces, saved.hours, saved.paused) == (
+            ("ar", "fr"),
+            ("BA",),
+            "mon-fri 09:00-13:00",
+            True,
+        )
+        assert browser.find_element(By.ID, "paused-banner").is_displayed()
+        assert "Leyla (ar, fr)" in browser.find_element(By.ID, "who").text
+        browser.save_screenshot(str(stack.log_path.parent / "desk-profile.png"))
+    finally:
+        store.dispose()

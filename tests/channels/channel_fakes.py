@@ -277,6 +277,10 @@ class FakeTelegram:
     runner: web.AppRunner | None = None
     base_url: str = ""
     blocked_chats: set[int] = field(default_factory=set)
+    # Users who never pressed Start: Telegram refuses the bot's first message to them.
+    never_started: set[int] = field(default_factory=set)
+    # What each chat shows now, as editMessageText leaves it: (chat id, message id) → message.
+    shown: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     # Files for getFile and the download route: file_id → (content, file_path); ids that
     # getFile refuses as too big (over the Bot API's 20 MB), and the downloads made.
@@ -347,6 +351,15 @@ class FakeTelegram:
             }
         elif method == "sendMessage":
             chat_id = int(params["chat_id"])
+            if chat_id in self.never_started:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot can't initiate conversation with a user",
+                    },
+                    status=403,
+                )
             if chat_id in self.blocked_chats:
                 return web.json_response(
                     {
@@ -370,6 +383,41 @@ class FakeTelegram:
             }
             if params.get("reply_markup"):
                 result["reply_markup"] = params["reply_markup"]
+            self.shown[(chat_id, result["message_id"])] = result
+        elif method in ("editMessageText", "editMessageReplyMarkup"):
+            # As the Bot API answers: 400 for a message it does not know or an edit that
+            # changes nothing; editMessageText without reply_markup removes the keyboard.
+            key = (int(params["chat_id"]), int(params["message_id"]))
+            if key not in self.shown:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message to edit not found",
+                    },
+                    status=400,
+                )
+            before = self.shown[key]
+            after = dict(before)
+            if method == "editMessageText":
+                after["text"] = params["text"]
+            after.pop("reply_markup", None)
+            if params.get("reply_markup"):
+                after["reply_markup"] = params["reply_markup"]
+            if after == before:
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message is not modified: specified new "
+                        "message content and reply markup are exactly the same as a current "
+                        "content and reply markup of the message",
+                    },
+                    status=400,
+                )
+            after["edit_date"] = int(time.time())
+            self.shown[key] = after
+            result = after
         elif method == "copyMessage":  # a mediator's photo or file, copied to a person
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked_chats:

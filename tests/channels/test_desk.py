@@ -434,3 +434,65 @@ async def test_a_tickets_files_are_downloads_and_its_failures_are_shown(
     missing = f"api/tickets/{ticket.id}/files/{kept.id + 1}"
     async with desk.http.get(desk.url + missing, headers={"X-Desk-Session": me}) as resp:
         assert resp.status == 404
+
+
+async def test_a_mediator_keeps_their_profile_from_the_desk(desk, runtime, handoff_store):
+    """Issue #17: languages, provinces, hours and a pause, set on the desk, route the next card."""
+    session = await sign_in(desk, "Sara", ("en",))
+    status, data = await call(
+        desk,
+        "POST",
+        "me",
+        {"languages": "en, uk", "provinces": "ba le", "hours": "mon-fri 09:00-17:00"},
+        mediator=session,
+    )
+    assert status == 200, data
+    me = data["mediator"]
+    assert (me["languages"], me["provinces"], me["hours"]) == (
+        ["en", "uk"],
+        ["BA", "LE"],
+        "mon-fri 09:00-17:00",
+    )
+    # A wrong value changes nothing and says which.
+    status, data = await call(
+        desk, "POST", "me", {"languages": "en", "hours": "mon 18:00-09:00"}, mediator=session
+    )
+    assert (status, data["error"]) == (400, "profile_bad_hours")
+    assert "ends before it starts" in data["message"]
+    assert handoff_store.mediators.by_name("Sara").languages == ("en", "uk")
+
+    handoff_store.mediators.add("Olena", ["uk"], telegram_user_id="222")
+    ticket = open_ticket(runtime, person="web-uk", language="uk")
+    assert runtime.handoff.cards.speakers("uk") == [
+        handoff_store.mediators.by_name("Sara"),
+        handoff_store.mediators.by_name("Olena"),
+    ]
+    status, data = await call(desk, "POST", "me", {"paused": True}, mediator=session)
+    assert data["mediator"]["paused"] is True
+    assert [m.name for m in runtime.handoff.cards.speakers("uk")] == ["Olena"]
+    # Paused, the desk still works and the queue still shows who is waiting.
+    status, data = await call(desk, "GET", "queue", mediator=session)
+    assert [t["id"] for t in data["waiting"]] == [ticket.id]
+    assert data["mediator"]["paused"] is True
+
+
+async def test_an_unreachable_telegram_mediator_is_shown_as_such(desk, handoff_store):
+    from handoff.credentials import hash_password
+
+    handoff_store.mediators.add("Omar", ["ar"], telegram_user_id="4242")
+    handoff_store.mediators.set_password("Omar", hash_password("a long enough password"))
+    status, data = await call(
+        desk, "POST", "signin", {"name": "Omar", "password": "a long enough password"}
+    )
+    assert status == 200, data
+    session = data["session"]
+    assert data["mediator"]["unreachable_since"] is None
+    # What the relay records when Telegram answers 403 to the bot's first private message.
+    handoff_store.mediators.set_unreachable("4242", 1_700_000_000.0)
+    handoff_store.mediators.set_unreachable("4242", 1_800_000_000.0)  # the first time stays
+    status, data = await call(desk, "GET", "queue", mediator=session)
+    assert data["mediator"]["channel"] == "telegram"
+    assert data["mediator"]["unreachable_since"] == 1_700_000_000.0
+    handoff_store.mediators.set_unreachable("4242", None)  # they pressed Start and wrote
+    status, data = await call(desk, "GET", "me", mediator=session)
+    assert data["mediator"]["unreachable_since"] is None

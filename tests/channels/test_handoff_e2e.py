@@ -6,7 +6,12 @@ conversation:
 - a WhatsApp person asks for a mediator → card in the Telegram mediators' group → a mediator
   claims it → messages both ways, in order, a redelivered webhook relayed once → the mediator
   closes → the person is asked for a rating, rates, and the bot answers again;
-- a Telegram person and a WhatsApp mediator, with the same commands;
+- the card in the group is edited as the ticket changes: who holds it and since when, the Claim
+  button gone once claimed, the conversation gone once closed (issue #17);
+- a Telegram person and a WhatsApp mediator, with the same commands; the mediator first adds
+  Ukrainian to their languages by a WhatsApp command, and only then gets Ukrainian cards
+  (Sara, who speaks it, is in the group); Sara, marked unreachable on Telegram, is no longer
+  once she writes to the bot in private;
 - a reply to a WhatsApp person silent for over 24 hours goes out as the approved template and
   reaches them when they write again;
 - a restart of Rasa and the action server while a conversation is claimed loses nothing and
@@ -116,8 +121,10 @@ async def test_mediator_loop_both_ways_with_restart():
     }
     with postgres_database("handoff_e2e") as url:
         store = HandoffStore(url)
-        store.mediators.add("Sara", ["ar", "en", "it"], telegram_user_id=str(SARA))
-        store.mediators.add("Marco", ["uk", "ru"], whatsapp=MARCO, ui_language="en")
+        store.mediators.add("Sara", ["ar", "en", "it", "uk"], telegram_user_id=str(SARA))
+        store.mediators.add("Marco", ["ru"], whatsapp=MARCO, ui_language="en")
+        # As if Telegram had refused to write to Sara before she pressed Start.
+        store.mediators.set_unreachable(str(SARA), time.time() - 3600)
         stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, extra_env=env)
         try:
             async with aiohttp.ClientSession() as http:
@@ -200,6 +207,14 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
     claimed = await eventually(lambda: io.chat_texts(SARA), has(f"#{ticket}"), "claim")
     assert "is anyone there?" in claimed[-1]  # the conversation so far
+    # The card in the group now says who holds it, and its Claim button is gone.
+    ((_, card_id),) = [k for k in io.telegram.shown if k[0] == GROUP]
+    card = await eventually(
+        lambda: io.telegram.shown[(GROUP, card_id)],
+        lambda m: m["text"].startswith("🔒"),
+        "card edited on claim",
+    )
+    assert "Sara" in card["text"].splitlines()[0] and "reply_markup" not in card
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Sara"), "person told")
     # A second claim (another mediator, or the same button twice) does not take it over.
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
@@ -209,6 +224,8 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
         "second claim answered",
     )
     assert store.tickets.get(ticket).mediator_id == store.mediators.by_name("Sara").id
+    # A Claim press in the group proves nothing about her private chat: still unreachable.
+    assert store.mediators.by_name("Sara").unreachable_since is not None
 
     # Both ways, in order; a webhook Twilio delivers twice is relayed once.
     sid = "SM" + "d" * 32
@@ -226,6 +243,8 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
         lambda: io.to_whatsapp(PERSON_WA)[before:], lambda t: len(t) >= 3, "relay to the person"
     )
     assert got == ["reply A", "reply B", "reply C"]  # the bot said nothing in between
+    # She wrote to the bot in private: Telegram lets it write to her, no longer unreachable.
+    assert store.mediators.by_name("Sara").unreachable_since is None
 
     # 24 hours of silence: the reply goes as the template, and arrives when the person writes.
     with store.engine.begin() as conn:
@@ -262,12 +281,19 @@ async def whatsapp_person_telegram_mediator(io: Platforms, store: HandoffStore) 
         "thanks for the rating",
     )
     assert store.tickets.get(ticket).rating == 5
+    closed_card = io.telegram.shown[(GROUP, card_id)]
+    assert closed_card["text"].startswith("✔️") and "Sara" in closed_card["text"]
+    assert "is anyone there?" not in closed_card["text"]
+    assert len(io.to_chat(GROUP)) == 1  # one card, edited; no notices after it
     await io.whatsapp(PERSON_WA, "how do I renew my permesso di soggiorno? I live in Bari")
     await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Questura di Bari"), "bot is back")
     return ticket
 
 
 async def telegram_person_whatsapp_mediator(io: Platforms) -> None:
+    # Marco speaks Russian only, and Sara speaks Ukrainian: he would get no Ukrainian card.
+    await io.whatsapp(MARCO, "languages ru uk")
+    await eventually(lambda: io.to_whatsapp(MARCO), has("languages ru uk ·"), "profile changed")
     await io.telegram_update(
         telegram_text_update("Мені потрібен медіатор", chat_id=PERSON_TG, language="uk")
     )

@@ -12,7 +12,7 @@ from bot.kb.db import make_engine
 from handoff import schema
 from handoff.db import current_revision, migrate
 
-HEAD = "0005_media"
+HEAD = "0006"
 
 
 @pytest.fixture

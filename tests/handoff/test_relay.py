@@ -326,6 +326,78 @@ async def test_ticket_card_reaches_mediators_group_with_claim_button(world: Worl
     assert {r["state"] for r in world.outbox()} == {"sent"}
 
 
+async def test_the_group_card_shows_who_holds_it_and_loses_its_claim_button(
+    world: World,
+) -> None:
+    """Issue #17: claim, release, transfer and close edit the one card; no new group card."""
+    amina = world.telegram_mediator()
+    olena = world.store.mediators.add("Olena", ["uk"], telegram_user_id="5550002")
+    person = world.telegram_person()
+    ticket = world.handoff.request(
+        person, "telegram", "en", transcript=[("person", "my permit expired")]
+    ).ticket
+    await world.settle()
+    group = int(GROUP_CHAT)
+    (card,) = [p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == group]
+    (message_id,) = [m for c, m in world.telegram.shown if c == group]
+    assert world.store.tickets.get(ticket.id).card_message_id == str(message_id)
+
+    def shown() -> dict:
+        return world.telegram.shown[(group, message_id)]
+
+    world.handoff.claim(ticket.id, amina)
+    await world.settle()
+    assert shown()["text"].startswith("🔒 Presa da Amina · dalle ")  # the group reads Italian
+    assert "my permit expired" in shown()["text"]
+    assert "reply_markup" not in shown()  # the Claim button is gone
+
+    world.handoff.release(ticket.id, amina)
+    await world.settle()
+    assert shown()["text"].startswith("↩️ Rilasciata da Amina")
+    assert shown()["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
+        f"claim:{ticket.id}"
+    )
+
+    world.handoff.claim(ticket.id, amina)
+    world.handoff.transfer(ticket.id, world.store.mediators.get(amina.id), "uk")
+    await world.settle()
+    assert shown()["text"].startswith("↪️ Passata da Amina ai mediatori che parlano uk")
+    assert "reply_markup" in shown()
+
+    world.handoff.claim(ticket.id, olena)
+    world.handoff.close(ticket.id, olena)
+    await world.settle()
+    assert shown()["text"].startswith("✔️ Chiusa da Olena")
+    assert "my permit expired" not in shown()["text"]  # a closed card keeps no conversation
+    assert "reply_markup" not in shown()
+    world.handoff.reopen(ticket.id, world.store.mediators.get(olena.id))
+    await world.settle()
+    assert shown()["text"].startswith("🔒 Presa da Olena")
+    # One card in the group all along, edited in place; every edit went through.
+    group_sends = [p for p in world.telegram.methods("sendMessage") if int(p["chat_id"]) == group]
+    assert group_sends == [card]
+    assert len(world.telegram.methods("editMessageText")) == 7  # 3 claims, 4 other changes
+    assert {r["state"] for r in world.outbox("telegram", GROUP_CHAT)} == {"sent"}
+
+
+async def test_delete_my_data_wipes_the_group_card(world: World) -> None:
+    amina = world.telegram_mediator()
+    person = world.telegram_person()
+    ticket = world.handoff.request(
+        person, "telegram", "en", transcript=[("person", "my name is Joseph")]
+    ).ticket
+    world.handoff.claim(ticket.id, amina)
+    await world.settle()
+    ((group, message_id),) = [k for k in world.telegram.shown if k[0] == int(GROUP_CHAT)]
+    assert "Joseph" in world.telegram.shown[(group, message_id)]["text"]
+
+    assert world.handoff.erase(person) == 1
+    await world.settle()
+    assert world.telegram.shown[(group, message_id)]["text"] == mediator_text(
+        "card_closed", "it", ticket=ticket.label
+    )
+
+
 # --- 3. WhatsApp's 24-hour window -----------------------------------------------------------------
 
 
@@ -487,6 +559,34 @@ async def test_blocked_telegram_person_fails_the_row_and_mediator_is_told(world:
     assert world.telegram_texts(MEDIATOR_CHAT).count(told) == 1
     assert await drain(world.relay) == 0
     assert len(world.telegram_texts(PERSON_TG)) == 2
+
+
+async def test_a_mediator_who_never_pressed_start_is_listed_as_unreachable(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #17: Telegram's 403 "bot can't initiate conversation" is no longer only logged."""
+    from app.cli import main
+    from handoff.store import get_handoff_store
+
+    amina = world.telegram_mediator()
+    world.telegram.never_started.add(MEDIATOR_CHAT)
+    world.claimed_ticket(world.telegram_person(), "telegram", amina)  # "you now hold …" refused
+    await world.settle()
+
+    (row,) = world.outbox("telegram", str(MEDIATOR_CHAT))
+    assert row["state"] == "failed" and "can't initiate conversation" in row["error"]
+    since = world.store.mediators.get(amina.id).unreachable_since
+    assert since is not None and abs(since - time.time()) < 60
+    get_handoff_store.cache_clear()
+    assert main(["handoff", "mediator", "list"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "Amina" in x]
+    assert "UNREACHABLE on Telegram since" in line and "Start" in line
+
+    # The group (not a mediator) refusing changes no mediator; a later refusal keeps "since".
+    world.handoff.request(world.whatsapp_person(), "whatsapp", "en")
+    await world.settle()
+    assert world.store.mediators.get(amina.id).unreachable_since == since
+    get_handoff_store.cache_clear()
 
 
 # --- 5. platform trouble: retried, not failed ---------------------------------------------------
