@@ -8,6 +8,7 @@ other.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -62,12 +63,19 @@ def alembic_config(engine: Engine, scripts: Path = MIGRATIONS_DIR):  # noqa: ANN
     return config
 
 
+# Alembic's command context is process-global (module-level proxies it sets and deletes): two
+# threads migrating at once, say the relay's first round and a CLI command in one process,
+# made one of them fail with KeyError('script'). One migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
 def migrate(url: str | Engine, revision: str = "head", scripts: Path = MIGRATIONS_DIR) -> Engine:
     """Upgrade the tables of ``url`` (the knowledge base's by default) to ``revision``."""
     from alembic import command
 
     engine = make_engine(url)
-    command.upgrade(alembic_config(engine, scripts), revision)
+    with _MIGRATING:
+        command.upgrade(alembic_config(engine, scripts), revision)
     return engine
 
 
