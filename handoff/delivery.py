@@ -21,7 +21,6 @@ Synchronous; callers on an event loop use ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,8 +31,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.settings import get_settings
-from bot.sqlite import use_write_ahead_log
 from handoff import schema as t
+from handoff.db import Database
 
 FAILED_STATUSES = ("failed", "undelivered")
 # A message's life, in order; anything else Twilio may add ranks with "queued".
@@ -89,26 +88,16 @@ class DeliveryStore:
     """Delivery statuses and mediators' WhatsApp windows of one database."""
 
     def __init__(self, database_url: str | Engine):
-        self._url = database_url
-        self._engine: Engine | None = None
-        self._lock = threading.Lock()
+        self.db = Database(database_url)
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    from handoff.db import migrate
-
-                    engine = migrate(self._url)
-                    use_write_ahead_log(engine)
-                    self._engine = engine
-        return self._engine
+        """The engine, with the handoff tables migrated on first use (``handoff.db``)."""
+        return self.db.engine
 
     def dispose(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        """Close pooled connections."""
+        self.db.dispose()
 
     # --- statuses ---------------------------------------------------------------------------
 

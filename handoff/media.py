@@ -36,7 +36,6 @@ import hashlib
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,8 +48,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.settings import Settings, get_settings
-from bot.sqlite import use_write_ahead_log
 from handoff import schema as t
+from handoff.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -262,27 +261,16 @@ class MediaStore:
         self.settings = settings or get_settings()
         self.directory = Path(directory or self.settings.media_dir)
         self.policy = MediaPolicy.from_settings(self.settings)
-        self._url = database_url
-        self._engine: Engine | None = None
-        self._lock = threading.Lock()
+        self.db = Database(database_url)
 
     @property
     def engine(self) -> Engine:
-        """The engine, with the handoff tables migrated on first use (as ``HandoffStore``)."""
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    from handoff.db import migrate
-
-                    engine = migrate(self._url)
-                    use_write_ahead_log(engine)
-                    self._engine = engine
-        return self._engine
+        """The engine, with the handoff tables migrated on first use (``handoff.db``)."""
+        return self.db.engine
 
     def dispose(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        """Close pooled connections."""
+        self.db.dispose()
 
     # --- receiving --------------------------------------------------------------------------
 
