@@ -9,8 +9,8 @@ Twilio signs them, 63016 for free-form text outside a closed window) and the fak
   note; a photo that is too big and a video get the polite refusal in the person's language;
 - the Telegram mediator's photo reaches the WhatsApp person as media, by a link Twilio fetches
   from the assistant;
-- a Telegram person's voice note reaches a WhatsApp mediator as media, and his photo reaches
-  the person as a photo;
+- a Telegram person's voice note reaches a WhatsApp mediator as media, and his photo and voice
+  note reach the person as a photo and a voice note;
 - the card to a WhatsApp mediator who never wrote goes as the approved template;
 - a message Twilio fails with 63016 is written on the ticket and told in the group;
 - the files are kept with the tickets, and gone after "delete my data".
@@ -247,6 +247,11 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
     await io.whatsapp(MARCO, "", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
     photos = await eventually(lambda: io.uploads("sendPhoto", PERSON_TG), len, "photo to person")
     assert photos[0]["photo"]["bytes"] == MEDIATOR_JPEG
+    # And his voice note reaches the person as a voice note.
+    url = io.twilio.add_media(OGG, "audio/ogg")
+    await io.whatsapp(MARCO, "", NumMedia="1", MediaUrl0=url, MediaContentType0="audio/ogg")
+    voices = await eventually(lambda: io.uploads("sendVoice", PERSON_TG), len, "voice to person")
+    assert voices[0]["voice"]["bytes"] == OGG
 
     # WhatsApp closes Marco's window after all: Twilio fails the next text with 63016.
     io.twilio.window_closed.add(MARCO)
@@ -276,7 +281,7 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
         )
     assert failed == [63016]
     kept = [(f.direction, f.kind) for f in media.for_ticket(ticket)]
-    assert kept == [("in", "voice"), ("out", "image")]
+    assert kept == [("in", "voice"), ("out", "image"), ("out", "voice")]
 
 
 async def files_erased_with_the_person(
