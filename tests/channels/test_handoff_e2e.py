@@ -63,11 +63,17 @@ class Platforms:
         self.http, self.twilio, self.telegram = http, twilio, telegram
         self.base_url = ""
 
-    async def whatsapp(self, sender: str, body: str, sid: str | None = None) -> None:
+    async def whatsapp(
+        self, sender: str, body: str | None, sid: str | None = None, **extra: str
+    ) -> None:
         url = self.base_url + "/webhooks/whatsapp/webhook"
-        data, headers = twilio_signed(url, twilio_form(body, sender=sender, sid=sid))
+        data, headers = twilio_signed(url, twilio_form(body, sender=sender, sid=sid, **extra))
         async with self.http.post(url, data=data, headers=headers) as resp:
             assert resp.status == 200
+
+    async def whatsapp_file(self, sender: str, content: bytes, content_type: str) -> None:
+        url = self.twilio.add_media(content, content_type)
+        await self.whatsapp(sender, "", NumMedia="1", MediaUrl0=url, MediaContentType0=content_type)
 
     async def telegram_update(self, update: dict) -> None:
         async with self.http.post(
@@ -80,14 +86,21 @@ class Platforms:
         ) as resp:
             assert resp.status == 200
 
+    def messages_to_whatsapp(self, address: str) -> list[dict[str, str]]:
+        return [m for m in self.twilio.messages if m["To"] == address]
+
     def to_whatsapp(self, address: str) -> list[str]:
-        return [m.get("Body", "") for m in self.twilio.messages if m["To"] == address]
+        return [m.get("Body", "") for m in self.messages_to_whatsapp(address)]
 
     def to_chat(self, chat_id: int) -> list[dict]:
-        return [m for m in self.telegram.methods("sendMessage") if int(m["chat_id"]) == chat_id]
+        return self.uploads("sendMessage", chat_id)
 
     def chat_texts(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.to_chat(chat_id)]
+
+    def uploads(self, method: str, chat_id: int) -> list[dict]:
+        """What the fake Telegram received by ``method`` (sendPhoto, sendVoice...) for a chat."""
+        return [m for m in self.telegram.methods(method) if int(m["chat_id"]) == chat_id]
 
 
 async def eventually(read, predicate, what: str, timeout: float = 30.0):

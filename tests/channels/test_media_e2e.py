@@ -18,26 +18,21 @@ Twilio signs them, 63016 for free-form text outside a closed window) and the fak
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
 from channel_fakes import (
-    WEBHOOK_SECRET,
     FakeTelegram,
     FakeTwilio,
     start_stack,
     telegram_callback_update,
     telegram_message_update,
     telegram_text_update,
-    twilio_form,
-    twilio_signed,
 )
+from test_handoff_e2e import Platforms, eventually, has, ticket_number
 
 from bot.messages import render
 from bot.settings import PROJECT_ROOT
@@ -62,70 +57,6 @@ OGG = b"OggS" + bytes(range(256)) * 20
 MEDIATOR_JPEG = b"\xff\xd8\xff\xe1" + b"mediator" * 500
 
 
-class Io:
-    """Webhook calls to the stack, and what the fakes received."""
-
-    def __init__(self, http: aiohttp.ClientSession, twilio: FakeTwilio, telegram: FakeTelegram):
-        self.http, self.twilio, self.telegram = http, twilio, telegram
-        self.base_url = ""
-
-    async def whatsapp(self, sender: str, body: str | None, **extra: str) -> None:
-        url = self.base_url + "/webhooks/whatsapp/webhook"
-        data, headers = twilio_signed(url, twilio_form(body, sender=sender, **extra))
-        async with self.http.post(url, data=data, headers=headers) as resp:
-            assert resp.status == 200
-
-    async def whatsapp_file(self, sender: str, content: bytes, content_type: str) -> None:
-        url = self.twilio.add_media(content, content_type)
-        await self.whatsapp(sender, "", NumMedia="1", MediaUrl0=url, MediaContentType0=content_type)
-
-    async def telegram_update(self, update: dict) -> None:
-        async with self.http.post(
-            self.base_url + "/webhooks/telegram/webhook",
-            data=json.dumps(update),
-            headers={
-                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                "Content-Type": "application/json",
-            },
-        ) as resp:
-            assert resp.status == 200
-
-    def to_whatsapp(self, address: str) -> list[dict[str, str]]:
-        return [m for m in self.twilio.messages if m["To"] == address]
-
-    def texts_to_whatsapp(self, address: str) -> list[str]:
-        return [m.get("Body", "") for m in self.to_whatsapp(address)]
-
-    def chat_texts(self, chat_id: int) -> list[str]:
-        return [
-            m["text"] for m in self.telegram.methods("sendMessage") if int(m["chat_id"]) == chat_id
-        ]
-
-    def uploads(self, method: str, chat_id: int) -> list[dict]:
-        return [m for m in self.telegram.methods(method) if int(m["chat_id"]) == chat_id]
-
-
-async def eventually(read, predicate, what: str, timeout: float = 30.0):
-    """Wait until ``predicate(read())`` holds; fail showing what was there."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if predicate(value):
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{what}: never happened; last seen:\n{read()}")
-
-
-def has(needle: str):
-    return lambda texts: any(needle in t for t in texts)
-
-
-def ticket_number(text: str) -> int:
-    match = re.search(r"#(\d+)", text)
-    assert match, text
-    return int(match.group(1))
-
-
 async def test_files_both_ways_templates_and_failures(tmp_path: Path):
     assert model_path().exists(), "no trained model for the current inputs: run `make train`"
     twilio, telegram = await FakeTwilio().start(), await FakeTelegram().start()
@@ -145,7 +76,7 @@ async def test_files_both_ways_templates_and_failures(tmp_path: Path):
         stack = await start_stack(PROJECT_ROOT, twilio, telegram, url, extra_env=env)
         try:
             async with aiohttp.ClientSession() as http:
-                io = Io(http, twilio, telegram)
+                io = Platforms(http, twilio, telegram)
                 io.base_url = stack.base_url
                 media = MediaStore(url, directory=tmp_path / "media")
                 wa_ticket = await whatsapp_person_files(io, media)
@@ -157,13 +88,13 @@ async def test_files_both_ways_templates_and_failures(tmp_path: Path):
             await telegram.stop()
 
 
-async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
+async def whatsapp_person_files(io: Platforms, media: MediaStore) -> int:
     await io.whatsapp(PERSON_WA, "I want to talk to a mediator")
-    opened = await eventually(lambda: io.texts_to_whatsapp(PERSON_WA), has("#"), "ticket")
+    opened = await eventually(lambda: io.to_whatsapp(PERSON_WA), has("#"), "ticket")
     ticket = ticket_number(opened[-1])
     await eventually(lambda: io.chat_texts(GROUP), has(f"#{ticket}"), "card in the group")
     await io.telegram_update(telegram_callback_update(f"claim:{ticket}", chat_id=SARA))
-    await eventually(lambda: io.texts_to_whatsapp(PERSON_WA), has("Sara"), "person told")
+    await eventually(lambda: io.to_whatsapp(PERSON_WA), has("Sara"), "person told")
 
     # A photo and a voice note reach Sara as a photo and a voice note, the same bytes.
     await io.whatsapp_file(PERSON_WA, JPEG, "image/jpeg")
@@ -175,13 +106,13 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
     assert voices[0]["voice"]["bytes"] == OGG
 
     # Too big, and a type that is not passed on: refused, in the person's language.
-    seen = len(io.texts_to_whatsapp(PERSON_WA))
+    seen = len(io.to_whatsapp(PERSON_WA))
     await io.whatsapp_file(PERSON_WA, BIG_JPEG, "image/jpeg")
     too_big = render("utter_media_refused_size", "en", limit="100 kB")
-    await eventually(lambda: io.texts_to_whatsapp(PERSON_WA)[seen:], has(too_big), "size refusal")
+    await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has(too_big), "size refusal")
     await io.whatsapp_file(PERSON_WA, b"\0\0\0\x18ftypmp42" + b"\0" * 100, "video/mp4")
     wrong = render("utter_media_refused_type", "en")
-    await eventually(lambda: io.texts_to_whatsapp(PERSON_WA)[seen:], has(wrong), "type refusal")
+    await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has(wrong), "type refusal")
     assert len(io.uploads("sendPhoto", SARA)) == 1  # nothing refused reached her
 
     # Sara's photo reaches the WhatsApp person as media, by a link Twilio fetches from us.
@@ -191,7 +122,9 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
         telegram_message_update({"photo": photo, "caption": "the form"}, chat_id=SARA)
     )
     sent = await eventually(
-        lambda: [m for m in io.to_whatsapp(PERSON_WA) if m.get("MediaUrl")], len, "media sent"
+        lambda: [m for m in io.messages_to_whatsapp(PERSON_WA) if m.get("MediaUrl")],
+        len,
+        "media sent",
     )
     assert sent[0]["MediaUrl"].startswith(io.base_url + "/webhooks/media/")
     assert sent[0].get("Body") == "the form"
@@ -210,7 +143,7 @@ async def whatsapp_person_files(io: Io, media: MediaStore) -> int:
     return ticket
 
 
-async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: MediaStore):
+async def telegram_person_whatsapp_mediator(io: Platforms, store: HandoffStore, media: MediaStore):
     await io.telegram_update(
         telegram_text_update("Мені потрібен медіатор", chat_id=PERSON_TG, language="uk")
     )
@@ -218,7 +151,9 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
     ticket = ticket_number(opened[-1])
     # Marco never wrote to the business number: the card is the approved template.
     cards = await eventually(
-        lambda: [m for m in io.to_whatsapp(MARCO) if m.get("ContentSid")], len, "template card"
+        lambda: [m for m in io.messages_to_whatsapp(MARCO) if m.get("ContentSid")],
+        len,
+        "template card",
     )
     assert cards[0]["ContentSid"] == CARD_TEMPLATE
     assert "Body" not in cards[0]
@@ -235,7 +170,9 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
         telegram_message_update({"voice": voice}, chat_id=PERSON_TG, language="uk")
     )
     sent = await eventually(
-        lambda: [m for m in io.to_whatsapp(MARCO) if m.get("MediaUrl")], len, "voice to Marco"
+        lambda: [m for m in io.messages_to_whatsapp(MARCO) if m.get("MediaUrl")],
+        len,
+        "voice to Marco",
     )
     fetched = await eventually(
         lambda: [f for f in io.twilio.fetched if f[0] == sent[0]["MediaUrl"]], len, "fetched"
@@ -285,17 +222,17 @@ async def telegram_person_whatsapp_mediator(io: Io, store: HandoffStore, media: 
 
 
 async def files_erased_with_the_person(
-    io: Io, store: HandoffStore, media: MediaStore, ticket: int
+    io: Platforms, store: HandoffStore, media: MediaStore, ticket: int
 ) -> None:
     paths = [media.path(f) for f in media.for_ticket(ticket)]
     assert paths
-    seen = len(io.texts_to_whatsapp(PERSON_WA))
+    seen = len(io.to_whatsapp(PERSON_WA))
     await io.whatsapp(PERSON_WA, "delete my data")
     question = render("utter_privacy_confirm_delete", "en").split("\n")[0]
-    await eventually(lambda: io.texts_to_whatsapp(PERSON_WA)[seen:], has(question), "confirm?")
+    await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has(question), "confirm?")
     await io.whatsapp(PERSON_WA, "yes")
     done = render("utter_privacy_deleted", "en")
-    await eventually(lambda: io.texts_to_whatsapp(PERSON_WA)[seen:], has(done), "erased")
+    await eventually(lambda: io.to_whatsapp(PERSON_WA)[seen:], has(done), "erased")
     # The erasure runs once the confirmation is on its way (app.erasure).
     await eventually(lambda: media.for_ticket(ticket), lambda kept: kept == [], "files erased")
     assert not any(p.exists() for p in paths)
